@@ -1,0 +1,166 @@
+/**
+ * Choosing and initialising the tfjs backend. `auto` tries tensorflow-gpu → tensorflow → wasm → cpu and
+ * says in one line which one it took and why. The tfjs-node packages are optionalDependencies that cannot
+ * install without network, so they are loaded at run time with `createRequire` (a static import would break
+ * type-checking where they are absent).
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.ts';
+
+export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+export interface BackendReport {
+  /** What was asked for. */
+  requested: BackendChoice;
+  /** The backend in use ('tensorflow-gpu' and 'tensorflow' both register tfjs's 'tensorflow'). */
+  name: BackendName;
+  /** tfjs's own backend name (tf.getBackend()). */
+  tfName: string;
+  /** One line saying what was chosen and why the earlier candidates were not. */
+  reason: string;
+  threads: number;
+  /** GPU device name where it can be found, else undefined. */
+  device?: string;
+  versions: Record<string, string>;
+}
+
+const require = createRequire(import.meta.url);
+
+/** Injected by tests to simulate which native packages exist. */
+export interface BackendEnv {
+  requireModule(name: string): unknown;
+}
+const defaultEnv: BackendEnv = { requireModule: (name) => require(name) };
+
+function loadNative(pkg: string, env: BackendEnv): { ok: true } | { ok: false; why: string } {
+  try {
+    env.requireModule(pkg);
+    return { ok: true };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'MODULE_NOT_FOUND' || err.code === 'ERR_MODULE_NOT_FOUND') {
+      return { ok: false, why: `${pkg} not installed` };
+    }
+    const first = String(err.message ?? err).split('\n')[0];
+    return { ok: false, why: `${pkg} failed to load (${first})` };
+  }
+}
+
+let wasmPathsSet = false;
+async function initWasm(threads: number): Promise<void> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (!wasmPathsSet) {
+    // Load the .wasm binaries from node_modules, never from a CDN.
+    const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    wasm.setWasmPaths(dir + path.sep);
+    wasmPathsSet = true;
+  }
+  if (threads > 0) wasm.setThreadsCount(threads);
+  const ok = await tf.setBackend('wasm');
+  if (!ok) throw new Error('tf.setBackend("wasm") returned false');
+  await tf.ready();
+}
+
+/**
+ * Select and initialise a backend. Throws UserError when an explicitly requested backend is unavailable.
+ * `gpu` sets CUDA_VISIBLE_DEVICES before the GPU package loads (libtensorflow reads it once).
+ */
+export async function selectBackend(
+  requested: BackendChoice,
+  opts: { gpu?: number; threads?: number; env?: BackendEnv; log?: (line: string) => void } = {},
+): Promise<BackendReport> {
+  const env = opts.env ?? defaultEnv;
+  const skipped: string[] = [];
+  const order: BackendName[] = requested === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [requested];
+  for (const name of order) {
+    const attempt = await tryBackend(name, env, opts);
+    if (attempt.ok) {
+      const because = skipped.length ? ` (${skipped.join('; ')})` : '';
+      const reason = requested === 'auto' ? `backend: ${name}${because}` : `backend: ${name} (requested)`;
+      const report = makeReport(requested, name, reason, opts.threads ?? 0, env);
+      opts.log?.(report.reason);
+      return report;
+    }
+    if (requested !== 'auto') {
+      throw new UserError(`--backend ${name}: not available: ${attempt.why}. Use --backend auto to fall back.`);
+    }
+    skipped.push(attempt.why);
+  }
+  throw new UserError(`--backend auto: no backend could be initialised (${skipped.join('; ')})`);
+}
+
+async function tryBackend(
+  name: BackendName,
+  env: BackendEnv,
+  opts: { gpu?: number; threads?: number },
+): Promise<{ ok: true } | { ok: false; why: string }> {
+  if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+    if (name === 'tensorflow-gpu' && opts.gpu !== undefined && process.env.CUDA_VISIBLE_DEVICES === undefined) {
+      process.env.CUDA_VISIBLE_DEVICES = String(opts.gpu);
+    }
+    const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+    const r = loadNative(pkg, env);
+    if (!r.ok) return r;
+    try {
+      if (!(await tf.setBackend('tensorflow'))) return { ok: false, why: `${pkg} loaded but its backend did not initialise` };
+      await tf.ready();
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, why: `${pkg} backend failed (${(e as Error).message.split('\n')[0]})` };
+    }
+  }
+  if (name === 'wasm') {
+    try {
+      await initWasm(opts.threads ?? 0);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, why: `wasm backend failed (${(e as Error).message.split('\n')[0]})` };
+    }
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { ok: true };
+}
+
+function pkgVersion(name: string, env: BackendEnv): string | undefined {
+  try {
+    return (env.requireModule(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+function makeReport(requested: BackendChoice, name: BackendName, reason: string, threads: number, env: BackendEnv): BackendReport {
+  const versions: Record<string, string> = { node: process.versions.node, 'tfjs-core': tf.version_core };
+  for (const p of ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'sharp']) {
+    const v = pkgVersion(p, env);
+    if (v) versions[p] = v;
+  }
+  let actualThreads = 1;
+  if (name === 'wasm') {
+    actualThreads = threads > 0 ? threads : 1;
+  } else if (name !== 'cpu') {
+    actualThreads = os.availableParallelism();
+  }
+  const report: BackendReport = { requested, name, tfName: tf.getBackend(), reason, threads: actualThreads, versions };
+  if (name === 'tensorflow-gpu') report.device = gpuDeviceName();
+  return report;
+}
+
+/** Best-effort GPU name from the NVIDIA driver's proc file (no extra dependencies). */
+function gpuDeviceName(): string | undefined {
+  try {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const dir = '/proc/driver/nvidia/gpus';
+    const first = fs.readdirSync(dir)[0];
+    const info = fs.readFileSync(path.join(dir, first, 'information'), 'utf8');
+    const m = /Model:\s*(.+)/.exec(info);
+    return m?.[1].trim();
+  } catch {
+    return undefined;
+  }
+}

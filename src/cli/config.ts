@@ -1,0 +1,92 @@
+/**
+ * RunConfig: the resolved, validated, JSON-able configuration of one run. Field names are the camelCase
+ * forms of the flag names (see `flags.ts`); list flags are arrays. Produced only by `resolveConfig`.
+ */
+export interface RunConfig {
+  dataset: string;
+  arch: 'resnet50' | 'googlenet' | 'bninception';
+  notPretrained: boolean;
+  /** Recall@k values (dataset default filled in). */
+  kVals: number[];
+  nEpochs: number;
+  kernels: number;
+  seed: number;
+  scheduler: 'step' | 'exp' | 'none';
+  gamma: number;
+  decay: number;
+  tau: number[];
+  /** [Class, Shared] step probabilities. */
+  taskP: number[];
+  lr: number;
+  bs: number;
+  /** Per task; forced to 1 for proxynca tasks. */
+  csPerBs: number[];
+  embedSizes: number[];
+  losses: ('marginloss' | 'triplet' | 'proxynca')[];
+  sampling: ('distance' | 'semihard' | 'random')[];
+  proxyLr: number[];
+  beta: number[];
+  betaLr: number[];
+  nu: number[];
+  margin: number[];
+  adversarial: ('Class-Shared' | 'Shared-Class')[];
+  advWeights: number[];
+  advDim: number;
+  sharedNumClasses: number;
+  clusterUpdateFreq: number;
+  clusterMode: 'mean' | 'mstd' | 'no_norm';
+  randomClusterPickP: number;
+  gpu: number;
+  savename: string;
+  makeGraph: boolean;
+  /** Parent of dataset folders (dataset name NOT yet appended). */
+  sourcePath: string;
+  savePath: string;
+  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  inputSize: number;
+  pretrained?: string;
+  pretrainedFormat: 'torchvision' | 'keras';
+  marginCount: 'terms' | 'triplets';
+  kmeansIters: number;
+  kmeansMaxPoints: number;
+  nmiAverage: 'geometric' | 'arithmetic';
+  valSplit: number;
+  vehicleidProtocol: 'allvsall' | 'reid';
+  splitMode: 'half' | 'file';
+  microBs: number;
+  threads: number;
+  resume?: string;
+  dryRun: boolean;
+  /** Task names, always ['Class', 'Shared'] (spec §2.1). */
+  tasks: ['Class', 'Shared'];
+}
+
+/** Recall@k defaults per dataset (spec §6.1). */
+export function defaultKVals(dataset: string): number[] {
+  switch (dataset) {
+    case 'online_products':
+      return [1, 10, 100, 1000];
+    case 'in-shop':
+      return [1, 10, 20, 30, 50];
+    case 'vehicle_id':
+      return [1, 5];
+    default:
+      return [1, 2, 4, 8];
+  }
+}
+
+/**
+ * Defaults that differ for the embedded sample dataset, chosen so that `npx mic-train --dataset sample`
+ * finishes in minutes on a 2-core CPU. Explicit flags and config files still win.
+ */
+export const SAMPLE_DEFAULTS: Readonly<Record<string, unknown>> = {
+  'input-size': 64,
+  n_epochs: 4,
+  bs: 32,
+  tau: [3],
+  shared_num_classes: 8,
+  cluster_update_freq: 1,
+  adv_weights: [250],
+  lr: 1e-4,
+  kernels: 2,
+};

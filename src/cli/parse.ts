@@ -1,0 +1,189 @@
+/**
+ * Command-line parsing and validation. Precedence: command-line flag > --config file > dataset-specific
+ * default (sample) > flag-table default. Every check runs before any work; a failure is a `UserError`
+ * with one line naming the flag and what was expected (exit 2).
+ */
+import fs from 'node:fs';
+import yargs from 'yargs';
+import { UserError } from '../errors.ts';
+import { FLAGS, FLAG_BY_NAME, type FlagSpec } from './flags.ts';
+import { defaultKVals, SAMPLE_DEFAULTS, type RunConfig } from './config.ts';
+
+export const VERSION = '0.1.0';
+
+/** Parse argv (without node/script) into the raw values given on the command line, by flag name. */
+export function parseArgv(argv: string[]): Record<string, unknown> {
+  const y = yargs(argv)
+    .scriptName('mic-train')
+    .usage('Usage: mic-train [options]\n\nTrain a MIC deep-metric-learning embedding (Roth et al., ICCV 2019).')
+    .version(VERSION)
+    .help('help')
+    .alias('help', 'h')
+    .strict()
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false, 'dot-notation': false, 'duplicate-arguments-array': false })
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err) => {
+      throw new UserError(oneLine(msg || err?.message || 'invalid arguments'));
+    });
+  for (const s of FLAGS) {
+    y.option(s.name, {
+      type: s.type === 'boolean' ? 'boolean' : s.type === 'string' ? 'string' : 'number',
+      array: s.list ? true : undefined,
+      // Choices are checked by coerceOne (one clear line), and listed in the help text here.
+      describe: s.choices ? `${s.help} [choices: ${s.choices.join(', ')}]` : s.help,
+      defaultDescription: describeDefault(s),
+      requiresArg: s.type !== 'boolean',
+    });
+  }
+  const parsed = y.parseSync() as Record<string, unknown>;
+  if (Array.isArray(parsed._) && parsed._.length > 0) {
+    throw new UserError(`unexpected argument '${parsed._[0]}' (flags start with --; see mic-train --help)`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const s of FLAGS) if (parsed[s.name] !== undefined) out[s.name] = parsed[s.name];
+  return out;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, '; ').trim();
+}
+
+function describeDefault(s: FlagSpec): string {
+  if (s.default === undefined) return 'none';
+  if (Array.isArray(s.default)) return s.default.length ? s.default.join(' ') : '(dataset default)';
+  if (s.default === '') return "''";
+  return String(s.default);
+}
+
+/** Read a --config JSON file: an object keyed by flag names (or RunConfig keys, as in hypa.json). */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`--config: cannot read file '${path}'`);
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`--config: '${path}' is not valid JSON (${(e as Error).message})`);
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new UserError(`--config: '${path}' must hold a JSON object of flag values`);
+  }
+  const byKey = new Map(FLAGS.map((s) => [s.key, s]));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    const spec = FLAG_BY_NAME.get(k) ?? byKey.get(k);
+    if (k === 'tasks') continue; // derived field stored in hypa.json
+    if (!spec) throw new UserError(`--config: unknown key '${k}' in '${path}'`);
+    if (spec.name === 'config' || spec.name === 'dry-run' || spec.name === 'resume') continue;
+    if (v === null) continue;
+    out[spec.name] = v;
+  }
+  return out;
+}
+
+/** Resolve raw command-line values into a validated RunConfig. Throws UserError on any bad value. */
+export function resolveConfig(cli: Record<string, unknown>): RunConfig {
+  const fromFile = typeof cli['config'] === 'string' ? readConfigFile(cli['config'] as string) : {};
+  const dataset = (cli['dataset'] ?? fromFile['dataset'] ?? 'cub200') as string;
+  const datasetDefaults = dataset === 'sample' ? SAMPLE_DEFAULTS : {};
+  const raw: Record<string, unknown> = {};
+  for (const s of FLAGS) {
+    const v = cli[s.name] ?? fromFile[s.name] ?? datasetDefaults[s.name] ?? s.default;
+    raw[s.name] = Array.isArray(v) ? [...v] : v;
+  }
+  if (raw['loss'] !== undefined) {
+    if (cli['losses'] !== undefined) throw new UserError('--loss and --losses both given: use one (--loss X sets both tasks).');
+    raw['losses'] = [raw['loss'], raw['loss']];
+  }
+  for (const s of FLAGS) raw[s.name] = coerce(s, raw[s.name]);
+  validate(raw);
+
+  const cfg: Record<string, unknown> = {};
+  for (const s of FLAGS) if (s.name !== 'loss' && s.name !== 'config') cfg[s.key] = raw[s.name];
+  const c = cfg as unknown as RunConfig;
+  if (c.kVals.length === 0) c.kVals = defaultKVals(c.dataset);
+  c.csPerBs = c.csPerBs.map((n, i) => (c.losses[i] === 'proxynca' ? 1 : n));
+  c.tasks = ['Class', 'Shared'];
+  for (const k of Object.keys(c) as (keyof RunConfig)[]) if (c[k] === undefined) delete c[k];
+  return Object.freeze(c) as RunConfig;
+}
+
+function coerce(s: FlagSpec, v: unknown): unknown {
+  if (v === undefined) return v;
+  const flag = `--${s.name}`;
+  if (s.list) {
+    const arr = Array.isArray(v) ? v : [v];
+    if (arr.length === 0 && (s.default as unknown[]).length > 0) throw new UserError(`${flag}: expected one or more values`);
+    return arr.map((x) => coerceOne(s, x, flag));
+  }
+  if (Array.isArray(v)) throw new UserError(`${flag}: expected a single value, got ${v.length}`);
+  return coerceOne(s, v, flag);
+}
+
+function coerceOne(s: FlagSpec, v: unknown, flag: string): unknown {
+  switch (s.type) {
+    case 'boolean':
+      if (typeof v !== 'boolean') throw new UserError(`${flag}: expected true or false, got '${String(v)}'`);
+      return v;
+    case 'string':
+      if (typeof v !== 'string' && typeof v !== 'number') throw new UserError(`${flag}: expected a string, got '${String(v)}'`);
+      if (s.choices && !s.choices.includes(String(v))) {
+        throw new UserError(`${flag}: unknown value '${String(v)}'; expected one of: ${s.choices.join(', ')}`);
+      }
+      return String(v);
+    case 'int':
+    case 'float': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      if (!Number.isFinite(n)) throw new UserError(`${flag}: expected a number, got '${String(v)}'`);
+      if (s.type === 'int' && !Number.isInteger(n)) throw new UserError(`${flag}: expected an integer, got '${String(v)}'`);
+      if (s.range === 'positive' && !(n > 0)) throw new UserError(`${flag}: expected a positive number, got ${n}`);
+      if (s.range === 'nonneg' && !(n >= 0)) throw new UserError(`${flag}: expected a number >= 0, got ${n}`);
+      if (s.range === 'prob' && !(n >= 0 && n <= 1)) throw new UserError(`${flag}: expected a number between 0 and 1, got ${n}`);
+      return n;
+    }
+  }
+}
+
+/** The sanity checks of spec §1.1, plus mic-train's own. */
+function validate(r: Record<string, unknown>): void {
+  const len = (n: string) => (r[n] as unknown[]).length;
+  const sameLength = (names: string[], what: string) => {
+    const n0 = len(names[0]);
+    for (const n of names.slice(1)) {
+      if (len(n) !== n0) {
+        throw new UserError(
+          `--${n}: expected ${n0} value(s), one per ${what} like --${names[0]}, got ${len(n)} (${names.map((x) => `--${x}`).join(', ')} must have equal length)`,
+        );
+      }
+    }
+  };
+  sameLength(['cs_per_bs', 'embed_sizes', 'losses', 'sampling'], 'task');
+  sameLength(['embed_sizes', 'proxy_lr', 'beta_lr', 'margin', 'beta', 'nu', 'task_p'], 'task');
+  if (len('embed_sizes') !== 2) throw new UserError(`--embed_sizes: expected 2 values (Class and Shared task), got ${len('embed_sizes')}`);
+  sameLength(['adversarial', 'adv_weights'], 'adversarial direction');
+  const bs = r['bs'] as number;
+  for (const [i, c] of (r['cs_per_bs'] as number[]).entries()) {
+    const loss = (r['losses'] as string[])[i];
+    if (loss !== 'proxynca' && bs % c !== 0) {
+      throw new UserError(`--bs ${bs} / --cs_per_bs ${c}: bs must be a multiple of cs_per_bs (task ${i === 0 ? 'Class' : 'Shared'})`);
+    }
+    if (loss !== 'proxynca' && bs / c < 2) {
+      throw new UserError(`--bs ${bs} / --cs_per_bs ${c}: a batch needs at least 2 classes (bs >= 2 * cs_per_bs)`);
+    }
+    if (loss !== 'proxynca' && c < 2) {
+      throw new UserError(`--cs_per_bs: expected >= 2 for ${loss} (anchors need a positive), got ${c}`);
+    }
+  }
+  if ((r['input-size'] as number) < 32) throw new UserError(`--input-size: expected at least 32 pixels, got ${r['input-size']}`);
+  if ((r['shared_num_classes'] as number) < 2) throw new UserError(`--shared_num_classes: expected at least 2 clusters, got ${r['shared_num_classes']}`);
+  if ((r['val-split'] as number) >= 1) throw new UserError(`--val-split: expected a fraction below 1, got ${r['val-split']}`);
+  const dirs = r['adversarial'] as string[];
+  if (new Set(dirs).size !== dirs.length) throw new UserError(`--adversarial: each direction at most once, got ${dirs.join(' ')}`);
+  if (r['pretrained'] !== undefined && r['not_pretrained'] === true) {
+    throw new UserError('--pretrained and --not_pretrained both given: use one');
+  }
+}
