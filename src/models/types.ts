@@ -1,0 +1,32 @@
+/**
+ * The contract between models/ and the rest (trainer, clustering, evaluation, checkpoints).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { InputConvention } from '../data/image-convention.ts';
+
+export interface ForwardOutput {
+  /** One L2-normalised embedding per head, in task order [Class, Shared]; each [batch, embedSizes[i]]. */
+  embeds: tf.Tensor2D[];
+  /** Global-average-pooled backbone feature [batch, featureDim] (spec: key "Last"). */
+  pooled: tf.Tensor2D;
+}
+
+export interface EmbeddingModel {
+  readonly arch: string;
+  /** Pixel convention the image pipeline must produce for this network. */
+  readonly input: InputConvention;
+  /** Width of the pooled feature (2048 for ResNet50). */
+  readonly featureDim: number;
+  readonly embedSizes: number[];
+  /** images: [batch, H, W, 3] NHWC float32 already normalised per `input`. BN is frozen: training and eval match. */
+  forward(images: tf.Tensor4D): ForwardOutput;
+  /** Early feature map for MIC's initial clustering (ResNet: output of layer1, [batch, H/4, W/4, 256]). */
+  clusterFeatures(images: tf.Tensor4D): tf.Tensor4D;
+  /** All trainable variables (backbone incl. BN affine, both heads) = the "network" optimizer group. */
+  trainableVariables(): tf.Variable[];
+  /** torchvision-named tensors in PyTorch layout (conv OIHW, linear [out,in]) — the checkpoint format. */
+  stateDict(): Map<string, tf.Tensor>;
+  /** Strict: missing, unexpected or shape-mismatched names throw a UserError listing them. Takes PyTorch layout. */
+  loadStateDict(sd: Map<string, tf.Tensor>, source?: string): void;
+  dispose(): void;
+}
