@@ -3,11 +3,29 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
+/** What a miner skipped or noticed in one batch; feeds the loss's `parts` and the run's warnings. */
+export interface MiningStats {
+  /** Rows of the batch (= candidate anchors). */
+  anchors: number;
+  /** Triplets returned. */
+  triplets: number;
+  /** Anchors skipped because no other row shares their label. */
+  noPositive: number;
+  /** Anchors skipped because every row shares their label (e.g. a single-class batch). */
+  noNegative: number;
+  /** Anchors whose every negative sits at the distance floor (collapsed embeddings). */
+  collapsed: number;
+  /** Semihard only: anchors whose band was empty, so the negative was drawn from all negatives. */
+  fallbacks: number;
+}
+
 /** One triplet per entry: anchors[i], positives[i], negatives[i] index rows of the batch. */
 export interface Triplets {
   anchors: Int32Array;
   positives: Int32Array;
   negatives: Int32Array;
+  /** Filled by every miner of src/losses/miners (optional so hand-made triplets stay valid). */
+  stats?: MiningStats;
 }
 
 export interface Miner {
@@ -31,4 +49,12 @@ export interface Loss {
   readonly lrKind: 'beta' | 'proxy' | null;
   /** emb: [batch, dim] L2-normalised embeddings (with gradient); labels: one per row. */
   compute(emb: tf.Tensor2D, labels: Int32Array): LossOutput;
+  /**
+   * The learnable tensors under short names ('beta' [classes], 'proxies' [classes, dim]); empty for losses
+   * without parameters. These are the live variables (do not dispose them); the checkpoint code adds a
+   * prefix per task.
+   */
+  stateDict(): Map<string, tf.Tensor>;
+  /** Strict: missing, unexpected or shape-mismatched names throw a UserError naming `source`. */
+  loadStateDict(sd: Map<string, tf.Tensor>, source?: string): void;
 }
