@@ -4,6 +4,7 @@
  * with one line naming the flag and what was expected (exit 2).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import yargs from 'yargs';
 import { UserError } from '../errors.ts';
 import { FLAGS, FLAG_BY_NAME, type FlagSpec } from './flags.ts';
@@ -85,9 +86,40 @@ export function readConfigFile(path: string): Record<string, unknown> {
   return out;
 }
 
+/**
+ * `--resume DIR` takes the run's own `hypa.json` as the base configuration; flags given with it override
+ * (the run checks that only harmless keys changed, see `resumeConflicts`).
+ */
+function readResumeConfig(dir: string): Record<string, unknown> {
+  const file = path.join(dir, 'hypa.json');
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`--resume: '${dir}' is not a folder`);
+  if (!fs.existsSync(file)) throw new UserError(`--resume: '${dir}' is not a mic-train run folder (no hypa.json)`);
+  return readConfigFile(file);
+}
+
+/** Keys that may differ between a run and its resumption (they do not change what is computed). */
+export const RESUME_MAY_CHANGE: ReadonlySet<string> = new Set([
+  'nEpochs', 'backend', 'kernels', 'threads', 'microBs', 'gpu', 'resume', 'dryRun', 'sourcePath', 'savePath', 'tasks',
+]);
+
+/** Keys whose values differ between the saved config and the resumed one (empty = compatible). */
+export function resumeConflicts(saved: Record<string, unknown>, now: RunConfig): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(now)) {
+    if (RESUME_MAY_CHANGE.has(k)) continue;
+    if (JSON.stringify(saved[k]) !== JSON.stringify(v)) out.push(`${k} (run: ${JSON.stringify(saved[k])}, now: ${JSON.stringify(v)})`);
+  }
+  return out;
+}
+
 /** Resolve raw command-line values into a validated RunConfig. Throws UserError on any bad value. */
 export function resolveConfig(cli: Record<string, unknown>): RunConfig {
-  const fromFile = typeof cli['config'] === 'string' ? readConfigFile(cli['config'] as string) : {};
+  const fromFile =
+    typeof cli['config'] === 'string'
+      ? readConfigFile(cli['config'] as string)
+      : typeof cli['resume'] === 'string'
+        ? readResumeConfig(cli['resume'] as string)
+        : {};
   const dataset = (cli['dataset'] ?? fromFile['dataset'] ?? 'cub200') as string;
   const datasetDefaults = dataset === 'sample' ? SAMPLE_DEFAULTS : {};
   const raw: Record<string, unknown> = {};

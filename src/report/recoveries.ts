@@ -61,6 +61,7 @@ export function recoveryRows(src: RecoverySource, rng: Rng, nRows = 10, nNeighbo
     const ids: number[] = [];
     for (let j = 0; j < src.k && ids.length < nNeighbours; j++) {
       const g = src.neighbours[q * src.k + j];
+      if (g < 0) continue; // padding: fewer database items than neighbours asked for
       if (src.selfIncluded && g === q) continue;
       ids.push(g);
     }

@@ -1,0 +1,255 @@
+// Port of: main.py's epoch loop and train_one_epoch (spec §2.5, §2.6, §3.4)
+/**
+ * The epoch loop: per iteration a Class step (p = task_p[0]) and a Shared step (p = task_p[1]); after each
+ * epoch the evaluation, the checkpoint/recoveries when Recall@1 improves, the plot, the re-clustering when the
+ * counter says so, the LR schedule, the summary and the `last/` checkpoint for `--resume`.
+ */
+import path from 'node:path';
+import type { RunConfig } from '../cli/config.ts';
+import type { ManifestItem } from '../data/manifest.ts';
+import { BatchLoader, evalBatches } from '../data/loader.ts';
+import { ClassBalancedSampler, ClusterBalancedSampler, type BatchSpec } from '../data/samplers.ts';
+import { embedAll } from '../eval/embed.ts';
+import { evaluateManifest, type EvaluationResult } from '../eval/evaluate.ts';
+import { bestCheckpointName, saveCheckpoint } from '../io/checkpoint.ts';
+import { reclusterSharedLabels, type ClusteringInputs } from '../mic/clustering.ts';
+import type { ReclusterSchedule } from '../mic/surrogate.ts';
+import type { EmbeddingNet } from '../models/embedding-net.ts';
+import { drawRecoveries, recoveryRows } from '../report/recoveries.ts';
+import { recoveriesFileName, type RunReporter } from '../report/run-reporter.ts';
+import { Rng, rngFor, type RngState } from '../rng.ts';
+import { modelTensors, snapshot } from './checkpointing.ts';
+import { EpochProgress } from './progress.ts';
+import { hasSharedTask, type TrainingParts } from './setup.ts';
+import { taskStep } from './task-step.ts';
+
+/** Named RNG streams whose state is checkpointed (k-means and evaluation use fresh fixed-seed streams). */
+export const STREAMS = ['sampler.class', 'sampler.shared', 'augment.class', 'augment.shared', 'miner', 'task', 'recoveries'] as const;
+export type StreamName = (typeof STREAMS)[number];
+
+export interface TrainerContext {
+  cfg: RunConfig;
+  model: EmbeddingNet;
+  parts: TrainingParts;
+  trainItems: ManifestItem[];
+  /** Items evaluated every epoch (test split); `valItems` choose the checkpoint when --val-split is set. */
+  testItems: ManifestItem[];
+  valItems: ManifestItem[];
+  reporter: RunReporter;
+  runDir: string;
+  rngs: Record<StreamName, Rng>;
+  /** Shared-task labels (surrogate clusters); null in baseline mode. */
+  sharedLabels: Int32Array | null;
+  numClusters: number;
+  recluster: ReclusterSchedule;
+  microBs: number;
+  log: (line: string) => void;
+  /** Set by a signal handler: stop after the current step. */
+  stopRequested: () => boolean;
+  /** Extra JSON for checkpoints (config, backend …). */
+  checkpointMeta: Record<string, unknown>;
+}
+
+export interface EpochOutcome {
+  loss: number;
+  metrics: Record<string, number>;
+  interrupted: boolean;
+}
+
+/** Column prefix used for validation metrics when --val-split is set. */
+export const VAL_PREFIX = 'Val ';
+
+export class Trainer {
+  private readonly classSampler: ClassBalancedSampler;
+  private readonly sharedSampler: ClusterBalancedSampler | null;
+  private readonly classLabels: Int32Array;
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly c: TrainerContext) {
+    const { cfg } = c;
+    this.classLabels = Int32Array.from(c.trainItems, (it) => it.label);
+    this.classSampler = new ClassBalancedSampler(this.classLabels, cfg.bs, cfg.csPerBs[0], c.rngs['sampler.class']);
+    this.sharedSampler =
+      hasSharedTask(cfg) && c.sharedLabels
+        ? new ClusterBalancedSampler(c.sharedLabels, cfg.bs, cfg.csPerBs[1], cfg.randomClusterPickP, c.rngs['sampler.shared'])
+        : null;
+  }
+
+  /** Train and evaluate one epoch (0-based). */
+  async runEpoch(epoch: number): Promise<EpochOutcome> {
+    const { cfg, parts, model } = this.c;
+    const classBatches = this.classSampler.epoch();
+    const sharedAll = this.sharedSampler?.epoch() ?? [];
+    const iters = this.sharedSampler ? Math.min(classBatches.length, sharedAll.length) : classBatches.length;
+    // Task decisions for the whole epoch, drawn in the original's order (Class then Shared per iteration), so
+    // the Shared loader only loads the batches that will be used.
+    const runs: [boolean, boolean][] = [];
+    for (let i = 0; i < iters; i++) runs.push([this.c.rngs.task.bernoulli(cfg.taskP[0]), this.c.rngs.task.bernoulli(cfg.taskP[1])]);
+    const classSpecs = classBatches.slice(0, iters).filter((_, i) => runs[i][0]);
+    const sharedSpecs: BatchSpec[] = this.sharedSampler ? sharedAll.slice(0, iters).filter((_, i) => runs[i][1]) : [];
+    const size = cfg.inputSize;
+    const conv = model.input;
+    const classIt = new BatchLoader(this.c.trainItems, classSpecs, size, conv, { train: true, flip: true }, this.c.rngs['augment.class'], cfg.kernels)[Symbol.asyncIterator]();
+    const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false }, this.c.rngs['augment.shared'], cfg.kernels)[Symbol.asyncIterator]();
+
+    const progress = new EpochProgress(epoch, cfg.nEpochs, iters);
+    const t0 = performance.now();
+    let interrupted = false;
+    for (let i = 0; i < iters; i++) {
+      const stepLosses: number[] = [];
+      let images = 0;
+      for (const task of [0, 1] as const) {
+        if (!runs[i][task]) continue;
+        const next = await (task === 0 ? classIt : sharedIt).next();
+        if (next.done) throw new Error(`loader for task ${task} ended early`);
+        const b = next.value;
+        const loss = parts.losses[task];
+        if (!loss) continue;
+        const r = taskStep({
+          model, task, loss, adversarial: parts.adversarial, optimizer: parts.optimizer,
+          images: b.images, n: b.n, size, labels: b.labels, microBs: this.c.microBs,
+        });
+        if (!Number.isFinite(r.loss)) {
+          throw new Error(`training loss became ${r.loss} at epoch ${epoch}, iteration ${i} (task ${task === 0 ? 'Class' : 'Shared'}); try a lower --lr`);
+        }
+        if (r.warning) this.warnOnce(r.warning);
+        stepLosses.push(r.loss);
+        images += b.n;
+      }
+      progress.tick(images, stepLosses);
+      if (this.c.stopRequested()) {
+        interrupted = true;
+        break;
+      }
+    }
+    await classIt.return?.();
+    await sharedIt.return?.();
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const loss = progress.meanLoss();
+    if (interrupted) {
+      progress.done('interrupted');
+      return { loss, metrics: {}, interrupted };
+    }
+
+    this.c.reporter.logTrain(epoch, trainSeconds, loss);
+    const e0 = performance.now();
+    const { metrics, test } = await this.evaluate();
+    const evalSeconds = (performance.now() - e0) / 1000;
+    this.c.reporter.logVal(epoch, evalSeconds, metrics);
+    progress.done(this.summaryLine(metrics));
+
+    await this.afterEvaluation(epoch, test);
+    await this.c.reporter.writePlot();
+
+    if (this.sharedSampler && this.c.recluster.afterEpoch()) {
+      const t = performance.now();
+      const labels = await reclusterSharedLabels(this.clusteringInputs(), this.kmeansSettings());
+      this.sharedSampler.setLabels(labels);
+      this.c.sharedLabels = labels;
+      this.c.log(`re-clustered the Shared embeddings into ${this.c.numClusters} clusters (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    } else if (!this.sharedSampler) {
+      this.c.recluster.afterEpoch();
+    }
+    parts.schedule.step(parts.optimizer);
+    this.c.reporter.writeSummary();
+    this.saveLast(epoch);
+    return { loss, metrics, interrupted };
+  }
+
+  clusteringInputs(): ClusteringInputs {
+    const { cfg, model } = this.c;
+    return { model, paths: this.c.trainItems.map((it) => it.path), bs: cfg.bs, inputSize: cfg.inputSize, conv: model.input, concurrency: cfg.kernels };
+  }
+
+  kmeansSettings() {
+    return {
+      k: this.c.numClusters,
+      iters: this.c.cfg.kmeansIters,
+      maxPointsPerCentroid: this.c.cfg.kmeansMaxPoints,
+      rng: rngFor(this.c.cfg.seed, 'kmeans'),
+      onWarning: (m: string) => this.warnOnce(`k-means: ${m}`),
+    };
+  }
+
+  /** Embed and evaluate the test split (and the validation split when set). */
+  async evaluate(): Promise<{ metrics: Record<string, number>; test: EvaluationResult }> {
+    const test = await this.evaluateItems(this.c.testItems);
+    const metrics = { ...test.metrics };
+    if (this.c.valItems.length > 0) {
+      const val = await this.evaluateItems(this.c.valItems);
+      for (const [k, v] of Object.entries(val.metrics)) metrics[VAL_PREFIX + k] = v;
+    }
+    return { metrics, test };
+  }
+
+  private async evaluateItems(items: ManifestItem[]): Promise<EvaluationResult> {
+    const { cfg, model } = this.c;
+    const paths = items.map((it) => it.path);
+    const emb = await embedAll(model, evalBatches(paths, cfg.bs, cfg.inputSize, model.input, { concurrency: cfg.kernels }), paths.length, 0);
+    return evaluateManifest(emb, items, {
+      kVals: cfg.kVals,
+      nmiAverage: cfg.nmiAverage,
+      rng: rngFor(cfg.seed, 'eval'),
+      protocol: cfg.vehicleidProtocol === 'reid' ? 'reid' : 'allvsall',
+    });
+  }
+
+  /** Best-checkpoint and recoveries picture per evaluated group, when its Recall@1 improved (spec §2.6). */
+  private async afterEvaluation(epoch: number, test: EvaluationResult): Promise<void> {
+    const { reporter, runDir } = this.c;
+    const choose = this.c.valItems.length > 0 ? VAL_PREFIX : '';
+    for (const [g, group] of test.recoveries.entries()) {
+      const setNo = group.prefix ? g + 1 : undefined;
+      const column = `${choose}${group.prefix}Recall @ 1`;
+      if (!reporter.isNewBest(column)) continue;
+      saveCheckpoint(path.join(runDir, bestCheckpointName(setNo)), {
+        tensors: modelTensors(this.c.model),
+        extraTensors: new Map(),
+        state: { ...this.c.checkpointMeta, epoch, chosenOn: column, metrics: reporter.history().val },
+      });
+      const items = this.c.testItems;
+      const rows = recoveryRows(
+        {
+          queryPaths: Array.from(group.queryRows, (r) => items[r].path),
+          queryLabels: Array.from(group.queryRows, (r) => items[r].label),
+          galleryPaths: items.map((it) => it.path),
+          galleryLabels: items.map((it) => it.label),
+          neighbours: group.neighbours,
+          k: group.keep,
+          selfIncluded: false,
+        },
+        this.c.rngs.recoveries,
+      );
+      const unreadable = await drawRecoveries(rows, path.join(runDir, recoveriesFileName(setNo)));
+      for (const p of unreadable) this.warnOnce(`recoveries picture: could not read ${p}`);
+    }
+  }
+
+  /** Write `last/`: everything needed to continue after `epoch`. */
+  saveLast(epoch: number): void {
+    const rngStates: Record<string, RngState> = {};
+    for (const s of STREAMS) rngStates[s] = this.c.rngs[s].getState();
+    const ck = snapshot(this.c.model, this.c.parts, {
+      ...this.c.checkpointMeta,
+      epoch,
+      rng: rngStates,
+      sharedLabels: this.c.sharedLabels ? Array.from(this.c.sharedLabels) : null,
+      numClusters: this.c.numClusters,
+      reclusterCounter: this.c.recluster.counter,
+      history: this.c.reporter.history(),
+    });
+    saveCheckpoint(path.join(this.c.runDir, 'last'), ck);
+  }
+
+  private summaryLine(m: Record<string, number>): string {
+    const keys = Object.keys(m).filter((k) => /(^|Set \d |Val )(NMI|Recall @ 1)$/.test(k));
+    return keys.map((k) => `${k} ${m[k].toFixed(3)}`).join(', ');
+  }
+
+  private warnOnce(msg: string): void {
+    const key = msg.replace(/\d+/g, '#');
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.c.log(`warning: ${msg} (further warnings like this are not repeated)`);
+  }
+}
