@@ -80,6 +80,7 @@ export function defaultKVals(dataset: string): number[] {
  * finishes in minutes on a 2-core CPU. Explicit flags and config files still win.
  */
 export const SAMPLE_DEFAULTS: Readonly<Record<string, unknown>> = {
+  not_pretrained: true,
   'input-size': 64,
   n_epochs: 4,
   bs: 32,

@@ -121,7 +121,9 @@ export function resolveConfig(cli: Record<string, unknown>): RunConfig {
         ? readResumeConfig(cli['resume'] as string)
         : {};
   const dataset = (cli['dataset'] ?? fromFile['dataset'] ?? 'cub200') as string;
-  const datasetDefaults = dataset === 'sample' ? SAMPLE_DEFAULTS : {};
+  const datasetDefaults: Record<string, unknown> = dataset === 'sample' ? { ...SAMPLE_DEFAULTS } : {};
+  // The sample runs from random weights unless weights are given explicitly.
+  if ((cli['pretrained'] ?? fromFile['pretrained']) !== undefined) delete datasetDefaults['not_pretrained'];
   const raw: Record<string, unknown> = {};
   for (const s of FLAGS) {
     const v = cli[s.name] ?? fromFile[s.name] ?? datasetDefaults[s.name] ?? s.default;

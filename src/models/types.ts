@@ -11,6 +11,16 @@ export interface ForwardOutput {
   pooled: tf.Tensor2D;
 }
 
+/** Where `clusterFeatures()` taps the backbone (spec §3.2: ResNet `layer1`). */
+export interface ClusterLayerInfo {
+  /** State-dict prefix of the layer whose output is returned (`layer1`, `conv3`, `conv2_3x3`), after its BN and ReLU. */
+  name: string;
+  /** Channels of the returned map. */
+  channels: number;
+  /** Input side / feature-map side (4 for all three architectures: 224 px → 56×56). */
+  stride: number;
+}
+
 export interface EmbeddingModel {
   readonly arch: string;
   /** Pixel convention the image pipeline must produce for this network. */
@@ -22,6 +32,8 @@ export interface EmbeddingModel {
   forward(images: tf.Tensor4D): ForwardOutput;
   /** Early feature map for MIC's initial clustering (ResNet: output of layer1, [batch, H/4, W/4, 256]). */
   clusterFeatures(images: tf.Tensor4D): tf.Tensor4D;
+  /** Which layer `clusterFeatures` returns, its channels and stride (optional so test doubles need not set it). */
+  readonly clusterLayer?: ClusterLayerInfo;
   /** All trainable variables (backbone incl. BN affine, both heads) = the "network" optimizer group. */
   trainableVariables(): tf.Variable[];
   /** torchvision-named tensors in PyTorch layout (conv OIHW, linear [out,in]) — the checkpoint format. */
