@@ -1,0 +1,137 @@
+/**
+ * Helpers shared by the dataset loaders: reading a folder layout or an index file, failing with a
+ * `UserError` that names the missing path and shows the layout that was expected, Python-compatible
+ * sort orders, and turning class keys into contiguous labels.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../../errors.ts';
+import type { ManifestItem, Split } from '../manifest.ts';
+
+/** File extensions the image pipeline (sharp) decodes; other files in class folders are ignored. */
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
+
+/** One line describing where a dataset's files are expected, used in every layout error. */
+export interface LayoutDescription {
+  /** `--dataset` value, e.g. `cub200`. */
+  dataset: string;
+  /** Expected layout relative to the dataset root, e.g. `images/<NNN.ClassName>/<image>.jpg`. */
+  layout: string;
+}
+
+function layoutHint(root: string, d: LayoutDescription): string {
+  const hint = d.dataset === 'folder' ? '--source_path' : `--source_path (the parent of the '${path.basename(root)}' folder)`;
+  return `expected ${path.join(root, d.layout)}; check ${hint}`;
+}
+
+/** Throw a `UserError` unless `dir` is a directory. */
+export function requireDir(dir: string, root: string, d: LayoutDescription): void {
+  let ok = false;
+  try {
+    ok = fs.statSync(dir).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new UserError(`--dataset ${d.dataset}: folder '${dir}' not found; ${layoutHint(root, d)}`);
+}
+
+/** Throw a `UserError` unless `file` is a readable file. */
+export function requireFile(file: string, root: string, d: LayoutDescription): void {
+  let ok = false;
+  try {
+    ok = fs.statSync(file).isFile();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new UserError(`--dataset ${d.dataset}: index file '${file}' not found; ${layoutHint(root, d)}`);
+}
+
+/** macOS resource forks (`._x.jpg`) and hidden files are never data (the original skipped names containing `._`). */
+function isJunkName(name: string): boolean {
+  return name.startsWith('.') || name.includes('._');
+}
+
+/** Sub-folder names of `dir` (junk names skipped), unsorted. */
+export function listSubdirs(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !isJunkName(e.name))
+    .map((e) => e.name);
+}
+
+/** Image file names in `dir` (by extension, case-insensitive; junk names skipped), in Python string order. */
+export function listImages(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => (e.isFile() || e.isSymbolicLink()) && !isJunkName(e.name))
+    .map((e) => e.name)
+    .filter((name) => IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase()))
+    .sort(pythonStringCompare);
+}
+
+/**
+ * Python's `sorted()` order for strings: by Unicode code point, case-sensitive. (JavaScript's default
+ * sort compares UTF-16 code units, which differs for characters outside the BMP.)
+ */
+export function pythonStringCompare(a: string, b: string): number {
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const ca = ia.next();
+    const cb = ib.next();
+    if (ca.done || cb.done) return ca.done && cb.done ? 0 : ca.done ? -1 : 1;
+    const d = (ca.value.codePointAt(0) ?? 0) - (cb.value.codePointAt(0) ?? 0);
+    if (d !== 0) return d;
+  }
+}
+
+/** Non-empty lines of a text file, trimmed, with CRLF handled. */
+export function readLines(file: string): string[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+}
+
+/**
+ * Items of one split from (path, class key) pairs: labels are the rank of the key among the split's
+ * distinct keys under `compare`, so labels are contiguous 0..C-1 in that order.
+ * Returns the items and the class names (`nameOf(key)`) indexed by label.
+ */
+export function labelSplit<K extends string | number>(
+  entries: { path: string; key: K; extra?: Partial<ManifestItem> }[],
+  split: Split,
+  compare: (a: K, b: K) => number,
+  nameOf: (key: K) => string = String,
+): { items: ManifestItem[]; classNames: string[] } {
+  const keys = [...new Set(entries.map((e) => e.key))].sort(compare);
+  const labelOf = new Map<K, number>(keys.map((k, i) => [k, i]));
+  const items = entries.map((e) => ({ ...e.extra, path: e.path, label: labelOf.get(e.key)!, split }));
+  return { items, classNames: keys.map(nameOf) };
+}
+
+/** The CUB/CARS/folder rule: the first ⌊C/2⌋ classes in sort order train, the rest test. */
+export function halfSplit<T>(sortedClasses: T[]): { train: T[]; test: T[] } {
+  const cut = Math.floor(sortedClasses.length / 2);
+  return { train: sortedClasses.slice(0, cut), test: sortedClasses.slice(cut) };
+}
+
+/**
+ * Parse one whitespace-separated line of an index file into exactly `n` fields (extra whitespace-separated
+ * fields are an error). Throws a `UserError` naming the file and line.
+ */
+export function splitFields(line: string, n: number, file: string, lineNo: number, expected: string): string[] {
+  const fields = line.split(/\s+/);
+  if (fields.length !== n) {
+    throw new UserError(`'${file}' line ${lineNo}: expected ${n} fields (${expected}), found ${fields.length}: '${line.slice(0, 120)}'`);
+  }
+  return fields;
+}
+
+/** Parse a non-negative integer field or throw a `UserError` naming the file and line. */
+export function intField(text: string, file: string, lineNo: number, what: string): number {
+  const digits = /^\D*?(\d+)$/.exec(text);
+  if (!digits) throw new UserError(`'${file}' line ${lineNo}: expected ${what} to end in a number, found '${text}'`);
+  return Number(digits[1]);
+}
