@@ -6,6 +6,13 @@ import { UserError } from './errors.ts';
 import { parseArgv, resolveConfig } from './cli/parse.ts';
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'embed' || argv[0] === 'query') {
+    const sub = await import('./cli/subcommands.ts');
+    const cmd = await import('./eval/embed-command.ts');
+    if (argv[0] === 'embed') await cmd.runEmbed(sub.parseEmbedArgs(argv.slice(1)));
+    else await cmd.runQuery(sub.parseQueryArgs(argv.slice(1)));
+    return 0;
+  }
   const cfg = resolveConfig(parseArgv(argv));
   if (cfg.dryRun) {
     process.stdout.write(JSON.stringify(cfg, null, 2) + '\n');

@@ -90,7 +90,7 @@ export class Trainer {
     const size = cfg.inputSize;
     const conv = model.input;
     const classIt = new BatchLoader(this.c.trainItems, classSpecs, size, conv, { train: true, flip: true }, this.c.rngs['augment.class'], cfg.kernels)[Symbol.asyncIterator]();
-    const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false }, this.c.rngs['augment.shared'], cfg.kernels)[Symbol.asyncIterator]();
+    const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false }, this.c.rngs['augment.shared'], cfg.kernels, { replacementLabels: this.c.sharedLabels ?? undefined })[Symbol.asyncIterator]();
 
     const progress = new EpochProgress(epoch, cfg.nEpochs, iters);
     const t0 = performance.now();
