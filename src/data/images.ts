@@ -21,7 +21,8 @@ export class ImageDecodeError extends Error {
     readonly path: string,
     readonly reason: string,
   ) {
-    super(`cannot decode image '${path}': ${reason}`);
+    // libvips repeats its complaint over several lines; one line is enough for a warning.
+    super(`cannot decode image '${path}': ${[...new Set(reason.split(/\s*\n\s*/).filter(Boolean))].join('; ')}`);
     this.name = 'ImageDecodeError';
   }
 }

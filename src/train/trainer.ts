@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { RunConfig } from '../cli/config.ts';
 import type { ManifestItem } from '../data/manifest.ts';
-import { BatchLoader, evalBatches } from '../data/loader.ts';
+import { BatchLoader, evalBatches, loaderStats } from '../data/loader.ts';
 import { ClassBalancedSampler, ClusterBalancedSampler, type BatchSpec } from '../data/samplers.ts';
 import { embedAll } from '../eval/embed.ts';
 import { evaluateManifest, type EvaluationResult } from '../eval/evaluate.ts';
@@ -190,7 +190,8 @@ export class Trainer {
       kVals: cfg.kVals,
       nmiAverage: cfg.nmiAverage,
       rng: rngFor(cfg.seed, 'eval'),
-      protocol: cfg.vehicleidProtocol === 'reid' ? 'reid' : 'allvsall',
+      // --vehicleid-protocol applies to multi-set test splits (VehicleID) only.
+      protocol: cfg.vehicleidProtocol === 'reid' && items.some((it) => it.set !== undefined) ? 'reid' : 'allvsall',
     });
   }
 
@@ -221,7 +222,8 @@ export class Trainer {
         this.c.rngs.recoveries,
       );
       const unreadable = await drawRecoveries(rows, path.join(runDir, recoveriesFileName(setNo)));
-      for (const p of unreadable) this.warnOnce(`recoveries picture: could not read ${p}`);
+      const known = new Set(loaderStats().failedPaths);
+      for (const p of unreadable) if (!known.has(p)) this.warnOnce(`recoveries picture: could not read ${p}`);
     }
   }
 
