@@ -30,7 +30,7 @@ function base(argv: string[], usage: string) {
     .help('help')
     .alias('help', 'h')
     .version(false)
-    .strict()
+    .strictOptions()
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .fail((msg, err) => {
       throw new UserError((msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, '; '));
