@@ -81,7 +81,7 @@ export function defaultKVals(dataset: string): number[] {
  */
 export const SAMPLE_DEFAULTS: Readonly<Record<string, unknown>> = {
   not_pretrained: true,
-  'input-size': 64,
+  'input-size': 32,
   n_epochs: 4,
   bs: 32,
   tau: [3],

@@ -59,7 +59,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     resumeCk = loadCheckpoint(path.join(cfg.resume!, 'last'));
   }
   if (cfg.dataset === 'sample' && !resuming) {
-    log(`sample dataset defaults: --input-size ${cfg.inputSize} --n_epochs ${cfg.nEpochs} --bs ${cfg.bs} (flags override them)`);
+    log(`sample dataset defaults: --input-size ${cfg.inputSize} --n_epochs ${cfg.nEpochs} --bs ${cfg.bs} --lr ${cfg.lr} --shared_num_classes ${cfg.sharedNumClasses}${cfg.notPretrained ? ' --not_pretrained' : ''} (flags override them)`);
   }
 
   const backend = await initBackend(cfg);
