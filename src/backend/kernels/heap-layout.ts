@@ -1,0 +1,169 @@
+/**
+ * Layout copies done in JavaScript directly on the wasm heap.
+ *
+ * Why not the wasm kernels: wasm's `Slice` first copies the whole input out of the heap (`readSync`)
+ * and its `StridedSlice` is a per-element loop; both were 5–20× slower than these row copies when
+ * gathering convolution taps. Each copy here moves whole channel rows (`Float32Array.set`), the
+ * innermost, contiguous dimension of NHWC.
+ */
+import { assert } from '../../errors.ts';
+import type { TensorInfo, WasmScope } from './wasm-scope.ts';
+
+/** Copy `len` floats; a plain loop beats `set(subarray)` for very short rows. */
+function copyRow(dst: Float32Array, dstAt: number, src: Float32Array, srcAt: number, len: number): void {
+  if (len >= 16) dst.set(src.subarray(srcAt, srcAt + len), dstAt);
+  else for (let k = 0; k < len; k++) dst[dstAt + k] = src[srcAt + k];
+}
+
+/** A strided window over the two spatial axes of an NHWC tensor. */
+export interface SpatialWindow {
+  /** First row/column read (may be negative: those positions read as zero, i.e. padding). */
+  offH: number;
+  offW: number;
+  strideH: number;
+  strideW: number;
+  /** Output spatial size. */
+  outH: number;
+  outW: number;
+}
+
+/**
+ * y[n,i,j,:] = x[n, offH + i·strideH, offW + j·strideW, :], zero outside x.
+ * x: [N,H,W,C] → y: [N,outH,outW,C]. Strided slicing and zero padding in one pass.
+ */
+export function gatherWindow(s: WasmScope, x: TensorInfo, w: SpatialWindow): TensorInfo {
+  const [n, h, wd, c] = x.shape;
+  const y = s.alloc([n, w.outH, w.outW, c]);
+  const xv = s.view(x);
+  const yv = s.view(y);
+  let at = 0;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < w.outH; i++) {
+      const r = w.offH + i * w.strideH;
+      if (r < 0 || r >= h) {
+        yv.fill(0, at, at + w.outW * c);
+        at += w.outW * c;
+        continue;
+      }
+      const rowBase = (b * h + r) * wd;
+      for (let j = 0; j < w.outW; j++, at += c) {
+        const col = w.offW + j * w.strideW;
+        if (col < 0 || col >= wd) yv.fill(0, at, at + c);
+        else copyRow(yv, at, xv, (rowBase + col) * c, c);
+      }
+    }
+  }
+  return y;
+}
+
+/**
+ * The inverse placement: out[n, offH + i·strideH, offW + j·strideW, :] = src[n,i,j,:] for every
+ * (i,j) that lands inside `out`; other positions of `out` are left untouched. Used to interleave
+ * the phases of a strided input gradient and for zero-insertion.
+ */
+export function scatterWindow(s: WasmScope, out: TensorInfo, src: TensorInfo, w: SpatialWindow): void {
+  const [n, h, wd, c] = out.shape;
+  const [sn, sh, sw, sc] = src.shape;
+  assert(sn === n && sc === c && sh === w.outH && sw === w.outW, 'scatterWindow: shape mismatch');
+  const ov = s.view(out);
+  const sv = s.view(src);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < sh; i++) {
+      const r = w.offH + i * w.strideH;
+      if (r < 0 || r >= h) continue;
+      const rowBase = (b * h + r) * wd;
+      const srcRow = (b * sh + i) * sw;
+      for (let j = 0; j < sw; j++) {
+        const col = w.offW + j * w.strideW;
+        if (col < 0 || col >= wd) continue;
+        copyRow(ov, (rowBase + col) * c, sv, (srcRow + j) * c, c);
+      }
+    }
+  }
+}
+
+/**
+ * Transposed im2col: rows (ti, tj, c) of the result hold, for every output position (n, i, j), the input
+ * value that tap (ti, tj) of channel c meets: xT[c, n, offH + ti + i·sH, offW + tj + j·sW] (zero outside).
+ * xT: [C, N, H, W] (channels first) → [kh·kw·C, N·outH·outW].
+ */
+export function im2colTransposed(
+  s: WasmScope,
+  xT: TensorInfo,
+  kh: number,
+  kw: number,
+  w: SpatialWindow,
+): TensorInfo {
+  const [c, n, h, wd] = xT.shape;
+  const m = n * w.outH * w.outW;
+  const cols = s.alloc([kh * kw * c, m]);
+  const xv = s.view(xT);
+  const cv = s.view(cols);
+  let at = 0;
+  for (let ti = 0; ti < kh; ti++) {
+    for (let tj = 0; tj < kw; tj++) {
+      // Output columns whose input column is inside [0, W): j in [jLo, jHi).
+      const off = w.offW + tj;
+      const jLo = Math.max(0, Math.ceil(-off / w.strideW));
+      const jHi = Math.min(w.outW, Math.floor((wd - 1 - off) / w.strideW) + 1);
+      for (let ch = 0; ch < c; ch++) {
+        for (let b = 0; b < n; b++) {
+          const planeBase = (ch * n + b) * h;
+          for (let i = 0; i < w.outH; i++, at += w.outW) {
+            const r = w.offH + ti + i * w.strideH;
+            if (r < 0 || r >= h || jLo >= jHi) {
+              cv.fill(0, at, at + w.outW);
+              continue;
+            }
+            if (jLo > 0) cv.fill(0, at, at + jLo);
+            if (jHi < w.outW) cv.fill(0, at + jHi, at + w.outW);
+            const src = (planeBase + r) * wd + off;
+            if (w.strideW === 1) {
+              copyRow(cv, at + jLo, xv, src + jLo, jHi - jLo);
+            } else {
+              for (let j = jLo; j < jHi; j++) cv[at + j] = xv[src + j * w.strideW];
+            }
+          }
+        }
+      }
+    }
+  }
+  return cols;
+}
+
+/**
+ * The adjoint of `im2colTransposed`: dx[n, offH + ti + i·sH, offW + tj + j·sW, c] += colsT[(ti,tj,c), (n,i,j)]
+ * for every position inside dx. colsT: [kh·kw·C, N·outH·outW]; dx: [N, H, W, C], accumulated into.
+ */
+export function col2imTransposedAdd(
+  s: WasmScope,
+  dx: TensorInfo,
+  colsT: TensorInfo,
+  kh: number,
+  kw: number,
+  w: SpatialWindow,
+): void {
+  const [n, h, wd, c] = dx.shape;
+  assert(colsT.shape[0] === kh * kw * c && colsT.shape[1] === n * w.outH * w.outW, 'col2imTransposedAdd: shape mismatch');
+  const dv = s.view(dx);
+  const cv = s.view(colsT);
+  let at = 0;
+  for (let ti = 0; ti < kh; ti++) {
+    for (let tj = 0; tj < kw; tj++) {
+      const off = w.offW + tj;
+      const jLo = Math.max(0, Math.ceil(-off / w.strideW));
+      const jHi = Math.min(w.outW, Math.floor((wd - 1 - off) / w.strideW) + 1);
+      const step = w.strideW * c;
+      for (let ch = 0; ch < c; ch++) {
+        for (let b = 0; b < n; b++) {
+          for (let i = 0; i < w.outH; i++, at += w.outW) {
+            const r = w.offH + ti + i * w.strideH;
+            if (r < 0 || r >= h) continue;
+            let dst = ((b * h + r) * wd + off + jLo * w.strideW) * c + ch;
+            for (let j = jLo; j < jHi; j++, dst += step) dv[dst] += cv[at + j];
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Makes the wasm backend (@tensorflow/tfjs-backend-wasm 4.22.0) a training engine: registers the kernels
+ * it lacks for the gradients of our models and losses, and replaces stock kernels that are too slow for
+ * training, each composed from wasm's own fast (XNNPACK) kernels.
+ *
+ * | kernel | why |
+ * |---|---|
+ * | Conv2DBackpropFilter | missing: the filter gradient of every conv |
+ * | Conv2DBackpropInput | stock one is a naive loop; ours is XNNPACK convolutions (phase decomposition when strided) |
+ * | UnsortedSegmentSum | missing: the gradient of tf.gather (losses gather mined embeddings) |
+ * | Slice, SplitV | stock ones copy the whole input out of the heap per slice (gradients of pad and concat) |
+ * | Sum | over leading axes (conv bias gradients) without the stock kernel's full transpose |
+ * | DepthwiseConv2dNativeBackpropFilter/Input | missing; cpu fallback (no architecture of ours uses depthwise convs) |
+ *
+ * Call `installWasmTrainingKernels()` once, after `tf.setBackend('wasm')` (calling it before also works).
+ */
+import * as tf from '@tensorflow/tfjs';
+// Registers the stock wasm kernels, which the compositions below call.
+import '@tensorflow/tfjs-backend-wasm';
+import { conv2dBackpropFilterConfig } from './kernels/conv2d-backprop-filter.ts';
+import { conv2dBackpropInputConfig, setStockInputGrad } from './kernels/conv2d-backprop-input.ts';
+import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.ts';
+import { fastSliceConfigs } from './kernels/fast-slice.ts';
+import { cpuFallback } from './kernels/cpu-fallback.ts';
+import { captureStockKernel } from './kernels/wasm-scope.ts';
+import { leadingAxesSumConfig } from './kernels/leading-axes-sum.ts';
+
+let installed = false;
+
+function replaceKernel(config: tf.KernelConfig): void {
+  if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+  tf.registerKernel(config);
+}
+
+function cpuFallbackConfig(kernelName: string): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ((args: Parameters<typeof cpuFallback>[0]) => cpuFallback(args, kernelName)) as unknown as tf.KernelFunc,
+  };
+}
+
+/**
+ * Register the training kernels for 'wasm'. Idempotent. The wasm backend package must have been imported
+ * (its stock kernels are captured here so that compositions can still call them).
+ */
+export function installWasmTrainingKernels(): void {
+  if (installed) return;
+  const stockInput = captureStockKernel('Conv2DBackpropInput');
+  const stockSlice = captureStockKernel('Slice');
+  const stockSplitV = captureStockKernel('SplitV');
+  const stockSum = captureStockKernel('Sum');
+  setStockInputGrad(stockInput as tf.KernelConfig);
+  replaceKernel(conv2dBackpropFilterConfig);
+  replaceKernel(conv2dBackpropInputConfig(stockInput));
+  replaceKernel(unsortedSegmentSumConfig);
+  replaceKernel(leadingAxesSumConfig(stockSum));
+  for (const config of fastSliceConfigs({ slice: stockSlice, splitV: stockSplitV })) replaceKernel(config);
+  for (const name of ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']) {
+    if (!tf.getKernel(name, 'wasm')) tf.registerKernel(cpuFallbackConfig(name));
+  }
+  installed = true;
+}

@@ -1,0 +1,113 @@
+/**
+ * Multi-threaded wasm backend under Node (experimental, opt-in).
+ *
+ * tfjs-backend-wasm 4.22 ships a threaded SIMD build but never uses it under Node (its
+ * WASM_HAS_MULTITHREAD_SUPPORT flag returns false there, tfjs issue #3830), so `setThreadsCount` has no
+ * effect. This loader instantiates the threaded build itself: the pthread worker script (which the package
+ * only carries as a string meant for a Blob URL, which Node's Worker cannot load) is written to a file, the
+ * emscripten factory gets file paths, and the resulting module replaces the factory registered under the
+ * backend name 'wasm'. The stock kernels and ours work unchanged on it.
+ *
+ * The C++ side sizes its pool from the logical core count read once at start-up and never uses more than
+ * half of it, so `os.cpus()` is widened while the module starts to let it reach `threads`.
+ * Only XNNPACK convolutions and matmuls run in parallel; everything else stays on the main thread.
+ *
+ * Call before the wasm backend is first initialised (before `selectBackend('wasm')`).
+ */
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.ts';
+
+const require = createRequire(import.meta.url);
+
+interface NodeWorkerLike {
+  unref?(): void;
+}
+interface EmscriptenModule {
+  cwrap(name: string, ret: string | null, args: string[]): (...a: unknown[]) => unknown;
+  PThread?: { terminateAllThreads(): void; runningWorkers: NodeWorkerLike[]; unusedWorkers: NodeWorkerLike[] };
+  tfjs?: Record<string, unknown>;
+}
+
+let enabledWith = 0;
+
+/** Whether `enableWasmThreads` replaced the backend factory, and with how many threads. */
+export function wasmThreadsEnabled(): number {
+  return enabledWith;
+}
+
+function workerScriptPath(): string {
+  const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
+    wasmWorkerContents: string;
+  };
+  const file = path.join(os.tmpdir(), `mic-train-tfjs-wasm-worker-${process.pid}.cjs`);
+  // The string holds raw newlines where the script has "\n" escapes (tfjs escapes them the same way for its Blob).
+  fs.writeFileSync(file, wasmWorkerContents.replace(/\n/g, '\\n'));
+  process.once('exit', () => fs.rmSync(file, { force: true }));
+  return file;
+}
+
+/** Start the threaded SIMD build with the given pool size; resolves to the emscripten module. */
+async function startThreadedModule(threads: number): Promise<EmscriptenModule> {
+  const factoryPath = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+  const wasmPath = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm');
+  const factory = require(factoryPath) as (cfg: Record<string, unknown>) => Promise<EmscriptenModule>;
+  const workerPath = workerScriptPath();
+  const module = await factory({
+    locateFile: (p: string, prefix: string) => (p.endsWith('.worker.js') ? workerPath : p.endsWith('.wasm') ? wasmPath : prefix + p),
+    mainScriptUrlOrBlob: factoryPath,
+  });
+  module.tfjs = {
+    init: module.cwrap('init', null, []),
+    initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
+    getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+    registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+    disposeData: module.cwrap('dispose_data', null, ['number']),
+    dispose: module.cwrap('dispose', null, []),
+  };
+  return module;
+}
+
+/**
+ * Replace the 'wasm' backend factory with the threaded build using `threads` threads. Returns the thread
+ * count the backend reports after initialisation happens (read it with `getThreadsCount()` later).
+ */
+export async function enableWasmThreads(threads: number): Promise<void> {
+  if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads: expected a positive integer, got ${threads}`);
+  if (enabledWith === threads) return;
+  if (tf.engine().registry.wasm) {
+    // Replacing a running backend would strand every tensor on it.
+    throw new UserError(`--threads ${threads}: the wasm backend is already running with ${enabledWith || 1} thread(s); threads must be set before it starts`);
+  }
+  const wasmPkg = await import('@tensorflow/tfjs-backend-wasm');
+  const realCpus = os.cpus;
+  tf.removeBackend('wasm');
+  tf.registerBackend(
+    'wasm',
+    async () => {
+      // The pool size is decided when the backend object is constructed (init_with_threads_count), capped at
+      // half the reported cores: report enough of them for that moment only.
+      (os as { cpus: typeof os.cpus }).cpus = () => {
+        const real = realCpus();
+        const need = 2 * threads;
+        return Array.from({ length: Math.max(real.length, need) }, (_, i) => real[i % real.length]);
+      };
+      try {
+        const module = await startThreadedModule(threads);
+        wasmPkg.setThreadsCount(threads);
+        const backend = new wasmPkg.BackendWasm(module as unknown as ConstructorParameters<typeof wasmPkg.BackendWasm>[0]);
+        // The pool's threads live as long as the backend and emscripten keeps them referenced, which would
+        // keep Node from exiting when the program is done: let the event loop ignore them.
+        for (const w of [...(module.PThread?.runningWorkers ?? []), ...(module.PThread?.unusedWorkers ?? [])]) w.unref?.();
+        return backend;
+      } finally {
+        (os as { cpus: typeof os.cpus }).cpus = realCpus;
+      }
+    },
+    2,
+  );
+  enabledWith = threads;
+}

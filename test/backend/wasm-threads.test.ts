@@ -1,0 +1,47 @@
+/**
+ * The threaded SIMD wasm build under Node (src/backend/wasm-threads.ts): it starts with the requested pool,
+ * computes what the cpu backend computes (with our training kernels), and does not keep the process alive
+ * (this file would time out otherwise).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { enableWasmThreads } from '../../src/backend/wasm-threads.ts';
+import { selectBackend } from '../../src/backend/select.ts';
+import { installWasmTrainingKernels } from '../../src/backend/wasm-kernels.ts';
+import { UserError } from '../../src/errors.ts';
+import { Rng } from '../../src/rng.ts';
+import { maxAbsDiff } from '../helpers/tf.ts';
+import { randomValues } from './cross-backend.ts';
+
+test('2-thread wasm backend: pool of 2, conv gradients equal to cpu', async () => {
+  await enableWasmThreads(2);
+  await selectBackend('wasm', { threads: 2 });
+  installWasmTrainingKernels();
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  assert.equal(wasm.getThreadsCount(), 2);
+
+  const rng = new Rng(41, 'threads');
+  const xv = randomValues(rng, [4, 15, 15, 8]);
+  const wv = randomValues(rng, [3, 3, 8, 16]);
+  const grads = async (backend: string) => {
+    await tf.setBackend(backend);
+    const x = tf.tensor4d(xv, [4, 15, 15, 8]);
+    const w = tf.tensor4d(wv, [3, 3, 8, 16]);
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 1))))([x, w]);
+    const out = g.map((t) => t.dataSync().slice());
+    tf.dispose([x, w, ...g]);
+    return out;
+  };
+  const got = await grads('wasm');
+  const ref = await grads('cpu');
+  got.forEach((g, i) => {
+    const scale = Math.max(1, ...Array.from(ref[i], Math.abs));
+    assert.ok(maxAbsDiff(g, ref[i]) <= 1e-5 * scale, `gradient ${i}: ${maxAbsDiff(g, ref[i])} of ${scale}`);
+  });
+});
+
+test('the thread count cannot change once the wasm backend has started', async () => {
+  // The backend above was started by enableWasmThreads(2); another count would need a new backend.
+  await assert.rejects(() => enableWasmThreads(3), UserError);
+});
