@@ -59,10 +59,19 @@ async function initWasm(threads: number): Promise<void> {
     wasm.setWasmPaths(dir + path.sep);
     wasmPathsSet = true;
   }
-  if (threads > 0) wasm.setThreadsCount(threads);
+  // tfjs 4.22 ignores setThreadsCount under Node; the custom loader starts the threaded build instead.
+  if (threads > 1) {
+    const { enableWasmThreads } = await import('./wasm-threads.ts');
+    await enableWasmThreads(threads);
+    const { wasmThreadsEnabled } = await import('./wasm-threads.ts');
+    wasmThreads = Math.max(1, wasmThreadsEnabled());
+  }
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new Error('tf.setBackend("wasm") returned false');
   await tf.ready();
+  // The stock wasm backend cannot train a conv net (no filter gradient); fill in its missing kernels.
+  const { installWasmTrainingKernels } = await import('./wasm-kernels.ts');
+  installWasmTrainingKernels();
 }
 
 /**
@@ -126,6 +135,11 @@ async function tryBackend(
   return { ok: true };
 }
 
+let wasmThreads = 1;
+function wasmThreadCount(): number {
+  return wasmThreads;
+}
+
 function pkgVersion(name: string, env: BackendEnv): string | undefined {
   try {
     return (env.requireModule(`${name}/package.json`) as { version: string }).version;
@@ -142,7 +156,7 @@ function makeReport(requested: BackendChoice, name: BackendName, reason: string,
   }
   let actualThreads = 1;
   if (name === 'wasm') {
-    actualThreads = threads > 0 ? threads : 1;
+    actualThreads = wasmThreadCount();
   } else if (name !== 'cpu') {
     actualThreads = os.availableParallelism();
   }

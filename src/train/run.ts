@@ -29,12 +29,7 @@ import { STREAMS, Trainer, VAL_PREFIX, type StreamName } from './trainer.ts';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function initBackend(cfg: RunConfig): Promise<BackendReport> {
-  const report = await selectBackend(cfg.backend, { gpu: cfg.gpu, threads: cfg.threads, log });
-  if (report.name === 'wasm') {
-    const { installWasmTrainingKernels } = await import('../backend/wasm-kernels.ts');
-    installWasmTrainingKernels();
-  }
-  return report;
+  return selectBackend(cfg.backend, { gpu: cfg.gpu, threads: cfg.threads, log });
 }
 
 /** Metric columns of log_val_Class.csv: per VehicleID-style set a `Set g ` prefix; validation columns last. */

@@ -10,7 +10,7 @@ import { lossWarning } from '../losses/base-loss.ts';
 import type { Loss } from '../losses/types.ts';
 import { adversarialTotal, type AdversarialLoss } from '../mic/adversarial.ts';
 import type { EmbeddingModel } from '../models/types.ts';
-import { computeGradients } from './microbatch.ts';
+import { autoMicroBatchSize, computeGradients } from './microbatch.ts';
 import type { GroupedAdam } from './optimizer.ts';
 
 export interface TaskStepInputs {
@@ -67,12 +67,11 @@ export function taskStep(s: TaskStepInputs): TaskStepResult {
 }
 
 /**
- * Images per forward/backward pass when `--micro-bs 0` (automatic). The wasm heap is 4 GiB: ResNet50 at 224 px
- * trains 2 images at a time within it (platform notes), and activation memory scales with pixels, so allow
- * 2·(224/size)² images, capped at the batch. Native backends (tfjs-node) run whole batches.
+ * Images per forward/backward pass. `--micro-bs N` wins; 0 = automatic: native backends (tfjs-node) run whole
+ * batches; wasm (4 GiB heap) and cpu use the measured ResNet50 memory model of `autoMicroBatchSize`.
  */
 export function autoMicroBatch(backend: string, inputSize: number, bs: number, requested: number): number {
   if (requested > 0) return Math.min(requested, bs);
   if (backend === 'tensorflow' || backend === 'tensorflow-gpu') return bs;
-  return Math.max(1, Math.min(bs, Math.floor(2 * (224 / inputSize) ** 2)));
+  return autoMicroBatchSize({ batch: bs, inputSize });
 }
