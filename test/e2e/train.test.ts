@@ -71,6 +71,8 @@ test('learning happens: held-out Recall@1 after 3 epochs beats the untrained net
   assert.equal(before.code, 0, before.stderr);
   const after = runCli([...common, '--savename', 'after', '--n_epochs', '3', '--lr', '3e-4']);
   assert.equal(after.code, 0, after.stderr);
+  // Baseline mode (task_p 1 0, adv_weights 0): no initial clustering, no re-clustering, no Shared loader.
+  assert.doesNotMatch(after.stderr, /surrogate labels|re-clustered/);
   const r1 = (name: string) => readCsv(path.join(out, 'folder', name, 'log_val_Class.csv')).slice(1).map((r) => Number(r[4]));
   const loss = readCsv(path.join(out, 'folder', 'after', 'log_train_Class.csv')).slice(1).map((r) => Number(r[2]));
   const untrained = r1('before')[0];
