@@ -24,7 +24,7 @@ import { Rng, rngFor, type RngState } from '../rng.ts';
 import { restore } from './checkpointing.ts';
 import { buildTrainingParts, disposeTrainingParts, hasSharedTask } from './setup.ts';
 import { autoMicroBatch } from './task-step.ts';
-import { STREAMS, Trainer, VAL_PREFIX, type StreamName } from './trainer.ts';
+import { STREAMS, Trainer, VAL_PREFIX, type PartialEpoch, type StreamName } from './trainer.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -113,14 +113,19 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
   const parts = buildTrainingParts(cfg, model, [numTrainClasses, Math.max(numClusters, 1)], { miner: rngs.miner, init: rngFor(cfg.seed, 'init.loss') });
   const reporter = new RunReporter(runDir, columnsFor(cfg, testItems, valItems));
   let startEpoch = 0;
+  let partial: PartialEpoch | undefined;
   if (resumeCk) {
     restore(resumeCk, model, parts, resumeCk.path);
-    const st = resumeCk.state as { epoch: number; rng: Record<string, RngState>; reclusterCounter: number; history: Parameters<RunReporter['restore']>[0] };
+    const st = resumeCk.state as {
+      epoch: number; rng: Record<string, RngState>; reclusterCounter: number; history: Parameters<RunReporter['restore']>[0]; partial: PartialEpoch | null;
+    };
     for (const s of STREAMS) rngs[s].setState(st.rng[s]);
     recluster.counter = st.reclusterCounter;
     reporter.restore(st.history, st.epoch, resumeCk.path);
     startEpoch = st.epoch + 1;
-    log(`resuming ${runDir} after epoch ${st.epoch} (${startEpoch}/${cfg.nEpochs} done)`);
+    partial = st.partial ?? undefined;
+    const where = partial ? `at iteration ${partial.iters} of epoch ${partial.epoch}` : `after epoch ${st.epoch}`;
+    log(`resuming ${runDir} ${where} (${startEpoch}/${cfg.nEpochs} epochs done)`);
   } else {
     writeRunInfo(runDir, cfg, {
       backend: backend.name,
@@ -158,13 +163,12 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
   });
   try {
     for (let epoch = startEpoch; epoch < cfg.nEpochs; epoch++) {
-      const out = await trainer.runEpoch(epoch);
+      const out = await trainer.runEpoch(epoch, partial?.epoch === epoch ? partial : undefined);
       if (!out.interrupted && stop && epoch + 1 < cfg.nEpochs) {
         throw new UserError(`stopped after epoch ${epoch} (saved in last/). Continue with: npx mic-train --resume ${runDir}`, 130);
       }
       if (out.interrupted) {
-        const done = epoch > 0 ? `the last completed epoch (${epoch - 1}) is saved in last/` : 'no epoch was completed yet';
-        throw new UserError(`interrupted during epoch ${epoch}; ${done}. Continue with: npx mic-train --resume ${runDir}`, 130);
+        throw new UserError(`interrupted during epoch ${epoch}; saved in last/. Continue with: npx mic-train --resume ${runDir}`, 130);
       }
     }
   } finally {

@@ -9,6 +9,7 @@ import type { RunConfig } from '../cli/config.ts';
 import type { ManifestItem } from '../data/manifest.ts';
 import { BatchLoader, evalBatches, loaderStats } from '../data/loader.ts';
 import { ClassBalancedSampler, ClusterBalancedSampler, type BatchSpec } from '../data/samplers.ts';
+import { drawTrainRandoms } from '../data/transforms.ts';
 import { embedAll } from '../eval/embed.ts';
 import { evaluateManifest, type EvaluationResult } from '../eval/evaluate.ts';
 import { bestCheckpointName, saveCheckpoint } from '../io/checkpoint.ts';
@@ -50,6 +51,22 @@ export interface TrainerContext {
   checkpointMeta: Record<string, unknown>;
 }
 
+/** Streams whose epoch-start state lets an interrupted epoch be replayed exactly (batches, decisions, crops). */
+const EPOCH_STREAMS = ['sampler.class', 'sampler.shared', 'task', 'augment.class', 'augment.shared'] as const;
+
+/** Where an interrupted epoch stopped (saved in `last/` by a Ctrl-C / SIGTERM). */
+export interface PartialEpoch {
+  epoch: number;
+  /** Iterations completed. */
+  iters: number;
+  /** Running sums of the epoch so far, continued unchanged so the logged mean loss is bit-identical. */
+  lossSum: number;
+  steps: number;
+  trainSeconds: number;
+  /** State of the epoch streams when the epoch began. */
+  startRng: Record<string, RngState>;
+}
+
 export interface EpochOutcome {
   loss: number;
   metrics: Record<string, number>;
@@ -76,8 +93,11 @@ export class Trainer {
   }
 
   /** Train and evaluate one epoch (0-based). */
-  async runEpoch(epoch: number): Promise<EpochOutcome> {
+  async runEpoch(epoch: number, resume?: PartialEpoch): Promise<EpochOutcome> {
     const { cfg, parts, model } = this.c;
+    if (resume) for (const s of EPOCH_STREAMS) this.c.rngs[s].setState(resume.startRng[s]);
+    const startRng: Record<string, RngState> = {};
+    for (const s of EPOCH_STREAMS) startRng[s] = this.c.rngs[s].getState();
     const classBatches = this.classSampler.epoch();
     const sharedAll = this.sharedSampler?.epoch() ?? [];
     const iters = this.sharedSampler ? Math.min(classBatches.length, sharedAll.length) : classBatches.length;
@@ -87,6 +107,17 @@ export class Trainer {
     for (let i = 0; i < iters; i++) runs.push([this.c.rngs.task.bernoulli(cfg.taskP[0]), this.c.rngs.task.bernoulli(cfg.taskP[1])]);
     const classSpecs = classBatches.slice(0, iters).filter((_, i) => runs[i][0]);
     const sharedSpecs: BatchSpec[] = this.sharedSampler ? sharedAll.slice(0, iters).filter((_, i) => runs[i][1]) : [];
+    const skip = resume?.iters ?? 0;
+    if (skip > 0) {
+      // Replay the crops drawn for the iterations already done, so the augmentation streams continue exactly.
+      const drawn = (specs: BatchSpec[], upTo: number) => specs.slice(0, upTo).reduce((n, b) => n + b.indices.length, 0);
+      const classDone = runs.slice(0, skip).filter((r) => r[0]).length;
+      const sharedDone = this.sharedSampler ? runs.slice(0, skip).filter((r) => r[1]).length : 0;
+      for (let k = drawn(classSpecs, classDone); k > 0; k--) drawTrainRandoms(this.c.rngs['augment.class']);
+      for (let k = drawn(sharedSpecs, sharedDone); k > 0; k--) drawTrainRandoms(this.c.rngs['augment.shared']);
+      classSpecs.splice(0, classDone);
+      sharedSpecs.splice(0, sharedDone);
+    }
     const size = cfg.inputSize;
     const conv = model.input;
     const classIt = new BatchLoader(this.c.trainItems, classSpecs, size, conv, { train: true, flip: true }, this.c.rngs['augment.class'], cfg.kernels)[Symbol.asyncIterator]();
@@ -95,7 +126,10 @@ export class Trainer {
     const progress = new EpochProgress(epoch, cfg.nEpochs, iters);
     const t0 = performance.now();
     let interrupted = false;
-    for (let i = 0; i < iters; i++) {
+    let lossSum = resume?.lossSum ?? 0;
+    let steps = resume?.steps ?? 0;
+    let doneIters = skip;
+    for (let i = skip; i < iters; i++) {
       const stepLosses: number[] = [];
       let images = 0;
       for (const task of [0, 1] as const) {
@@ -114,20 +148,25 @@ export class Trainer {
         }
         if (r.warning) this.warnOnce(r.warning);
         stepLosses.push(r.loss);
+        lossSum += r.loss;
+        steps += 1;
         images += b.n;
       }
       progress.tick(images, stepLosses);
-      if (this.c.stopRequested()) {
+      doneIters = i + 1;
+      if (this.c.stopRequested() && doneIters < iters) {
         interrupted = true;
         break;
       }
     }
     await classIt.return?.();
     await sharedIt.return?.();
-    const trainSeconds = (performance.now() - t0) / 1000;
-    const loss = progress.meanLoss();
+    const trainSeconds = (resume?.trainSeconds ?? 0) + (performance.now() - t0) / 1000;
+    // Mean over all steps of the epoch (0 when none happened), summed in step order across an interruption.
+    const loss = steps > 0 ? lossSum / steps : 0;
     if (interrupted) {
       progress.done('interrupted');
+      this.saveLast(epoch - 1, { epoch, iters: doneIters, lossSum, steps, trainSeconds, startRng });
       return { loss, metrics: {}, interrupted };
     }
 
@@ -227,8 +266,8 @@ export class Trainer {
     }
   }
 
-  /** Write `last/`: everything needed to continue after `epoch`. */
-  saveLast(epoch: number): void {
+  /** Write `last/`: everything needed to continue after `epoch` (and, when interrupted, within the next one). */
+  saveLast(epoch: number, partial?: PartialEpoch): void {
     const rngStates: Record<string, RngState> = {};
     for (const s of STREAMS) rngStates[s] = this.c.rngs[s].getState();
     const ck = snapshot(this.c.model, this.c.parts, {
@@ -239,6 +278,7 @@ export class Trainer {
       numClusters: this.c.numClusters,
       reclusterCounter: this.c.recluster.counter,
       history: this.c.reporter.history(),
+      partial: partial ?? null,
     });
     saveCheckpoint(path.join(this.c.runDir, 'last'), ck);
   }

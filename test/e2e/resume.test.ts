@@ -29,9 +29,30 @@ test('SIGKILL during epoch 3 then --resume reproduces the uninterrupted run', as
   assert.ok(killed.killed, `the run finished before it could be killed:\n${killed.stderr}`);
   const resumed = runCli(['--resume', path.join(out, 'folder', 'cut')]);
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.match(resumed.stderr, /resuming .* after epoch \d/);
+  assert.match(resumed.stderr, /resuming .* (after epoch \d|at iteration \d+ of epoch \d)/);
   // Times differ between runs (column 1 is dropped); epochs, losses and metrics must be identical.
   assert.deepEqual(csvs('cut'), csvs('ref'));
+});
+
+test('Ctrl-C (SIGINT) mid-run saves where it stopped; --resume continues to the same result', async () => {
+  const { spawn } = await import('node:child_process');
+  const { REPO } = await import('./helpers.ts');
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'mic-train.js'), ...args('int')], { cwd: REPO });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    // Interrupt a little after training has started (inside the first epoch's iterations).
+    if (/run folder:/.test(stderr) && !child.killed) setTimeout(() => child.kill('SIGINT'), 2500);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /SIGINT: stopping after the current step/);
+  assert.match(stderr, /Continue with: npx mic-train --resume /);
+  assert.doesNotMatch(stderr, /\n\s+at .*:\d+:\d+\)/, 'no stack trace');
+  const resumed = runCli(['--resume', path.join(out, 'folder', 'int')]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming .* (at iteration \d+ of epoch \d+|after epoch \d+)/);
+  assert.deepEqual(csvs('int'), csvs('ref'));
 });
 
 test('--resume refuses a changed configuration and names the differing keys', () => {
