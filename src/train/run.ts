@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '../cli/config.ts';
+import { flagKey } from '../cli/flags.ts';
 import { readConfigFile, resumeConflicts } from '../cli/parse.ts';
 import { selectBackend, type BackendReport } from '../backend/select.ts';
 import { applyValSplit, loadManifest, manifestCounts, splitItems } from '../data/datasets/index.ts';
@@ -45,7 +46,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
   let resumeCk: ReturnType<typeof loadCheckpoint> | null = null;
   if (resuming) {
     const saved = readConfigFile(path.join(cfg.resume!, 'hypa.json'));
-    const asConfig = Object.fromEntries(Object.entries(saved).map(([k, v]) => [k.replace(/[-_]+([a-z0-9])/g, (_, c: string) => c.toUpperCase()), v]));
+    const asConfig = Object.fromEntries(Object.entries(saved).map(([k, v]) => [flagKey(k), v]));
     const conflicts = resumeConflicts(asConfig, cfg);
     if (conflicts.length) throw new UserError(`--resume ${cfg.resume}: the run was made with a different configuration: ${conflicts.join('; ')}`);
     if (!findCheckpoint(path.join(cfg.resume!, 'last'))) {
