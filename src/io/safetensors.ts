@@ -15,7 +15,8 @@ export interface RawTensor {
 
 export type TensorMap = Map<string, RawTensor>;
 
-function f16ToF32(h: number): number {
+/** IEEE half-precision bits → number (also used by the tfjs layers-model reader). */
+export function f16ToF32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const m = h & 0x3ff;

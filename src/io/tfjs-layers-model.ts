@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import type { RawTensor, TensorMap } from './safetensors.ts';
+import { f16ToF32, type RawTensor, type TensorMap } from './safetensors.ts';
 
 /** One Keras layer of the topology: class, name and its config object. */
 export interface KerasLayer {
@@ -33,15 +33,6 @@ interface ManifestEntry {
   shape: number[];
   dtype: string;
   quantization?: { dtype: string; scale?: number; min?: number };
-}
-
-function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 /** Bytes one stored element takes. */
