@@ -52,6 +52,34 @@ function drawGroupExcludingRecent(rng: Rng, nGroups: number, recent: number[]): 
   return pick;
 }
 
+/**
+ * One epoch of block batches: `bs/perGroup` blocks per batch, each labelled with a group drawn uniformly
+ * except the last two used; per slot, `slotSource(g)` picks the group the image comes from (drawing what it
+ * needs from `rng` first), then an image of that group is drawn with replacement. Draw order per block:
+ * group, then per slot the source draws and the image.
+ */
+function blockBatches(grouping: Grouping, nBatches: number, bs: number, perGroup: number, rng: Rng, slotSource: (g: number) => number): BatchSpec[] {
+  const { groups, groupLabels } = grouping;
+  const out: BatchSpec[] = [];
+  const recent: number[] = [];
+  for (let b = 0; b < nBatches; b++) {
+    const indices = new Int32Array(bs);
+    const labels = new Int32Array(bs);
+    for (let start = 0; start < bs; start += perGroup) {
+      const g = drawGroupExcludingRecent(rng, groups.length, recent);
+      recent.push(g);
+      if (recent.length > 2) recent.shift();
+      for (let k = 0; k < perGroup; k++) {
+        const members = groups[slotSource(g)];
+        indices[start + k] = members[rng.int(members.length)];
+        labels[start + k] = groupLabels[g];
+      }
+    }
+    out.push({ indices, labels });
+  }
+  return out;
+}
+
 function checkBatchShape(n: number, bs: number, perGroup: number, perGroupFlag: string): void {
   if (!(Number.isInteger(bs) && bs >= 1)) throw new UserError(`--bs: expected a positive integer, got ${bs}`);
   if (!(Number.isInteger(perGroup) && perGroup >= 1)) throw new UserError(`${perGroupFlag}: expected a positive integer, got ${perGroup}`);
@@ -118,25 +146,8 @@ export class ClassBalancedSampler {
   /** Draw one epoch of batches. */
   epoch(): BatchSpec[] {
     if (this.perClass === 1) return plainShuffledBatches(this.labels, this.bs, this.rng);
-    const { groups, groupLabels } = this.grouping;
-    const out: BatchSpec[] = [];
-    const recent: number[] = [];
-    for (let b = 0; b < this.batchesPerEpoch; b++) {
-      const indices = new Int32Array(this.bs);
-      const labels = new Int32Array(this.bs);
-      for (let start = 0; start < this.bs; start += this.perClass) {
-        const g = drawGroupExcludingRecent(this.rng, groups.length, recent);
-        recent.push(g);
-        if (recent.length > 2) recent.shift();
-        const members = groups[g];
-        for (let k = 0; k < this.perClass; k++) {
-          indices[start + k] = members[this.rng.int(members.length)];
-          labels[start + k] = groupLabels[g];
-        }
-      }
-      out.push({ indices, labels });
-    }
-    return out;
+    // Each slot's image comes from the block's own class.
+    return blockBatches(this.grouping, this.batchesPerEpoch, this.bs, this.perClass, this.rng, (g) => g);
   }
 }
 
@@ -191,25 +202,10 @@ export class ClusterBalancedSampler {
 
   /** Draw one epoch of batches. */
   epoch(): BatchSpec[] {
-    const { groups, groupLabels } = this.grouping;
-    const out: BatchSpec[] = [];
-    const recent: number[] = [];
-    for (let b = 0; b < this.batchesPerEpoch; b++) {
-      const indices = new Int32Array(this.bs);
-      const labels = new Int32Array(this.bs);
-      for (let start = 0; start < this.bs; start += this.perCluster) {
-        const g = drawGroupExcludingRecent(this.rng, groups.length, recent);
-        recent.push(g);
-        if (recent.length > 2) recent.shift();
-        for (let k = 0; k < this.perCluster; k++) {
-          const source = this.rng.bernoulli(this.randomPickP) ? this.rng.int(groups.length) : g;
-          const members = groups[source];
-          indices[start + k] = members[this.rng.int(members.length)];
-          labels[start + k] = groupLabels[g];
-        }
-      }
-      out.push({ indices, labels });
-    }
-    return out;
+    const nGroups = this.grouping.groups.length;
+    // With probability randomPickP a slot's image comes from a random cluster; its label stays the block's.
+    return blockBatches(this.grouping, this.batchesPerEpoch, this.bs, this.perCluster, this.rng, (g) =>
+      this.rng.bernoulli(this.randomPickP) ? this.rng.int(nGroups) : g,
+    );
   }
 }
