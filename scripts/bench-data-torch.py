@@ -3,9 +3,10 @@
 MIC training loader does (PIL open + convert('RGB'), RandomResizedCrop(224), RandomHorizontalFlip,
 ToTensor, Normalize(ImageNet)), through a torch DataLoader with 1 and 2 worker processes.
 
-Usage: /usr/bin/python3 scripts/bench-data-torch.py <folder of .jpg> [--size 224] [--workers 1 2] [--bs 20]
+Usage: /usr/bin/python3 scripts/bench-data-torch.py <folder of .jpg> [--size 224] [--workers 1 2] [--bs 20] [--passes 3]
 Prints one JSON object: {"torch": ..., "torchvision": ..., "images": N, "images_per_s": {"1": x, "2": y}}.
-Each figure is the second of two epochs (persistent workers), so worker start-up is not counted.
+Each figure is the median of --passes epochs (default 3) after a warm-up epoch (persistent workers), so
+worker start-up is not counted.
 """
 import argparse
 import json
@@ -37,16 +38,19 @@ class Files(Dataset):
         return self.transform(img)
 
 
-def images_per_second(paths, size, workers, bs):
+def images_per_second(paths, size, workers, bs, passes):
     loader = DataLoader(Files(paths, size), batch_size=bs, shuffle=False, num_workers=workers,
                         persistent_workers=True)
     for _ in loader:  # warm-up epoch: worker start-up, page cache
         pass
-    start = time.perf_counter()
-    n = 0
-    for batch in loader:
-        n += batch.shape[0]
-    return n / (time.perf_counter() - start)
+    rates = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        n = 0
+        for batch in loader:
+            n += batch.shape[0]
+        rates.append(n / (time.perf_counter() - start))
+    return sorted(rates)[len(rates) // 2]
 
 
 def main():
@@ -55,13 +59,14 @@ def main():
     ap.add_argument('--size', type=int, default=224)
     ap.add_argument('--workers', type=int, nargs='+', default=[1, 2])
     ap.add_argument('--bs', type=int, default=20)
+    ap.add_argument('--passes', type=int, default=3)
     args = ap.parse_args()
     torch.set_num_threads(1)
     paths = sorted(os.path.join(args.folder, f) for f in os.listdir(args.folder) if f.endswith('.jpg'))
     result = {'torch': torch.__version__, 'torchvision': torchvision.__version__, 'pil': Image.__version__,
               'images': len(paths), 'images_per_s': {}}
     for w in args.workers:
-        result['images_per_s'][str(w)] = images_per_second(paths, args.size, w, args.bs)
+        result['images_per_s'][str(w)] = images_per_second(paths, args.size, w, args.bs, args.passes)
     print(json.dumps(result))
 
 

@@ -4,8 +4,8 @@
  * with the two decoders of src/data/decode-pool.ts: sharp called from the main thread (1 and 2 images in
  * flight on libuv's pool) and 1 and 2 worker threads. Then runs scripts/bench-data-torch.py (PIL +
  * torchvision in a torch DataLoader with 1 and 2 workers) on the same files if Debian's /usr/bin/python3
- * has torchvision, and prints both and the ratio. Each figure is a second pass over the files (warm page cache), with the
- * image-size cache cleared so header reads are counted, as PIL's open() reads them too.
+ * has torchvision, and prints both and the ratio. Each figure is the median of 3 passes over the files after
+ * a warm-up pass (page cache, worker start-up, JIT), for both sides.
  *
  * Options: --images N (default 200), --size S (default 224), --keep (leave the temp folder).
  */
@@ -22,7 +22,6 @@ import type { ManifestItem } from '../src/data/manifest.ts';
 import type { BatchSpec } from '../src/data/samplers.ts';
 import { Rng } from '../src/rng.ts';
 
-await main();
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -80,10 +79,19 @@ async function pass(paths: string[], size: number, concurrency: number, decoder:
   return (performance.now() - t0) / 1000;
 }
 
-/** Images/s of a second pass (the first warms the page cache, the size caches and the workers). */
+const TIMED_PASSES = 3;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Images/s: median of `TIMED_PASSES` passes after one that warms the page cache, the workers and the JIT. */
 async function loaderRate(paths: string[], size: number, concurrency: number, decoder: 'in-process' | 'workers'): Promise<number> {
   await pass(paths, size, concurrency, decoder);
-  return paths.length / (await pass(paths, size, concurrency, decoder));
+  const rates: number[] = [];
+  for (let i = 0; i < TIMED_PASSES; i++) rates.push(paths.length / (await pass(paths, size, concurrency, decoder)));
+  return median(rates);
 }
 
 function torchRates(dir: string, size: number): { rates: Record<string, number>; versions: string } | string {
@@ -91,7 +99,7 @@ function torchRates(dir: string, size: number): { rates: Record<string, number>;
   if (!fs.existsSync(python)) return `${python} not found`;
   const script = fileURLToPath(new URL('./bench-data-torch.py', import.meta.url));
   try {
-    const out = execFileSync(python, [script, dir, '--size', String(size), '--workers', '1', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(python, [script, dir, '--size', String(size), '--workers', '1', '2', '--passes', String(TIMED_PASSES)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const r = JSON.parse(out.trim().split('\n').pop()!) as { images_per_s: Record<string, number>; torch: string; torchvision: string; pil: string };
     return { rates: r.images_per_s, versions: `torch ${r.torch}, torchvision ${r.torchvision}, PIL ${r.pil}` };
   } catch (e) {
@@ -142,3 +150,5 @@ async function main(): Promise<void> {
     if (!process.argv.includes('--keep')) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+await main();

@@ -18,7 +18,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InternalError, assert } from '../errors.ts';
 import type { InputConvention } from './image-convention.ts';
-import { ImageDecodeError, imageSize, loadEvalImage, loadTrainImage } from './images.ts';
+import { drawnCropPlan, evalPlan, ImageDecodeError, loadImage } from './images.ts';
 import { trainParamsFromRandoms } from './transforms.ts';
 
 /** One image to decode into [size, size, 3] normalised floats. */
@@ -33,20 +33,26 @@ export interface DecodeJob {
 }
 
 /**
- * Decode one job into `out` at `offset`, in whatever thread this runs: the image size (cached per thread)
- * turns the pre-drawn uniforms into the crop box. Rejects with `ImageDecodeError`.
+ * Decode one job into `out` at `offset`, in whatever thread this runs: once the image's size is known the
+ * pre-drawn uniforms become the crop box. Rejects with `ImageDecodeError`.
  */
-export async function runDecodeJob(job: DecodeJob, out?: Float32Array, offset = 0): Promise<Float32Array> {
-  if (!job.randoms) return loadEvalImage(job.path, job.size, job.conv, out, offset);
-  const { width, height } = await imageSize(job.path);
-  const params = trainParamsFromRandoms(job.randoms, width, height, job.flip);
-  return loadTrainImage(job.path, job.size, job.conv, params, out, offset);
+export function runDecodeJob(job: DecodeJob, out?: Float32Array, offset = 0): Promise<Float32Array> {
+  const { randoms, flip } = job;
+  const plan = randoms ? drawnCropPlan(job.size, (w, h) => trainParamsFromRandoms(randoms, w, h, flip)) : evalPlan(job.size);
+  return loadImage(job.path, job.size, job.conv, plan, out, offset);
 }
 
 /** Decodes jobs into a batch buffer. */
 export interface ImageDecoder {
   /** Decode `job` into `out` at `offset`. Rejects with `ImageDecodeError` for a bad file. */
   decode(job: DecodeJob, out: Float32Array, offset: number): Promise<void>;
+  /** Batch buffers on a SharedArrayBuffer let this decoder write pixels in place (no copy, no transfer). */
+  readonly prefersSharedOutput: boolean;
+}
+
+/** A batch buffer of `length` floats, on shared memory when the decoder prefers it. */
+export function batchBuffer(decoder: ImageDecoder, length: number): Float32Array {
+  return decoder.prefersSharedOutput ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
 }
 
 /** A counting semaphore: at most `limit` tasks run at once, started in call order. */
@@ -68,6 +74,7 @@ export class Limiter {
 
 /** sharp on the main thread, at most `concurrency` images in flight. */
 export class InProcessDecoder implements ImageDecoder {
+  readonly prefersSharedOutput = false;
   private readonly limiter: Limiter;
   constructor(concurrency: number) {
     this.limiter = new Limiter(concurrency);
@@ -77,14 +84,20 @@ export class InProcessDecoder implements ImageDecoder {
   }
 }
 
-/** Message to a decode worker. */
+/** Message to a decode worker; with `shared`, the worker writes the pixels there at float `offset`. */
 export interface WorkerRequest {
   id: number;
   job: DecodeJob;
+  shared?: SharedArrayBuffer;
+  offset?: number;
 }
 
-/** Message back from a decode worker. */
-export type WorkerReply = { id: number; pixels: Float32Array } | { id: number; decodeError: string } | { id: number; internalError: string };
+/** Message back from a decode worker: pixels (not shared), done (written in place) or an error. */
+export type WorkerReply =
+  | { id: number; pixels: Float32Array }
+  | { id: number; written: true }
+  | { id: number; decodeError: string }
+  | { id: number; internalError: string };
 
 interface Pending {
   path: string;
@@ -115,6 +128,7 @@ function startWorker(): Worker {
  * jobs outstanding. Idle workers do not keep the process alive.
  */
 export class WorkerDecoder implements ImageDecoder {
+  readonly prefersSharedOutput = true;
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
@@ -130,7 +144,8 @@ export class WorkerDecoder implements ImageDecoder {
       const slot = this.leastBusy();
       slot.inFlight++;
       slot.worker.ref(); // keep the process alive while a reply is owed
-      slot.worker.postMessage({ id, job } satisfies WorkerRequest);
+      const request: WorkerRequest = out.buffer instanceof SharedArrayBuffer ? { id, job, shared: out.buffer, offset: out.byteOffset / 4 + offset } : { id, job };
+      slot.worker.postMessage(request);
     });
   }
 
@@ -167,7 +182,9 @@ export class WorkerDecoder implements ImageDecoder {
     const p = this.pending.get(reply.id);
     assert(p, `decode worker replied to unknown job ${reply.id}`);
     this.pending.delete(reply.id);
-    if ('pixels' in reply) {
+    if ('written' in reply) {
+      p.resolve();
+    } else if ('pixels' in reply) {
       p.out.set(reply.pixels, p.offset);
       p.resolve();
     } else if ('decodeError' in reply) {

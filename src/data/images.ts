@@ -1,161 +1,119 @@
 // Port of: datasets.py image loading (PIL open + convert('RGB') + torchvision transforms) (spec §2.2)
 /**
- * Image decoding and transforms with sharp (libvips). Any JPEG/PNG/WebP/GIF/TIFF/AVIF, whether grayscale,
- * RGBA, CMYK or 16-bit, becomes 8-bit sRGB with 3 channels (alpha dropped, like PIL's convert('RGB')),
- * then the train or eval geometry of `transforms.ts` is applied and the result normalised into NHWC floats.
- *
- * EXIF orientation is ignored, as PIL (and so the original) ignores it. Resampling is libvips' bilinear
- * (triangle) filter, which like PIL's BILINEAR widens its support when shrinking (anti-aliased); results
- * agree with PIL to a few grey levels, not bit for bit.
+ * The train and eval image transforms: decode the whole image to 8-bit RGB (`decode.ts`: libjpeg-turbo for
+ * JPEGs where installed, sharp for everything else, any of grayscale/RGBA/CMYK/16-bit becoming 3 channels with
+ * alpha dropped, like PIL's convert('RGB')), then crop and resize with PIL's own bilinear arithmetic
+ * (`resample.ts`), then normalise into NHWC floats. EXIF orientation is ignored, as PIL (and so the
+ * original) ignores it.
  */
-import sharp, { type Metadata, type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
+import { isMainThread } from 'node:worker_threads';
+import { decodeRgb, directJpeg, ImageDecodeError, readImageBytes, SHARP_INPUT_OPTIONS, type JpegDecoderChoice } from './decode.ts';
+import { resampleBilinear, resampleNormalized, type PixelBox, type RgbImage } from './resample.ts';
 import type { InputConvention } from './image-convention.ts';
-import { readHeaderInfo } from './image-header.ts';
-import { evalGeometry, normalizeInto, type TrainParams } from './transforms.ts';
+import { evalGeometry, type TrainParams } from './transforms.ts';
 
+export { ImageDecodeError } from './decode.ts';
 export { drawTrainParams, drawTrainRandoms, evalGeometry, trainParamsFromRandoms, type TrainParams } from './transforms.ts';
 
-/** An image that cannot be read or decoded (missing, empty, truncated, not an image). */
-export class ImageDecodeError extends Error {
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-  ) {
-    // libvips repeats its complaint over several lines; one line is enough for a warning.
-    super(`cannot decode image '${path}': ${[...new Set(reason.split(/\s*\n\s*/).filter(Boolean))].join('; ')}`);
-    this.name = 'ImageDecodeError';
-  }
+/** What to resample, once the image size is known: source box, resized size, output window (PIL crop → resize → crop), flip. */
+export interface Plan {
+  box: PixelBox;
+  outWidth: number;
+  outHeight: number;
+  window: PixelBox;
+  flip: boolean;
 }
 
-/** Source image size in pixels (before EXIF orientation, as PIL reports it). */
-export interface ImageSize {
-  width: number;
-  height: number;
-  /** Has an alpha channel (decoded in two steps, see `openRgb`). */
-  hasAlpha: boolean;
+/** A plan for a `width`×`height` image; throws `ImageDecodeError` (with the path) if it cannot apply. */
+export type Planner = (path: string, width: number, height: number) => Plan;
+
+/** Train transform for a crop box drawn beforehand (`params`, for the size it was drawn for). */
+export function fixedCropPlan(size: number, params: TrainParams): Planner {
+  return (path, width, height) => {
+    if (width !== params.srcWidth || height !== params.srcHeight) {
+      throw new ImageDecodeError(path, `decoded to ${width}x${height}, the crop was drawn for ${params.srcWidth}x${params.srcHeight}`);
+    }
+    return cropPlan(size, params);
+  };
 }
 
-// Truncated files fail; libvips warnings that PIL also tolerates (e.g. extraneous bytes) do not.
-const INPUT_OPTIONS: SharpOptions = { failOn: 'truncated' };
-
-const sizeCache = new Map<string, ImageSize>();
-
-/**
- * Size of an image from its header, cached per path for the whole run (train crops need it every epoch).
- * JPEG and PNG headers are parsed in JavaScript (`image-header.ts`); other formats ask sharp.
- */
-export async function imageSize(path: string): Promise<ImageSize> {
-  const cached = sizeCache.get(path);
-  if (cached) return cached;
-  const size = (await readHeaderInfo(path)) ?? (await sharpMetadata(path));
-  sizeCache.set(path, size);
-  return size;
+/** Train transform whose crop box is drawn once the size is known (`paramsFor`, e.g. from pre-drawn uniforms). */
+export function drawnCropPlan(size: number, paramsFor: (width: number, height: number) => TrainParams): Planner {
+  return (_path, width, height) => cropPlan(size, paramsFor(width, height));
 }
 
-async function sharpMetadata(path: string): Promise<ImageSize> {
-  let meta: Metadata;
-  try {
-    meta = await sharp(path, INPUT_OPTIONS).metadata();
-  } catch (e) {
-    throw new ImageDecodeError(path, (e as Error).message);
-  }
-  if (!meta.width || !meta.height) throw new ImageDecodeError(path, 'no image size in header');
-  return { width: meta.width, height: meta.height, hasAlpha: meta.hasAlpha === true };
+function cropPlan(size: number, params: TrainParams): Plan {
+  return { box: params, outWidth: size, outHeight: size, window: { left: 0, top: 0, width: size, height: size }, flip: params.flip };
 }
 
-/** Seed the size cache with a size read elsewhere (a decode worker gets it from the main thread). */
-export function rememberImageSize(path: string, size: ImageSize): void {
-  sizeCache.set(path, size);
+/** Eval transform: shorter side → round(size·256/224), centre crop `size`. */
+export function evalPlan(size: number): Planner {
+  return (_path, width, height) => {
+    const g = evalGeometry(width, height, size);
+    return {
+      box: { left: 0, top: 0, width, height },
+      outWidth: g.resizeWidth,
+      outHeight: g.resizeHeight,
+      window: { left: g.left, top: g.top, width: size, height: size },
+      flip: false,
+    };
+  };
 }
 
-/** Drop cached image sizes (tests; or when files may have changed on disk). */
-export function clearImageSizeCache(): void {
-  sizeCache.clear();
-}
-
-/**
- * A sharp pipeline over the image's colour channels. Images with alpha are first decoded to plain RGB:
- * resizing inside one libvips pipeline would premultiply by an 8-bit alpha and shift colours by several
- * grey levels, whereas PIL's convert('RGB') simply drops alpha before any resampling.
- */
-async function openRgb(path: string): Promise<Sharp> {
-  const { hasAlpha } = await imageSize(path);
-  if (!hasAlpha) return sharp(path, INPUT_OPTIONS);
-  try {
-    const { data, info } = await sharp(path, INPUT_OPTIONS)
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels as 3 } });
-  } catch (e) {
-    throw new ImageDecodeError(path, (e as Error).message);
-  }
-}
-
-/** Decode `pipeline` to exactly `size`×`size` 8-bit RGB. */
-async function toRgb(path: string, pipeline: Sharp, size: number): Promise<Uint8Array> {
-  let data: Buffer;
-  let info: OutputInfo;
-  try {
-    ({ data, info } = await pipeline
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true }));
-  } catch (e) {
-    throw new ImageDecodeError(path, (e as Error).message);
-  }
-  if (info.width !== size || info.height !== size || info.channels !== 3) {
-    throw new ImageDecodeError(path, `decoded to ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x3`);
-  }
-  return new Uint8Array(data.buffer, data.byteOffset, data.length);
-}
-
-/** Allocate or reuse the output slice for one image: [size, size, 3]. */
-function outputSlice(size: number, out?: Float32Array, offset = 0): { out: Float32Array; offset: number } {
-  return out ? { out, offset } : { out: new Float32Array(size * size * 3), offset: 0 };
+/** RGB uint8 of a transform, before flip and normalisation (tests compare it with PIL). */
+export async function transformRgb(path: string, plan: Planner, jpeg: JpegDecoderChoice = 'auto'): Promise<Uint8Array> {
+  const image = await decodeRgb(path, jpeg);
+  const p = plan(path, image.width, image.height);
+  return resampleBilinear(image, p.box, p.outWidth, p.outHeight, p.window).data;
 }
 
 /** RGB uint8 of the train transform (crop box → `size`×`size` bilinear), before flip and normalisation. */
-export async function trainRgb(path: string, size: number, params: TrainParams): Promise<Uint8Array> {
-  const pipeline = (await openRgb(path))
-    .extract({ left: params.left, top: params.top, width: params.width, height: params.height })
-    .resize(size, size, { fit: 'fill', kernel: 'linear' });
-  return toRgb(path, pipeline, size);
+export function trainRgb(path: string, size: number, params: TrainParams, jpeg: JpegDecoderChoice = 'auto'): Promise<Uint8Array> {
+  return transformRgb(path, fixedCropPlan(size, params), jpeg);
 }
 
-/** RGB uint8 of the eval transform (shorter side → round(size·256/224), centre crop `size`). */
-export async function evalRgb(path: string, size: number): Promise<Uint8Array> {
-  const { width, height } = await imageSize(path);
-  const g = evalGeometry(width, height, size);
-  const pipeline = (await openRgb(path))
-    .resize(g.resizeWidth, g.resizeHeight, { fit: 'fill', kernel: 'linear' })
-    .extract({ left: g.left, top: g.top, width: size, height: size });
-  return toRgb(path, pipeline, size);
+/** RGB uint8 of the eval transform, before normalisation. */
+export function evalRgb(path: string, size: number, jpeg: JpegDecoderChoice = 'auto'): Promise<Uint8Array> {
+  return transformRgb(path, evalPlan(size), jpeg);
 }
 
 /**
- * Train transform: RandomResizedCrop with the drawn `params` (+ flip if `params.flip`), normalised per
- * `conv`. Writes [size, size, 3] floats into `out` at `offset` (or a new array) and returns the array.
- * Throws `ImageDecodeError`.
+ * Decode the image at `path`, transform it per `plan` and write it normalised per `conv` into `out` at
+ * `offset` ([size, size, 3] floats; a new array if `out` is absent). Throws `ImageDecodeError`.
+ *
+ * In a decode worker a JPEG is decoded straight into the resampler's memory, synchronously from the read
+ * on (no buffer to allocate, copy or hand between threads); elsewhere, and for other formats, the decoded
+ * image is copied in.
  */
-export async function loadTrainImage(path: string, size: number, conv: InputConvention, params: TrainParams, out?: Float32Array, offset = 0): Promise<Float32Array> {
-  const rgb = await trainRgb(path, size, params);
-  const target = outputSlice(size, out, offset);
-  normalizeInto(rgb, size, conv, params.flip, target.out, target.offset);
-  return target.out;
+export async function loadImage(path: string, size: number, conv: InputConvention, plan: Planner, out?: Float32Array, offset = 0): Promise<Float32Array> {
+  const target = out ?? new Float32Array(size * size * 3);
+  const at = out ? offset : 0;
+  const bytes = await readImageBytes(path);
+  const direct = isMainThread ? null : directJpeg(bytes);
+  if (direct) {
+    const p = plan(path, direct.size.width, direct.size.height);
+    try {
+      resampleNormalized({ ...direct.size, fill: direct.decodeInto }, p.box, p.outWidth, p.outHeight, p.window, conv, p.flip, target, at);
+      return target;
+    } catch {
+      // libjpeg-turbo refused it (CMYK, damaged…): sharp decides below.
+    }
+  }
+  const image = await decodeRgb(path, direct ? 'sharp' : 'auto', bytes);
+  const p = plan(path, image.width, image.height);
+  resampleNormalized(image, p.box, p.outWidth, p.outHeight, p.window, conv, p.flip, target, at);
+  return target;
 }
 
-/**
- * Eval transform (evaluation, clustering, embedding extraction), normalised per `conv`. Writes
- * [size, size, 3] floats into `out` at `offset` (or a new array). Throws `ImageDecodeError`.
- */
-export async function loadEvalImage(path: string, size: number, conv: InputConvention, out?: Float32Array, offset = 0): Promise<Float32Array> {
-  const rgb = await evalRgb(path, size);
-  const target = outputSlice(size, out, offset);
-  normalizeInto(rgb, size, conv, false, target.out, target.offset);
-  return target.out;
+/** Train transform with a crop box drawn beforehand (`params.flip` mirrors). See `loadImage`. */
+export function loadTrainImage(path: string, size: number, conv: InputConvention, params: TrainParams, out?: Float32Array, offset = 0): Promise<Float32Array> {
+  return loadImage(path, size, conv, fixedCropPlan(size, params), out, offset);
+}
+
+/** Eval transform (evaluation, clustering, embedding extraction). See `loadImage`. */
+export function loadEvalImage(path: string, size: number, conv: InputConvention, out?: Float32Array, offset = 0): Promise<Float32Array> {
+  return loadImage(path, size, conv, evalPlan(size), out, offset);
 }
 
 /** An RGB uint8 picture tile: [height, width, 3]. */
@@ -170,8 +128,18 @@ export interface RgbTile {
  * sample-recoveries picture. Throws `ImageDecodeError`.
  */
 export async function loadOriginalTile(path: string, size: number): Promise<RgbTile> {
-  const pipeline = sharp(path, INPUT_OPTIONS)
+  const pipeline = sharp(path, SHARP_INPUT_OPTIONS)
     .flatten({ background: '#ffffff' })
     .resize(size, size, { fit: 'contain', background: '#ffffff', kernel: 'linear' });
-  return { data: await toRgb(path, pipeline, size), width: size, height: size };
+  let data: Buffer;
+  let info: OutputInfo;
+  try {
+    ({ data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
+  } catch (e) {
+    throw new ImageDecodeError(path, (e as Error).message);
+  }
+  if (info.width !== size || info.height !== size || info.channels !== 3) {
+    throw new ImageDecodeError(path, `decoded to ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x3`);
+  }
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: size, height: size };
 }

@@ -17,7 +17,7 @@
 import { assert } from '../errors.ts';
 import type { Rng } from '../rng.ts';
 import type { InputConvention } from './image-convention.ts';
-import { InProcessDecoder, sharedWorkerDecoder, workerCountFor, type DecodeJob, type ImageDecoder } from './decode-pool.ts';
+import { batchBuffer, InProcessDecoder, sharedWorkerDecoder, workerCountFor, type DecodeJob, type ImageDecoder } from './decode-pool.ts';
 import { ImageDecodeError } from './images.ts';
 import type { ManifestItem } from './manifest.ts';
 import type { BatchSpec } from './samplers.ts';
@@ -156,7 +156,7 @@ export class BatchLoader implements AsyncIterable<LoadedBatch> {
   private async loadBatch(spec: BatchSpec): Promise<LoadedBatch> {
     const n = spec.indices.length;
     const px = this.size * this.size * 3;
-    const images = new Float32Array(n * px);
+    const images = batchBuffer(this.decoder, n * px);
     const indices = Int32Array.from(spec.indices);
     const failed: number[] = [];
     let randoms: Float64Array[] | null = null;

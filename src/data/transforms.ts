@@ -1,11 +1,9 @@
 // Port of: torchvision RandomResizedCrop / RandomHorizontalFlip / Resize / CenterCrop / Normalize as used by datasets.py (spec §2.2)
 /**
  * The geometry and arithmetic of the image transforms, free of any decoding: which box to crop, whether
- * to flip, how large to resize for evaluation, and how to turn uint8 RGB into the network's normalised
- * float input. `images.ts` applies these with sharp.
+ * to flip and how large to resize for evaluation. `images.ts` applies them (`resample.ts` does the pixels).
  */
 import type { Rng } from '../rng.ts';
-import type { InputConvention } from './image-convention.ts';
 
 /** A crop box in source-image pixels plus the flip decision: one RandomResizedCrop (+ flip) draw. */
 export interface TrainParams {
@@ -125,38 +123,4 @@ export function evalGeometry(srcWidth: number, srcHeight: number, size: number):
     left: roundHalfEven((resizeWidth - size) / 2),
     top: roundHalfEven((resizeHeight - size) / 2),
   };
-}
-
-/**
- * Write a `size`×`size` uint8 RGB image (HWC, 3 channels) into `out` at `offset` as the network's input:
- * channel order, scale (÷255 or not), then (x − mean)/std per channel, optionally mirrored horizontally.
- * Output layout [size, size, 3] (NHWC slice).
- */
-export function normalizeInto(rgb: Uint8Array, size: number, conv: InputConvention, flip: boolean, out: Float32Array, offset = 0): void {
-  const [t0, t1, t2] = lookupTables(conv);
-  // Network channel c reads source channel src[c] (RGB → BGR swaps 0 and 2).
-  const [s0, s1, s2] = conv.order === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  for (let y = 0; y < size; y++) {
-    const row = y * size * 3;
-    for (let x = 0; x < size; x++) {
-      const i = row + x * 3;
-      const o = offset + row + (flip ? size - 1 - x : x) * 3;
-      out[o] = t0[rgb[i + s0]];
-      out[o + 1] = t1[rgb[i + s1]];
-      out[o + 2] = t2[rgb[i + s2]];
-    }
-  }
-}
-
-const tableCache = new WeakMap<InputConvention, Float32Array[]>();
-
-/** Per network channel, the normalised value of each of the 256 byte values (a lookup is cheaper than the arithmetic). */
-function lookupTables(conv: InputConvention): Float32Array[] {
-  let tables = tableCache.get(conv);
-  if (!tables) {
-    const pixelScale = conv.scale === 1 ? 1 / 255 : 1;
-    tables = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v * pixelScale - conv.mean[c]) / conv.std[c]));
-    tableCache.set(conv, tables);
-  }
-  return tables;
 }

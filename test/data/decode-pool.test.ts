@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { closeSharedDecoders, InProcessDecoder, Limiter, sharedWorkerDecoder, WorkerDecoder, workerCountFor, type DecodeJob } from '../../src/data/decode-pool.ts';
-import { ImageDecodeError, imageSize, loadTrainImage } from '../../src/data/images.ts';
+import { ImageDecodeError, loadTrainImage } from '../../src/data/images.ts';
 import { drawTrainRandoms, trainParamsFromRandoms } from '../../src/data/transforms.ts';
 import { Rng } from '../../src/rng.ts';
 import os from 'node:os';
@@ -43,8 +43,7 @@ test('WorkerDecoder: same pixels as in-process; decode errors arrive as ImageDec
     await local.decode(evalJob, b, 768);
     assert.deepEqual(a, b);
     // The worker turned the uniforms into the same crop box as the main thread would.
-    const info = await imageSize(png);
-    assert.deepEqual(b.subarray(0, 768), await loadTrainImage(png, 16, IMAGENET_RGB, trainParamsFromRandoms(randoms, info.width, info.height, true)));
+    assert.deepEqual(b.subarray(0, 768), await loadTrainImage(png, 16, IMAGENET_RGB, trainParamsFromRandoms(randoms, 28, 28, true)));
 
     const text = path.join(dir, 'text.jpg');
     fs.writeFileSync(text, 'not a jpeg');
@@ -57,6 +56,28 @@ test('WorkerDecoder: same pixels as in-process; decode errors arrive as ImageDec
   } finally {
     await workers.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WorkerDecoder on a JPEG (decoded into place in the worker) gives the main thread\'s pixels, into a shared batch buffer', async () => {
+  const jpg = new URL('../fixtures/data/pil-input.jpg', import.meta.url).pathname;
+  const workers = new WorkerDecoder(1);
+  try {
+    const randoms = drawTrainRandoms(new Rng(9, 'augment'));
+    const jobs: DecodeJob[] = [
+      { path: jpg, size: 24, conv: IMAGENET_RGB, randoms, flip: true },
+      { path: jpg, size: 24, conv: IMAGENET_RGB, flip: false },
+    ];
+    const px = 24 * 24 * 3;
+    const shared = new Float32Array(new SharedArrayBuffer(3 * px * 4)).subarray(px); // a view at an offset
+    await Promise.all(jobs.map((j, i) => workers.decode(j, shared, i * px)));
+    const local = new InProcessDecoder(1);
+    const expected = new Float32Array(2 * px);
+    for (const [i, j] of jobs.entries()) await local.decode(j, expected, i * px);
+    assert.deepEqual(Array.from(shared), Array.from(expected));
+    assert.ok(expected.some((v) => v !== 0));
+  } finally {
+    await workers.close();
   }
 });
 

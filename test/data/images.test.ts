@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { clearImageSizeCache, ImageDecodeError, imageSize, loadEvalImage, loadOriginalTile, loadTrainImage } from '../../src/data/images.ts';
+import { ImageDecodeError, loadEvalImage, loadOriginalTile, loadTrainImage } from '../../src/data/images.ts';
 import { IMAGENET_RGB, type InputConvention } from '../../src/data/image-convention.ts';
 import { tempDir } from './fixture-layouts.ts';
 
@@ -120,18 +120,17 @@ test('decodes grayscale, grey+alpha, RGBA, 16-bit, palette, WebP and CMYK JPEG t
   assert.ok(meanLevels < 15, `cmyk mean difference ${meanLevels} levels`);
 });
 
-test('imageSize reads the header once and caches it; undecodable files raise ImageDecodeError', async () => {
-  const file = path.join(dir, 'size.png');
-  await writeRaw(file, 33, 21, 3, () => 9);
-  clearImageSizeCache();
-  assert.deepEqual(await imageSize(file), { width: 33, height: 21, hasAlpha: false });
-  fs.rmSync(file);
-  assert.deepEqual(await imageSize(file), { width: 33, height: 21, hasAlpha: false }, 'served from the cache');
-  clearImageSizeCache();
-  await assert.rejects(imageSize(file), ImageDecodeError);
+test('undecodable files raise ImageDecodeError naming the file: missing, empty, text, truncated JPEG', async () => {
   const text = path.join(dir, 'text.jpg');
   fs.writeFileSync(text, 'not an image');
-  await assert.rejects(loadEvalImage(text, 8, PLAIN), (e: unknown) => e instanceof ImageDecodeError && e.path === text);
+  const empty = path.join(dir, 'empty.jpg');
+  fs.writeFileSync(empty, '');
+  const whole = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+  const truncated = path.join(dir, 'truncated.jpg');
+  fs.writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  for (const f of [text, empty, truncated, path.join(dir, 'missing.jpg')]) {
+    await assert.rejects(loadEvalImage(f, 8, PLAIN), (e: unknown) => e instanceof ImageDecodeError && e.path === f, f);
+  }
 });
 
 test('loadOriginalTile: whole image fitted into a white square, RGB uint8', async () => {

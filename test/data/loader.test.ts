@@ -6,7 +6,7 @@ import { ClassBalancedSampler } from '../../src/data/samplers.ts';
 import { loadSample } from '../../src/data/datasets/sample.ts';
 import { labelsOf, splitItems } from '../../src/data/check-manifest.ts';
 import { IMAGENET_RGB } from '../../src/data/image-convention.ts';
-import { clearImageSizeCache, imageSize, loadEvalImage } from '../../src/data/images.ts';
+import { loadEvalImage } from '../../src/data/images.ts';
 import { setDataWarningSink } from '../../src/data/warnings.ts';
 import type { ManifestItem } from '../../src/data/manifest.ts';
 import { closeSharedDecoders, InProcessDecoder, type ImageDecoder } from '../../src/data/decode-pool.ts';
@@ -25,7 +25,6 @@ const labels = labelsOf(train);
 test('BatchLoader: NHWC batches in sampler order, identical for concurrency 1 and 3 (draws on the calling thread)', async () => {
   const batches = new ClassBalancedSampler(labels, 16, 4, new Rng(1, 'sampler.class')).epoch().slice(0, 3);
   const load = (concurrency: number) => {
-    clearImageSizeCache(); // sizes then arrive in a different order for each concurrency
     return collect(new BatchLoader(train, batches, 32, IMAGENET_RGB, { train: true, flip: true }, new Rng(1, 'augment'), concurrency, { prefetch: 2 }));
   };
   const a = await load(1);
@@ -45,15 +44,13 @@ test('BatchLoader: NHWC batches in sampler order, identical for concurrency 1 an
 });
 
 test('BatchLoader: timing does not change the draws (a slow first batch, a ready second one)', async () => {
-  // Batch 2's image sizes are cached, batch 1's are not, so batch 2 is ready first when both load at once;
-  // its augmentation must still come after batch 1's in the stream.
+  // Batch 2 (2 images) is ready long before batch 1 (8) when both load at once; its augmentation must
+  // still come after batch 1's in the stream.
   const specs = [
     { indices: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]), labels: new Int32Array(8) },
     { indices: Int32Array.from([60, 61]), labels: Int32Array.from([1, 1]) },
   ];
   const run = async (concurrency: number, prefetch: number) => {
-    clearImageSizeCache();
-    await Promise.all([60, 61].map((i) => imageSize(train[i].path)));
     return collect(new BatchLoader(train, specs, 16, IMAGENET_RGB, { train: true, flip: true }, new Rng(4, 'augment'), concurrency, { prefetch }));
   };
   const serial = await run(1, 1); // one batch at a time: the reference order
@@ -75,6 +72,7 @@ test('BatchLoader: prefetch is bounded (at most prefetch batches started ahead o
   let started = 0;
   const inner = new InProcessDecoder(2);
   const counting: ImageDecoder = {
+    prefersSharedOutput: false,
     decode(...args) {
       started++;
       return inner.decode(...args);

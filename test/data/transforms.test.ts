@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drawTrainParams, evalGeometry, normalizeInto, RANDOMS_PER_IMAGE, roundHalfEven, trainParamsFromRandoms } from '../../src/data/transforms.ts';
+import { drawTrainParams, evalGeometry, RANDOMS_PER_IMAGE, roundHalfEven, trainParamsFromRandoms } from '../../src/data/transforms.ts';
+import { normalizeInto } from '../../src/data/resample.ts';
 import { IMAGENET_RGB, type InputConvention } from '../../src/data/image-convention.ts';
 import { Rng } from '../../src/rng.ts';
 

@@ -1,0 +1,141 @@
+;; PIL-exact bilinear resampling and input normalisation with WebAssembly SIMD (see resample.ts).
+;; Compiled to resample.wasm by `npm run build:wasm` (scripts/build-wasm.ts, wabt); both files are committed.
+;;
+;; Fixed-point arithmetic as Pillow's Resample.c for 8-bit images: 22-bit weights, accumulators start at
+;; 1 << 21, result = clamp(sum >> 22, 0, 255). Sums stay below 2^31 (255 · 2^22 + 2^21), so i32 lanes are exact.
+;; Buffers need 16 bytes of slack after their end: loads and stores run over by up to one vector.
+(module
+  (memory (export "memory") 1)
+
+  ;; Horizontal pass: `rows` source rows starting at row `rowFrom` of the RGB image at `src` (`srcStride` bytes
+  ;; per row) → `outW` pixels per row at `out` (8-bit, RGB). Output pixel x reads `count[x]` pixels from column
+  ;; `first[x]` with weights `weights[x·ksize …]` (i32 arrays).
+  (func (export "horizontal")
+    (param $src i32) (param $srcStride i32) (param $rowFrom i32) (param $rows i32)
+    (param $first i32) (param $count i32) (param $weights i32) (param $ksize i32)
+    (param $outW i32) (param $out i32)
+    (local $y i32) (local $x i32) (local $row i32) (local $p i32) (local $pend i32) (local $kp i32)
+    (local $acc v128) (local $v v128)
+    (local.set $row (i32.add (local.get $src) (i32.mul (local.get $rowFrom) (local.get $srcStride))))
+    (block $ydone
+      (loop $yloop
+        (br_if $ydone (i32.ge_u (local.get $y) (local.get $rows)))
+        (local.set $x (i32.const 0))
+        (block $xdone
+          (loop $xloop
+            (br_if $xdone (i32.ge_u (local.get $x) (local.get $outW)))
+            (local.set $p (i32.add (local.get $row)
+              (i32.mul (i32.load (i32.add (local.get $first) (i32.shl (local.get $x) (i32.const 2)))) (i32.const 3))))
+            (local.set $pend (i32.add (local.get $p)
+              (i32.mul (i32.load (i32.add (local.get $count) (i32.shl (local.get $x) (i32.const 2)))) (i32.const 3))))
+            (local.set $kp (i32.add (local.get $weights) (i32.shl (i32.mul (local.get $x) (local.get $ksize)) (i32.const 2))))
+            (local.set $acc (i32x4.splat (i32.const 2097152)))
+            (block $tdone
+              (loop $tloop
+                (br_if $tdone (i32.ge_u (local.get $p) (local.get $pend)))
+                ;; [R, G, B, next R] · weight; the fourth lane is never stored.
+                (local.set $acc (i32x4.add (local.get $acc)
+                  (i32x4.mul
+                    (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $p))))
+                    (i32x4.splat (i32.load (local.get $kp))))))
+                (local.set $p (i32.add (local.get $p) (i32.const 3)))
+                (local.set $kp (i32.add (local.get $kp) (i32.const 4)))
+                (br $tloop)))
+            (local.set $v (i32x4.shr_s (local.get $acc) (i32.const 22)))
+            (local.set $v (i16x8.narrow_i32x4_s (local.get $v) (local.get $v)))
+            (local.set $v (i8x16.narrow_i16x8_u (local.get $v) (local.get $v)))
+            ;; Four bytes out; the fourth is overwritten by the next pixel (or lands in the slack).
+            (i32.store (local.get $out) (i32x4.extract_lane 0 (local.get $v)))
+            (local.set $out (i32.add (local.get $out) (i32.const 3)))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $xloop)))
+        (local.set $row (i32.add (local.get $row) (local.get $srcStride)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $yloop))))
+
+  ;; Vertical pass: rows of `stride` bytes at `mid` (row 0 = source row `rowFrom`) → `outH` rows at `out`.
+  ;; Output row y reads `count[y]` rows from row `first[y]` with weights `weights[y·ksize …]`. 16 bytes at a
+  ;; time; a row's last vector may run into the next row, which is written afterwards, or into the slack.
+  (func (export "vertical")
+    (param $mid i32) (param $stride i32) (param $rowFrom i32) (param $outH i32)
+    (param $first i32) (param $count i32) (param $weights i32) (param $ksize i32) (param $out i32)
+    (local $y i32) (local $i i32) (local $r0 i32) (local $p i32) (local $n i32) (local $t i32)
+    (local $kbase i32) (local $kp i32) (local $o i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $v v128) (local $k v128) (local $lo v128) (local $hi v128)
+    (block $ydone
+      (loop $yloop
+        (br_if $ydone (i32.ge_u (local.get $y) (local.get $outH)))
+        (local.set $r0 (i32.add (local.get $mid) (i32.mul
+          (i32.sub (i32.load (i32.add (local.get $first) (i32.shl (local.get $y) (i32.const 2)))) (local.get $rowFrom))
+          (local.get $stride))))
+        (local.set $n (i32.load (i32.add (local.get $count) (i32.shl (local.get $y) (i32.const 2)))))
+        (local.set $kbase (i32.add (local.get $weights) (i32.shl (i32.mul (local.get $y) (local.get $ksize)) (i32.const 2))))
+        (local.set $o (i32.add (local.get $out) (i32.mul (local.get $y) (local.get $stride))))
+        (local.set $i (i32.const 0))
+        (block $idone
+          (loop $iloop
+            (br_if $idone (i32.ge_u (local.get $i) (local.get $stride)))
+            (local.set $a0 (i32x4.splat (i32.const 2097152)))
+            (local.set $a1 (local.get $a0))
+            (local.set $a2 (local.get $a0))
+            (local.set $a3 (local.get $a0))
+            (local.set $p (i32.add (local.get $r0) (local.get $i)))
+            (local.set $kp (local.get $kbase))
+            (local.set $t (i32.const 0))
+            (block $tdone
+              (loop $tloop
+                (br_if $tdone (i32.ge_u (local.get $t) (local.get $n)))
+                (local.set $v (v128.load (local.get $p)))
+                (local.set $k (i32x4.splat (i32.load (local.get $kp))))
+                (local.set $lo (i16x8.extend_low_i8x16_u (local.get $v)))
+                (local.set $hi (i16x8.extend_high_i8x16_u (local.get $v)))
+                (local.set $a0 (i32x4.add (local.get $a0) (i32x4.mul (i32x4.extend_low_i16x8_u (local.get $lo)) (local.get $k))))
+                (local.set $a1 (i32x4.add (local.get $a1) (i32x4.mul (i32x4.extend_high_i16x8_u (local.get $lo)) (local.get $k))))
+                (local.set $a2 (i32x4.add (local.get $a2) (i32x4.mul (i32x4.extend_low_i16x8_u (local.get $hi)) (local.get $k))))
+                (local.set $a3 (i32x4.add (local.get $a3) (i32x4.mul (i32x4.extend_high_i16x8_u (local.get $hi)) (local.get $k))))
+                (local.set $p (i32.add (local.get $p) (local.get $stride)))
+                (local.set $kp (i32.add (local.get $kp) (i32.const 4)))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $tloop)))
+            (v128.store (i32.add (local.get $o) (local.get $i))
+              (i8x16.narrow_i16x8_u
+                (i16x8.narrow_i32x4_s (i32x4.shr_s (local.get $a0) (i32.const 22)) (i32x4.shr_s (local.get $a1) (i32.const 22)))
+                (i16x8.narrow_i32x4_s (i32x4.shr_s (local.get $a2) (i32.const 22)) (i32x4.shr_s (local.get $a3) (i32.const 22)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $iloop)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $yloop))))
+
+  ;; Normalise a `size`×`size` RGB image at `rgb` into f32 at `out`: network channel c takes source channel
+  ;; s_c through the 256-entry f32 table c (tables at `tables`, 3 × 256 × 4 bytes). `flip` ≠ 0 mirrors rows.
+  (func (export "normalize")
+    (param $rgb i32) (param $size i32) (param $flip i32) (param $s0 i32) (param $s1 i32) (param $s2 i32)
+    (param $tables i32) (param $out i32)
+    (local $y i32) (local $x i32) (local $in i32) (local $o i32) (local $rowOut i32) (local $step i32)
+    (local.set $in (local.get $rgb))
+    (local.set $step (select (i32.const -12) (i32.const 12) (local.get $flip)))
+    (block $ydone
+      (loop $yloop
+        (br_if $ydone (i32.ge_u (local.get $y) (local.get $size)))
+        (local.set $rowOut (i32.add (local.get $out) (i32.mul (i32.mul (local.get $y) (local.get $size)) (i32.const 12))))
+        (local.set $o (select
+          (i32.add (local.get $rowOut) (i32.mul (i32.sub (local.get $size) (i32.const 1)) (i32.const 12)))
+          (local.get $rowOut)
+          (local.get $flip)))
+        (local.set $x (i32.const 0))
+        (block $xdone
+          (loop $xloop
+            (br_if $xdone (i32.ge_u (local.get $x) (local.get $size)))
+            (f32.store (local.get $o)
+              (f32.load (i32.add (local.get $tables) (i32.shl (i32.load8_u (i32.add (local.get $in) (local.get $s0))) (i32.const 2)))))
+            (f32.store offset=4 (local.get $o)
+              (f32.load offset=1024 (i32.add (local.get $tables) (i32.shl (i32.load8_u (i32.add (local.get $in) (local.get $s1))) (i32.const 2)))))
+            (f32.store offset=8 (local.get $o)
+              (f32.load offset=2048 (i32.add (local.get $tables) (i32.shl (i32.load8_u (i32.add (local.get $in) (local.get $s2))) (i32.const 2)))))
+            (local.set $in (i32.add (local.get $in) (i32.const 3)))
+            (local.set $o (i32.add (local.get $o) (local.get $step)))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $xloop)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $yloop)))))
