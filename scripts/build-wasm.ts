@@ -1,10 +1,14 @@
 /**
- * `npm run build:wasm`: compile src/data/resample.wat to src/data/resample.wasm with wabt (a dev dependency).
- * The .wasm is committed, so users and CI never run this; test/data/resample.test.ts checks it is current.
+ * `npm run build:wasm`: compile the hand-written .wat modules (src/data/resample.wat,
+ * src/backend/kernels/adam.wat) to .wasm with wabt (a dev dependency). The .wasm files are committed, so
+ * users and CI never run this; tests check they are current.
  */
 import fs from 'node:fs';
-import { compileWat, RESAMPLE_WASM, RESAMPLE_WAT } from './wat.ts';
+import path from 'node:path';
+import { compileWat, WASM_MODULES } from './wat.ts';
 
-const binary = await compileWat(fs.readFileSync(RESAMPLE_WAT, 'utf8'));
-fs.writeFileSync(RESAMPLE_WASM, binary);
-console.log(`wrote ${RESAMPLE_WASM.pathname} (${binary.length} bytes)`);
+for (const { wat, wasm } of WASM_MODULES) {
+  const binary = await compileWat(fs.readFileSync(wat, 'utf8'), path.basename(wat.pathname));
+  fs.writeFileSync(wasm, binary);
+  console.log(`wrote ${wasm.pathname} (${binary.length} bytes)`);
+}

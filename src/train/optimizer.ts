@@ -6,15 +6,17 @@
  *   θ ← θ − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + ε)
  * tfjs's built-in Adam has neither groups nor this decay, and its moments are not exposed for checkpoints.
  *
- * Two interchangeable implementations (same state, same results to float32 rounding):
+ * Three interchangeable implementations (same state, same results to float32 rounding):
  * - 'host': one fused loop over Float32Arrays in JavaScript, moments kept on the host. The cpu backend keeps
  *   tensors in JS arrays but runs each elementwise op slowly; one fused loop instead of ~15 ops per
  *   variable took a ResNet-50-sized step (25.6 M parameters) from 29 s to 0.65 s there.
- * - 'tensor': tfjs ops, moments as tf.Variables. Faster on wasm (0.59 s vs 1.43 s for the host loop,
- *   which pays for copying every parameter out of and back into the wasm heap) and on device backends.
+ * - 'tensor': tfjs ops, moments as tf.Variables. For device backends (and the threaded wasm build).
+ * - 'fused': the tensor version's float32 arithmetic, bit for bit, as one WebAssembly SIMD pass over the
+ *   wasm backend's heap (`src/backend/kernels/fused-adam.ts`), moments as tf.Variables; the wasm default.
  */
 import * as tf from '@tensorflow/tfjs';
 import { assert, UserError } from '../errors.ts';
+import { fusedAdamAvailable, fusedAdamStep } from '../backend/kernels/fused-adam.ts';
 
 /** One parameter group (spec §2.4 table): network, β per task, proxies, projection net. */
 export interface ParamGroupSpec {
@@ -28,13 +30,13 @@ export interface ParamGroupSpec {
   weightDecay: number;
 }
 
-export type AdamImpl = 'host' | 'tensor';
+export type AdamImpl = 'host' | 'tensor' | 'fused';
 
 export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   eps?: number;
-  /** Default: 'host' on the cpu backend, 'tensor' elsewhere (see the file comment for the measurements). */
+  /** Default: 'host' on the cpu backend, 'fused' on (single-threaded) wasm, else 'tensor' (see the file comment). */
   impl?: AdamImpl;
 }
 
@@ -93,7 +95,8 @@ export class GroupedAdam {
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
-    this.impl = opts.impl ?? (tf.getBackend() === 'cpu' ? 'host' : 'tensor');
+    this.impl = opts.impl ?? (tf.getBackend() === 'cpu' ? 'host' : fusedAdamAvailable() ? 'fused' : 'tensor');
+    assert(this.impl !== 'fused' || fusedAdamAvailable(), "Adam impl 'fused' needs the single-threaded wasm backend");
     this.groups = groups.map((g) => {
       assert(Number.isFinite(g.lr) && g.lr >= 0, `optimizer group '${g.name}': bad lr ${g.lr}`);
       assert(Number.isFinite(g.weightDecay) && g.weightDecay >= 0, `optimizer group '${g.name}': bad weight decay ${g.weightDecay}`);
@@ -136,6 +139,7 @@ export class GroupedAdam {
       const stepSize = slot.group.lr / (1 - this.beta1 ** slot.step);
       const sqrtBias2 = Math.sqrt(1 - this.beta2 ** slot.step);
       if (this.impl === 'host') this.hostUpdate(slot, grad, stepSize, sqrtBias2);
+      else if (this.impl === 'fused') this.fusedUpdate(slot, grad, stepSize, sqrtBias2);
       else this.tensorUpdate(slot, grad, stepSize, sqrtBias2);
     }
   }
@@ -160,16 +164,29 @@ export class GroupedAdam {
     tf.tidy(() => variable.assign(tf.tensor(out, variable.shape, 'float32')));
   }
 
-  private tensorUpdate(slot: Slot, grad: tf.Tensor | undefined, stepSize: number, sqrtBias2: number): void {
-    const { variable, group } = slot;
+  /** The moments as tf.Variables (created as zeros on the first update). */
+  private tensorMoments(slot: Slot): { m: tf.Variable; v: tf.Variable } {
     if (slot.moments === undefined) {
       // tidy frees the initial-value tensors; the variables keep their data.
-      const m = tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
-      const v = tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
+      const m = tf.tidy(() => tf.variable(tf.zerosLike(slot.variable), false));
+      const v = tf.tidy(() => tf.variable(tf.zerosLike(slot.variable), false));
       slot.moments = { kind: 'tensor', m, v };
     }
     assert(slot.moments.kind === 'tensor', 'moments kept by the other implementation');
-    const { m, v } = slot.moments;
+    return slot.moments;
+  }
+
+  private fusedUpdate(slot: Slot, grad: tf.Tensor | undefined, stepSize: number, sqrtBias2: number): void {
+    const { m, v } = this.tensorMoments(slot);
+    const { beta1, beta2, eps } = this;
+    const next = fusedAdamStep(slot.variable, grad, m, v, { beta1, beta2, eps, weightDecay: slot.group.weightDecay, stepSize, sqrtBias2 });
+    slot.variable.assign(next);
+    next.dispose();
+  }
+
+  private tensorUpdate(slot: Slot, grad: tf.Tensor | undefined, stepSize: number, sqrtBias2: number): void {
+    const { variable, group } = slot;
+    const { m, v } = this.tensorMoments(slot);
     const { beta1, beta2, eps } = this;
     tf.tidy(() => {
       let g: tf.Tensor = grad === undefined ? tf.zerosLike(variable) : grad.reshape(variable.shape);
