@@ -7,6 +7,7 @@
  * |---|---|
  * | Conv2DBackpropFilter | missing: the filter gradient of every conv |
  * | Conv2DBackpropInput | stock one is a naive loop; ours is XNNPACK convolutions (phase decomposition when strided) |
+ * | Conv2D, FusedConv2D | where the filter outweighs the input, the transposed product (XNNPACK repacks the smaller operand) |
  * | UnsortedSegmentSum | missing: the gradient of tf.gather (losses gather mined embeddings) |
  * | Slice, SplitV | stock ones copy the whole input out of the heap per slice (gradients of pad and concat) |
  * | Sum | over leading axes (conv bias gradients) without the stock kernel's full transpose |
@@ -24,6 +25,7 @@ import { fastSliceConfigs } from './kernels/fast-slice.ts';
 import { cpuFallback } from './kernels/cpu-fallback.ts';
 import { captureStockKernel } from './kernels/wasm-scope.ts';
 import { leadingAxesSumConfig } from './kernels/leading-axes-sum.ts';
+import { conv2dConfig, fusedConv2dConfig } from './kernels/conv2d-forward.ts';
 
 let installed = false;
 
@@ -50,11 +52,15 @@ export function installWasmTrainingKernels(): void {
   const stockSlice = captureStockKernel('Slice');
   const stockSplitV = captureStockKernel('SplitV');
   const stockSum = captureStockKernel('Sum');
+  const stockConv = captureStockKernel('Conv2D');
+  const stockFusedConv = captureStockKernel('FusedConv2D');
   setStockInputGrad(stockInput as tf.KernelConfig);
   replaceKernel(conv2dBackpropFilterConfig);
   replaceKernel(conv2dBackpropInputConfig(stockInput));
   replaceKernel(unsortedSegmentSumConfig);
   replaceKernel(leadingAxesSumConfig(stockSum));
+  if (stockConv) replaceKernel(conv2dConfig(stockConv));
+  if (stockFusedConv) replaceKernel(fusedConv2dConfig(stockFusedConv));
   for (const config of fastSliceConfigs({ slice: stockSlice, splitV: stockSplitV })) replaceKernel(config);
   for (const name of ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']) {
     if (!tf.getKernel(name, 'wasm')) tf.registerKernel(cpuFallbackConfig(name));

@@ -10,6 +10,7 @@ import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff } from '../helpers/tf.ts';
 import { setFilterGradStrategy } from '../../src/backend/kernels/conv2d-backprop-filter.ts';
 import { axisPhases, setInputGradStrategy } from '../../src/backend/kernels/conv2d-backprop-input.ts';
+import { setForwardConvStrategy } from '../../src/backend/kernels/conv2d-forward.ts';
 import { initBothBackends, on, randomValues, runKernelOn, type KernelInput } from './cross-backend.ts';
 
 before(initBothBackends);
@@ -90,6 +91,28 @@ for (const strategy of ['conv', 'gemm'] as const) {
       }
     } finally {
       setInputGradStrategy('auto');
+    }
+  });
+}
+
+for (const strategy of ['transposed', 'stock'] as const) {
+  test(`Conv2D and FusedConv2D (bias, linear/ReLU) forward (${strategy}) match cpu on odd shapes, strides and paddings`, async () => {
+    setForwardConvStrategy(strategy);
+    try {
+      const rng = new Rng(13, 'forward-conv');
+      for (const c of convCases) {
+        const x = { values: randomValues(rng, c.x), shape: c.x };
+        const filterShape = [...c.k, c.x[3], c.cout];
+        const filter = { values: randomValues(rng, filterShape), shape: filterShape };
+        const bias = { values: randomValues(rng, [c.cout]), shape: [c.cout] };
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] };
+        await compare('Conv2D', { x, filter }, attrs, `${strategy} Conv2D ${label(c)}`);
+        for (const activation of ['relu', 'linear']) {
+          await compare('FusedConv2D', { x, filter, bias }, { ...attrs, activation }, `${strategy} FusedConv2D ${activation} ${label(c)}`);
+        }
+      }
+    } finally {
+      setForwardConvStrategy('auto');
     }
   });
 }
