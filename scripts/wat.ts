@@ -1,23 +1,49 @@
 /** WebAssembly text → binary with wabt, shared by scripts/build-wasm.ts and the tests that check the committed binaries. */
-import wabtInit from 'wabt';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
 
-/** Every hand-written WebAssembly module: its text source and the committed binary. */
-export const WASM_MODULES = ['../src/data/resample', '../src/backend/kernels/adam'].map((stem) => ({
-  wat: new URL(`${stem}.wat`, import.meta.url),
-  wasm: new URL(`${stem}.wasm`, import.meta.url),
-}));
+/**
+ * Every hand-written WebAssembly module: its text source, the committed binary and, for a module that
+ * imports the tfjs wasm backend's memory, how to derive the variant for its threaded build (whose memory is
+ * shared; an import must say so).
+ */
+export const WASM_MODULES: { wat: URL; wasm: URL; variant?: (text: string) => string }[] = [
+  { wat: new URL('../src/data/resample.wat', import.meta.url), wasm: new URL('../src/data/resample.wasm', import.meta.url) },
+  { wat: new URL('../src/backend/kernels/adam.wat', import.meta.url), wasm: new URL('../src/backend/kernels/adam.wasm', import.meta.url) },
+  {
+    wat: new URL('../src/backend/kernels/adam.wat', import.meta.url),
+    wasm: new URL('../src/backend/kernels/adam-shared.wasm', import.meta.url),
+    variant: sharedMemoryVariant,
+  },
+];
+
+/** The same module importing a shared memory of up to 4 GiB (the threaded tfjs build's maximum). */
+export function sharedMemoryVariant(text: string): string {
+  const plain = '(import "env" "memory" (memory 1))';
+  if (!text.includes(plain)) throw new Error(`no '${plain}' to make shared`);
+  return text.replace(plain, '(import "env" "memory" (memory 1 65536 shared))');
+}
 
 export const RESAMPLE_WAT = WASM_MODULES[0].wat;
 export const RESAMPLE_WASM = WASM_MODULES[0].wasm;
 
-/** The binary of `text` (SIMD enabled), without debug names so the output depends on the source only. */
+/**
+ * The binary of `text` (SIMD and shared memory enabled, no debug names, so the output depends on the source
+ * only). wabt's own `wat2wasm` command is used: its JavaScript API ignores the threads feature.
+ */
 export async function compileWat(text: string, name = 'module.wat'): Promise<Uint8Array> {
-  const wabt = await wabtInit();
-  const module = wabt.parseWat(name, text, { simd: true });
+  const wat2wasm = createRequire(import.meta.url).resolve('wabt/bin/wat2wasm');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-wat-'));
   try {
-    module.validate();
-    return module.toBinary({ log: false, write_debug_names: false }).buffer;
+    const input = path.join(dir, name);
+    const output = path.join(dir, 'out.wasm');
+    fs.writeFileSync(input, text);
+    execFileSync(process.execPath, [wat2wasm, '--enable-threads', input, '-o', output], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return new Uint8Array(fs.readFileSync(output));
   } finally {
-    module.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@
  * - 'host': one fused loop over Float32Arrays in JavaScript, moments kept on the host. The cpu backend keeps
  *   tensors in JS arrays but runs each elementwise op slowly; one fused loop instead of ~15 ops per
  *   variable took a ResNet-50-sized step (25.6 M parameters) from 29 s to 0.65 s there.
- * - 'tensor': tfjs ops, moments as tf.Variables. For device backends (and the threaded wasm build).
+ * - 'tensor': tfjs ops, moments as tf.Variables. For device backends.
  * - 'fused': the tensor version's float32 arithmetic, bit for bit, as one WebAssembly SIMD pass over the
  *   wasm backend's heap (`src/backend/kernels/fused-adam.ts`), moments as tf.Variables; the wasm default.
  */
@@ -36,7 +36,7 @@ export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   eps?: number;
-  /** Default: 'host' on the cpu backend, 'fused' on (single-threaded) wasm, else 'tensor' (see the file comment). */
+  /** Default: 'host' on the cpu backend, 'fused' on wasm, else 'tensor' (see the file comment). */
   impl?: AdamImpl;
 }
 
@@ -96,7 +96,7 @@ export class GroupedAdam {
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
     this.impl = opts.impl ?? (tf.getBackend() === 'cpu' ? 'host' : fusedAdamAvailable() ? 'fused' : 'tensor');
-    assert(this.impl !== 'fused' || fusedAdamAvailable(), "Adam impl 'fused' needs the single-threaded wasm backend");
+    assert(this.impl !== 'fused' || fusedAdamAvailable(), "Adam impl 'fused' needs the wasm backend");
     this.groups = groups.map((g) => {
       assert(Number.isFinite(g.lr) && g.lr >= 0, `optimizer group '${g.name}': bad lr ${g.lr}`);
       assert(Number.isFinite(g.weightDecay) && g.weightDecay >= 0, `optimizer group '${g.name}': bad weight decay ${g.weightDecay}`);

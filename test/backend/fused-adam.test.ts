@@ -10,12 +10,16 @@ import { Rng } from '../../src/rng.ts';
 // The fused kernel works on the wasm backend's heap, so this file always runs on wasm.
 const tf = await useTestBackend('wasm');
 
-test('the committed adam.wasm is the compiled adam.wat (run `npm run build:wasm` after editing it)', async () => {
-  const mod = WASM_MODULES.find((x) => x.wat.pathname.endsWith('adam.wat'))!;
-  assert.deepEqual(new Uint8Array(fs.readFileSync(mod.wasm)), await compileWat(fs.readFileSync(mod.wat, 'utf8')));
+test('the committed adam.wasm and adam-shared.wasm are the compiled adam.wat (run `npm run build:wasm` after editing it)', async () => {
+  const mods = WASM_MODULES.filter((x) => x.wat.pathname.endsWith('adam.wat'));
+  assert.equal(mods.length, 2);
+  for (const { wat, wasm, variant } of mods) {
+    const text = fs.readFileSync(wat, 'utf8');
+    assert.deepEqual(new Uint8Array(fs.readFileSync(wasm)), await compileWat(variant ? variant(text) : text), wasm.pathname);
+  }
 });
 
-test('on the single-threaded wasm backend GroupedAdam defaults to the fused kernel', () => {
+test('on the wasm backend GroupedAdam defaults to the fused kernel', () => {
   assert.equal(fusedAdamAvailable(), true);
   const p = tf.variable(tf.zeros([3]), true, 'fused.default');
   assert.equal(new GroupedAdam([{ name: 'network', vars: [p], lr: 1, weightDecay: 0 }]).impl, 'fused');

@@ -13,6 +13,8 @@ import { UserError } from '../../src/errors.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff } from '../helpers/tf.ts';
 import { randomValues } from './cross-backend.ts';
+import { fusedAdamAvailable } from '../../src/backend/kernels/fused-adam.ts';
+import { GroupedAdam } from '../../src/train/optimizer.ts';
 
 test('2-thread wasm backend: pool of 2, conv gradients equal to cpu', async () => {
   await enableWasmThreads(2);
@@ -44,4 +46,24 @@ test('2-thread wasm backend: pool of 2, conv gradients equal to cpu', async () =
 test('the thread count cannot change once the wasm backend has started', async () => {
   // The backend above was started by enableWasmThreads(2); another count would need a new backend.
   await assert.rejects(() => enableWasmThreads(3), UserError);
+});
+
+test('the fused Adam kernel runs on the threaded build (shared memory) and equals the tensor version bit for bit', async () => {
+  await tf.setBackend('wasm');
+  assert.equal(fusedAdamAvailable(), true);
+  const rng = new Rng(42, 'threads-adam');
+  const init = randomValues(rng, [301]);
+  const grad = randomValues(rng, [301]);
+  const finals: Float32Array[] = [];
+  for (const impl of ['tensor', 'fused'] as const) {
+    const p = tf.variable(tf.tensor1d(init), true, `threads.adam.${impl}`);
+    const adam = new GroupedAdam([{ name: 'network', vars: [p], lr: 1e-2, weightDecay: 4e-4 }], { impl });
+    const g = tf.tensor1d(grad);
+    for (let i = 0; i < 3; i++) adam.step(new Map([[p.name, g]]));
+    finals.push(p.dataSync().slice() as Float32Array);
+    tf.dispose([g, p]);
+    adam.dispose();
+  }
+  assert.deepEqual(finals[1], finals[0]);
+  assert.ok(maxAbsDiff(finals[1], init) > 1e-3);
 });

@@ -4,8 +4,8 @@
  * runs ~10 elementwise kernels per variable, each allocating and writing a full-size tensor: 0.36 s per
  * ResNet-50 step (25.6 M parameters) on one core; this pass reads and writes each value once.
  *
- * Only for the single-threaded wasm build: its memory is a plain (non-shared) WebAssembly.Memory that a
- * second module can import. `fusedAdamAvailable()` says whether it applies to the current backend.
+ * The threaded wasm build's memory is shared, and a module importing it must declare that: `adam-shared.wasm`
+ * is the same source compiled that way. `fusedAdamAvailable()` says whether the backend's memory was found.
  */
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -18,32 +18,36 @@ interface AdamModule {
   ): void;
 }
 
-/** Emscripten's module object of the wasm backend: its exports include the memory. */
+/** Emscripten's module object of the wasm backend: the single-threaded build exports its memory, the threaded one hands it over as `wasmMemory`. */
 interface EmscriptenWasm {
   asm?: { memory?: WebAssembly.Memory };
+  wasmMemory?: WebAssembly.Memory;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, AdamModule>();
-let compiled: WebAssembly.Module | undefined;
+const compiled = new Map<string, WebAssembly.Module>();
 
 function wasmBackend(): BackendWasm | null {
   return tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : null;
 }
 
 function backendMemory(backend: BackendWasm): WebAssembly.Memory | null {
-  const memory = (backend.wasm as unknown as EmscriptenWasm).asm?.memory;
-  return memory instanceof WebAssembly.Memory && !(memory.buffer instanceof SharedArrayBuffer) ? memory : null;
+  const wasm = backend.wasm as unknown as EmscriptenWasm;
+  const memory = wasm.wasmMemory ?? wasm.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
 }
 
-/** The fused kernel bound to the current wasm backend's memory, or null (other backend, threaded build). */
+/** The fused kernel bound to the current wasm backend's memory, or null (another backend). */
 function adamModule(): { backend: BackendWasm; kernel: AdamModule } | null {
   const backend = wasmBackend();
   const memory = backend && backendMemory(backend);
   if (!backend || !memory) return null;
   let kernel = instances.get(memory);
   if (!kernel) {
-    compiled ??= new WebAssembly.Module(fs.readFileSync(new URL('./adam.wasm', import.meta.url)));
-    kernel = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as AdamModule;
+    const file = memory.buffer instanceof SharedArrayBuffer ? './adam-shared.wasm' : './adam.wasm';
+    let module = compiled.get(file);
+    if (!module) compiled.set(file, (module = new WebAssembly.Module(fs.readFileSync(new URL(file, import.meta.url)))));
+    kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as AdamModule;
     instances.set(memory, kernel);
   }
   return { backend, kernel };
@@ -72,7 +76,7 @@ export interface AdamScalars {
  */
 export function fusedAdamStep(param: tf.Tensor, grad: tf.Tensor | undefined, m: tf.Tensor, v: tf.Tensor, k: AdamScalars): tf.Tensor {
   const bound = adamModule();
-  if (!bound) throw new Error('fusedAdamStep needs the single-threaded wasm backend');
+  if (!bound) throw new Error('fusedAdamStep needs the wasm backend');
   const { backend, kernel } = bound;
   const out = backend.makeOutput(param.shape, 'float32');
   // Offsets after the allocation: it may have grown (and so moved the views of) the heap.
