@@ -12,10 +12,10 @@ import { createRequire } from 'node:module';
  */
 export const WASM_MODULES: { wat: URL; wasm: URL; variant?: (text: string) => string }[] = [
   { wat: new URL('../src/data/resample.wat', import.meta.url), wasm: new URL('../src/data/resample.wasm', import.meta.url) },
-  { wat: new URL('../src/backend/kernels/adam.wat', import.meta.url), wasm: new URL('../src/backend/kernels/adam.wasm', import.meta.url) },
+  { wat: new URL('../src/backend/kernels/heap-kernels.wat', import.meta.url), wasm: new URL('../src/backend/kernels/heap-kernels.wasm', import.meta.url) },
   {
-    wat: new URL('../src/backend/kernels/adam.wat', import.meta.url),
-    wasm: new URL('../src/backend/kernels/adam-shared.wasm', import.meta.url),
+    wat: new URL('../src/backend/kernels/heap-kernels.wat', import.meta.url),
+    wasm: new URL('../src/backend/kernels/heap-kernels-shared.wasm', import.meta.url),
     variant: sharedMemoryVariant,
   },
 ];

@@ -8,6 +8,7 @@
  * | Conv2DBackpropFilter | missing: the filter gradient of every conv |
  * | Conv2DBackpropInput | stock one is a naive loop; ours is XNNPACK convolutions (phase decomposition when strided) |
  * | Conv2D, FusedConv2D | where the filter outweighs the input, the transposed product (XNNPACK repacks the smaller operand) |
+ * | Identity | the stock one copies the buffer; ours shares it (tfjs calls it for every pass-through gradient) |
  * | UnsortedSegmentSum | missing: the gradient of tf.gather (losses gather mined embeddings) |
  * | Slice, SplitV | stock ones copy the whole input out of the heap per slice (gradients of pad and concat) |
  * | Sum | over leading axes (conv bias gradients) without the stock kernel's full transpose |
@@ -26,6 +27,7 @@ import { cpuFallback } from './kernels/cpu-fallback.ts';
 import { captureStockKernel } from './kernels/wasm-scope.ts';
 import { leadingAxesSumConfig } from './kernels/leading-axes-sum.ts';
 import { conv2dConfig, fusedConv2dConfig } from './kernels/conv2d-forward.ts';
+import { identityConfig } from './kernels/identity.ts';
 
 let installed = false;
 
@@ -54,6 +56,7 @@ export function installWasmTrainingKernels(): void {
   const stockSum = captureStockKernel('Sum');
   const stockConv = captureStockKernel('Conv2D');
   const stockFusedConv = captureStockKernel('FusedConv2D');
+  const stockIdentity = captureStockKernel('Identity');
   setStockInputGrad(stockInput as tf.KernelConfig);
   replaceKernel(conv2dBackpropFilterConfig);
   replaceKernel(conv2dBackpropInputConfig(stockInput));
@@ -61,6 +64,7 @@ export function installWasmTrainingKernels(): void {
   replaceKernel(leadingAxesSumConfig(stockSum));
   if (stockConv) replaceKernel(conv2dConfig(stockConv));
   if (stockFusedConv) replaceKernel(fusedConv2dConfig(stockFusedConv));
+  if (stockIdentity) replaceKernel(identityConfig(stockIdentity));
   for (const config of fastSliceConfigs({ slice: stockSlice, splitV: stockSplitV })) replaceKernel(config);
   for (const name of ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']) {
     if (!tf.getKernel(name, 'wasm')) tf.registerKernel(cpuFallbackConfig(name));

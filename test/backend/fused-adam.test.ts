@@ -10,8 +10,8 @@ import { Rng } from '../../src/rng.ts';
 // The fused kernel works on the wasm backend's heap, so this file always runs on wasm.
 const tf = await useTestBackend('wasm');
 
-test('the committed adam.wasm and adam-shared.wasm are the compiled adam.wat (run `npm run build:wasm` after editing it)', async () => {
-  const mods = WASM_MODULES.filter((x) => x.wat.pathname.endsWith('adam.wat'));
+test('the committed heap-kernels.wasm and heap-kernels-shared.wasm are the compiled heap-kernels.wat (run `npm run build:wasm` after editing it)', async () => {
+  const mods = WASM_MODULES.filter((x) => x.wat.pathname.endsWith('heap-kernels.wat'));
   assert.equal(mods.length, 2);
   for (const { wat, wasm, variant } of mods) {
     const text = fs.readFileSync(wat, 'utf8');

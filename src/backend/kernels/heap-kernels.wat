@@ -1,0 +1,153 @@
+;; Kernels over float32 tensors living in the tfjs wasm backend's own memory (imported), so nothing is
+;; copied: see heap-kernels.ts. Compiled to heap-kernels.wasm (and heap-kernels-shared.wasm, for the
+;; threaded build's shared memory) by `npm run build:wasm`; all three files are committed.
+;;
+;; adam — one fused Adam update (fused-adam.ts). The arithmetic is the tensor implementation's, op for op in float32 (src/train/optimizer.ts), so both
+;; give the same bits:
+;;   g = grad + wd·p;  m' = m·b1 + g·c1;  v' = v·b2 + (g·g)·c2;  d = √v' / s2 + eps;  p' = p − (m' / d)·lr
+;; m and v are updated in place; p' goes to `out` (a fresh tensor, so convolution caches keyed by the
+;; weights' tensor never see stale weights).
+(module
+  (import "env" "memory" (memory 1))
+
+  (func (export "adam")
+    (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $out i32) (param $n i32) (param $hasGrad i32)
+    (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $wd f32) (param $s2 f32) (param $eps f32) (param $lr f32)
+    (local $i i32) (local $end4 i32) (local $o i32)
+    (local $gv v128) (local $mv v128) (local $vv v128) (local $pv v128) (local $d v128)
+    (local $gs f32) (local $ms f32) (local $vs f32) (local $ps f32)
+    (local.set $end4 (i32.and (local.get $n) (i32.const -4)))
+    ;; four at a time
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $i) (local.get $end4)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $pv (v128.load (i32.add (local.get $p) (local.get $o))))
+        (local.set $gv (f32x4.mul (local.get $pv) (f32x4.splat (local.get $wd))))
+        (if (local.get $hasGrad)
+          (then (local.set $gv (f32x4.add (v128.load (i32.add (local.get $g) (local.get $o))) (local.get $gv)))))
+        (local.set $mv (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $o))) (f32x4.splat (local.get $b1)))
+          (f32x4.mul (local.get $gv) (f32x4.splat (local.get $c1)))))
+        (local.set $vv (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $o))) (f32x4.splat (local.get $b2)))
+          (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (f32x4.splat (local.get $c2)))))
+        (local.set $d (f32x4.add
+          (f32x4.div (f32x4.sqrt (local.get $vv)) (f32x4.splat (local.get $s2)))
+          (f32x4.splat (local.get $eps))))
+        (v128.store (i32.add (local.get $m) (local.get $o)) (local.get $mv))
+        (v128.store (i32.add (local.get $v) (local.get $o)) (local.get $vv))
+        (v128.store (i32.add (local.get $out) (local.get $o))
+          (f32x4.sub (local.get $pv) (f32x4.mul (f32x4.div (local.get $mv) (local.get $d)) (f32x4.splat (local.get $lr)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $loop4)))
+    ;; the rest, one at a time, same operations
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $ps (f32.load (i32.add (local.get $p) (local.get $o))))
+        (local.set $gs (f32.mul (local.get $ps) (local.get $wd)))
+        (if (local.get $hasGrad)
+          (then (local.set $gs (f32.add (f32.load (i32.add (local.get $g) (local.get $o))) (local.get $gs)))))
+        (local.set $ms (f32.add
+          (f32.mul (f32.load (i32.add (local.get $m) (local.get $o))) (local.get $b1))
+          (f32.mul (local.get $gs) (local.get $c1))))
+        (local.set $vs (f32.add
+          (f32.mul (f32.load (i32.add (local.get $v) (local.get $o))) (local.get $b2))
+          (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $c2))))
+        (f32.store (i32.add (local.get $m) (local.get $o)) (local.get $ms))
+        (f32.store (i32.add (local.get $v) (local.get $o)) (local.get $vs))
+        (f32.store (i32.add (local.get $out) (local.get $o))
+          (f32.sub (local.get $ps)
+            (f32.mul
+              (f32.div (local.get $ms) (f32.add (f32.div (f32.sqrt (local.get $vs)) (local.get $s2)) (local.get $eps)))
+              (local.get $lr))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $loop))))
+
+  ;; transpose — dst[j·rows + i] = src[i·cols + j] for a rows×cols f32 matrix (wasm-scope.ts). 4×4 blocks
+  ;; transposed in registers with shuffles, walked in strips of 64 columns so the 64 destination rows being
+  ;; written stay in cache; the ragged right and bottom edges one value at a time.
+  (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $rows4 i32) (local $cols4 i32) (local $jb i32) (local $jend i32) (local $i i32) (local $j i32)
+    (local $rowBytes i32) (local $colBytes i32) (local $s i32) (local $d i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $colBytes (i32.shl (local.get $rows) (i32.const 2)))
+    (block $jbdone
+      (loop $jbloop
+        (br_if $jbdone (i32.ge_u (local.get $jb) (local.get $cols4)))
+        (local.set $jend (select (local.get $cols4) (i32.add (local.get $jb) (i32.const 64))
+          (i32.gt_u (i32.add (local.get $jb) (i32.const 64)) (local.get $cols4))))
+        (local.set $i (i32.const 0))
+        (block $idone
+          (loop $iloop
+            (br_if $idone (i32.ge_u (local.get $i) (local.get $rows4)))
+            (local.set $j (local.get $jb))
+            (block $jdone
+              (loop $jloop
+                (br_if $jdone (i32.ge_u (local.get $j) (local.get $jend)))
+                (local.set $s (i32.add (local.get $src)
+                  (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
+                (local.set $r0 (v128.load (local.get $s)))
+                (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $rowBytes))))
+                (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $rowBytes) (i32.const 1)))))
+                (local.set $r3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $rowBytes) (i32.const 3)))))
+                ;; t0 = r0[0] r1[0] r0[1] r1[1], t1 = r0[2] r1[2] r0[3] r1[3], t2/t3 likewise for r2, r3
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+                (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+                (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+                (local.set $d (i32.add (local.get $dst)
+                  (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+                (v128.store (local.get $d)
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                (v128.store (i32.add (local.get $d) (local.get $colBytes))
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                (v128.store (i32.add (local.get $d) (i32.shl (local.get $colBytes) (i32.const 1)))
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                (v128.store (i32.add (local.get $d) (i32.mul (local.get $colBytes) (i32.const 3)))
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $jloop)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $iloop)))
+        (local.set $jb (i32.add (local.get $jb) (i32.const 64)))
+        (br $jbloop)))
+    ;; right edge: columns [cols4, cols) of every row
+    (local.set $i (i32.const 0))
+    (block $redone
+      (loop $reloop
+        (br_if $redone (i32.ge_u (local.get $i) (local.get $rows)))
+        (local.set $j (local.get $cols4))
+        (block $rjdone
+          (loop $rjloop
+            (br_if $rjdone (i32.ge_u (local.get $j) (local.get $cols)))
+            (f32.store
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $rjloop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $reloop)))
+    ;; bottom edge: rows [rows4, rows) of columns [0, cols4)
+    (local.set $i (local.get $rows4))
+    (block $bedone
+      (loop $beloop
+        (br_if $bedone (i32.ge_u (local.get $i) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $bjdone
+          (loop $bjloop
+            (br_if $bjdone (i32.ge_u (local.get $j) (local.get $cols4)))
+            (f32.store
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $bjloop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $beloop))))
+)
