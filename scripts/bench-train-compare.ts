@@ -4,7 +4,8 @@
  *
  * The two run alternately for --rounds rounds (each round: --reps timed steps after one warm-up step, in a
  * fresh process), so that load from other processes on a shared machine hits both alike; printed are the
- * per-round medians, the median over rounds, and the ratio tfjs / PyTorch (lower is better, target ≤ 2). With
+ * per-round medians, the median over rounds, and the ratio tfjs / PyTorch (lower is better, target ≤ 2);
+ * "forward eval" is tfjs's forward repeated with unchanged weights (evaluation) against PyTorch's forward. With
  * one thread the ratio of step CPU times is the one least disturbed by other processes.
  * Needs Debian's python3-torch (run through /usr/bin/python3, or $MIC_TORCH_PYTHON).
  */
@@ -29,6 +30,8 @@ interface Result {
   engine: string;
   threads: number;
   forward_s: number;
+  /** tfjs only: a second forward with the same weights (evaluation after its first batch); PyTorch's is forward_s. */
+  forward_eval_s?: number;
   backward_s: number;
   update_s: number;
   step_s: number;
@@ -82,8 +85,8 @@ for (let i = 0; i < rounds; i++) {
   tfjs.push(runTfjs());
   console.log(`round ${i + 1}  ${line(tfjs[i])}`);
 }
-const med = (rs: Result[], k: keyof Result) => median(rs.map((r) => r[k] as number));
-const keys = ['forward_s', 'backward_s', 'update_s', 'step_s', 'step_cpu_s'] as const;
+const med = (rs: Result[], k: keyof Result) => median(rs.map((r) => (k === 'forward_eval_s' ? r.forward_eval_s ?? r.forward_s : r[k]) as number));
+const keys = ['forward_s', 'forward_eval_s', 'backward_s', 'update_s', 'step_s', 'step_cpu_s'] as const;
 console.log('median over rounds:');
 for (const [name, rs] of [
   ['pytorch', torch],

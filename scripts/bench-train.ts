@@ -6,7 +6,9 @@
  * micro-batch path) → GroupedAdam update (lr 1e-5, weight decay 4e-4). scripts/bench-torch.py runs the
  * identical step in PyTorch.
  *
- * Prints medians over --reps timed steps (after --warmup): forward (no tape), backward (gradients − forward),
+ * Prints medians over --reps timed steps (after --warmup): forward (no tape, first with the step's new
+ * weights), the same forward in steady state (same weights, third call: what each batch of an evaluation
+ * costs once the BN fold and the packed filters are reused), backward (gradients − forward),
  * update (optimizer), step (gradients + update), img/s, the step's process CPU time (robust to other load
  * on a shared machine when single-threaded), peak RSS and peak wasm heap. `--profile` adds a
  * per-kernel time table of one step; `--json` prints one JSON object (read by bench-train-compare.ts).
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   const images = tf.randomNormal([bs, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const forward = (x: tf.Tensor4D) => model.forward(x).embeds;
 
-  const times = { forward: [] as number[], grads: [] as number[], update: [] as number[], step: [] as number[], stepCpu: [] as number[] };
+  const times = { forward: [] as number[], forwardEval: [] as number[], grads: [] as number[], update: [] as number[], step: [] as number[], stepCpu: [] as number[] };
   const cpuSeconds = () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
@@ -91,7 +93,18 @@ async function main(): Promise<void> {
     for (let s = 0; s < bs; s += microBs) {
       tf.tidy(() => forward(images.slice(s, Math.min(microBs, bs - s)))[0].dataSync());
     }
+    const tEval = performance.now();
+    // Twice more with the same weights; the last one times what each batch of an evaluation pass costs
+    // once the BN fold and the packed filters are reused (from the third batch on).
+    let tSteady = tEval;
+    for (let rep = 0; rep < 2; rep++) {
+      tSteady = performance.now();
+      for (let s = 0; s < bs; s += microBs) {
+        tf.tidy(() => forward(images.slice(s, Math.min(microBs, bs - s)))[0].dataSync());
+      }
+    }
     const t1 = performance.now();
+    if (timed) times.forwardEval.push((t1 - tSteady) / 1e3);
     const c1 = cpuSeconds();
     const { loss, grads } = computeGradients({ images, microBs, forward, loss: lossOf, netVars: vars });
     const t2 = performance.now();
@@ -102,7 +115,7 @@ async function main(): Promise<void> {
     const c3 = cpuSeconds();
     lastLoss = loss;
     if (timed) {
-      times.forward.push((t1 - t0) / 1e3);
+      times.forward.push((tEval - t0) / 1e3);
       times.grads.push((t2 - t1) / 1e3);
       times.update.push((t3 - t2) / 1e3);
       times.step.push((t3 - t1) / 1e3);
@@ -135,6 +148,7 @@ async function main(): Promise<void> {
     microBs,
     reps,
     forward_s: median(times.forward),
+    forward_eval_s: median(times.forwardEval),
     backward_s: Math.max(0, median(times.grads) - median(times.forward)),
     update_s: median(times.update),
     step_s: median(times.step),
@@ -153,7 +167,7 @@ async function main(): Promise<void> {
   const f = (x: number) => x.toFixed(3);
   console.log(
     `${res.engine} threads=${res.threads} ${args.arch} ${size}px bs${bs}${microBs < bs ? ` micro-bs ${microBs}` : ''}: ` +
-      `forward ${f(res.forward_s)}s  backward ${f(res.backward_s)}s  update ${f(res.update_s)}s  step ${f(res.step_s)}s ` +
+      `forward ${f(res.forward_s)}s (same weights again ${f(res.forward_eval_s)}s)  backward ${f(res.backward_s)}s  update ${f(res.update_s)}s  step ${f(res.step_s)}s ` +
       `(${res.img_per_s.toFixed(1)} img/s, CPU ${f(res.step_cpu_s)}s)  peak RSS ${res.peak_rss_mb.toFixed(0)} MB  wasm heap ${res.wasm_heap_mb.toFixed(0)} MB  ` +
       `steps ${times.step.map(f).join(', ')}`,
   );

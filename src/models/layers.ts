@@ -37,6 +37,38 @@ export class Conv2d {
     this.bias = o.bias ? scope.register('bias', initBias(o.init, o.outChannels, fanIn, scope.rng), 'plain', true) : null;
     this.stride = o.stride ?? 1;
     this.padding = o.padding ?? 0;
+    scope.onDispose(() => this.dropFold());
+  }
+
+  /** The BN-folded filter and shift of the last forward without a gradient tape, and what they were made from. */
+  private fold: { from: object[]; filter: tf.Tensor4D; shift: tf.Tensor1D } | undefined;
+
+  /**
+   * Filter W·scale and shift of this conv followed by `bn`. Without a gradient tape (evaluation, clustering,
+   * embedding, the first pass of micro-batching) they are kept and reused while the same weight tensors come
+   * back: the wasm backend then also keeps its packed copy of the filter (keyed by the filter tensor) instead
+   * of repacking it on every batch. Under a tape they are computed afresh, so gradients reach W, γ and β.
+   */
+  folded(bn: FrozenBatchNorm2d): { filter: tf.Tensor4D; shift: tf.Tensor1D } {
+    const compute = () => {
+      const { scale, shift } = bn.affine(this.bias);
+      return { filter: tf.mul(this.weight, scale) as tf.Tensor4D, shift };
+    };
+    if (tf.engine().isTapeOn()) {
+      this.dropFold(); // the weights are about to change: free the copy now
+      return compute();
+    }
+    const from = [this.weight, this.bias, bn.weight, bn.bias, bn.runningMean, bn.runningVar].map((v) => v?.dataId ?? null) as object[];
+    if (this.fold && this.fold.from.every((d, i) => d === from[i])) return { filter: this.fold.filter, shift: this.fold.shift };
+    this.dropFold();
+    const made = tf.tidy(compute);
+    this.fold = { from, filter: tf.keep(made.filter), shift: tf.keep(made.shift) };
+    return made;
+  }
+
+  private dropFold(): void {
+    if (this.fold) tf.dispose([this.fold.filter, this.fold.shift]);
+    this.fold = undefined;
   }
 }
 
@@ -80,8 +112,7 @@ export class FrozenBatchNorm2d {
  */
 export function convBn(x: tf.Tensor4D, conv: Conv2d, bn: FrozenBatchNorm2d, activation: 'relu' | 'linear'): tf.Tensor4D {
   return tf.tidy(() => {
-    const { scale, shift } = bn.affine(conv.bias);
-    const filter = tf.mul(conv.weight, scale) as tf.Tensor4D;
+    const { filter, shift } = conv.folded(bn);
     if (activation === 'linear') {
       // Unfused on purpose: the fused op's custom gradient always computes the filter gradient, even when only
       // upstream tensors need one (tfjs unfuses ReLU convs under a gradient tape by itself).

@@ -82,6 +82,11 @@ export class Scope {
   register(leaf: string, value: tf.Tensor, layout: Layout, trainable: boolean): tf.Variable {
     return this.module.registerTensor(this.path(leaf), value, layout, trainable);
   }
+
+  /** Run `fn` when the module is disposed (layers that keep derived tensors free them here). */
+  onDispose(fn: () => void): void {
+    this.module.addDisposer(fn);
+  }
 }
 
 const LIST_LIMIT = 8;
@@ -101,6 +106,7 @@ function listNames(names: string[]): string {
 /** A network's tensor registry plus the state-dict contract of `EmbeddingModel`. */
 export class Module {
   private readonly entries = new Map<string, ParamEntry>();
+  private readonly disposers: (() => void)[] = [];
   private disposed = false;
 
   /** Root scope for building; `rng` null means the tensors are placeholders to be loaded. */
@@ -189,8 +195,14 @@ export class Module {
     }
   }
 
+  /** See `Scope.onDispose`. */
+  addDisposer(fn: () => void): void {
+    this.disposers.push(fn);
+  }
+
   dispose(): void {
     if (this.disposed) return;
+    for (const fn of this.disposers) fn();
     for (const e of this.entries.values()) e.variable.dispose();
     this.disposed = true;
   }

@@ -33,6 +33,20 @@ export function setForwardConvStrategy(s: ForwardConvStrategy): void {
 }
 
 /**
+ * Filters already seen: the stock kernel keeps its packed copy of a filter for as long as that filter tensor
+ * lives, so from its second use on (a cached BN fold in evaluation, `models/layers.ts`) the stock route only
+ * pays for the convolution itself.
+ */
+const seenFilters = new WeakSet<object>();
+
+/** True the first time `filter` comes by. */
+function firstUse(filter: TensorInfo): boolean {
+  if (seenFilters.has(filter.dataId)) return false;
+  seenFilters.add(filter.dataId);
+  return true;
+}
+
+/**
  * Whether the transposed product pays: it packs K·M values instead of K·Cout but transposes W, the input
  * and the output in JavaScript, which is not much cheaper per value than the packing. Measured on ResNet-50
  * at 64 px (see the module comment), it wins where the filter is large (≥ 512 K values) and at least four
@@ -118,7 +132,7 @@ export function conv2dConfig(stock: tf.KernelConfig): tf.KernelConfig {
       const x = args.inputs.x as TensorInfo;
       const filter = args.inputs.filter as TensorInfo;
       const info = convInfo(x, filter, args.attrs);
-      if (!info || !preferTransposedConv(info)) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+      if (!info || !firstUse(filter) || !preferTransposedConv(info)) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
       return withScope(args.backend, (s) => transposedConv(s, x, filter, info, undefined, false));
     }) as unknown as tf.KernelFunc,
   };
@@ -136,7 +150,7 @@ export function fusedConv2dConfig(stock: tf.KernelConfig): tf.KernelConfig {
       const info = convInfo(x!, filter!, args.attrs);
       const simpleBias = !bias || (bias.shape.length === 1 && bias.shape[0] === info?.outChannels);
       const supported = info && simpleBias && !preluActivationWeights && (activation === 'linear' || activation === 'relu');
-      if (!supported || !preferTransposedConv(info)) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+      if (!supported || !firstUse(filter!) || !preferTransposedConv(info)) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
       return withScope(args.backend, (s) => transposedConv(s, x!, filter!, info, bias, activation === 'relu'));
     }) as unknown as tf.KernelFunc,
   };
