@@ -4,10 +4,11 @@
  * with the two decoders of src/data/decode-pool.ts: sharp called from the main thread (1 and 2 images in
  * flight on libuv's pool) and 1 and 2 worker threads. Then runs scripts/bench-data-torch.py (PIL +
  * torchvision in a torch DataLoader with 1 and 2 workers) on the same files if Debian's /usr/bin/python3
- * has torchvision, and prints both and the ratio. Each figure is the median of 3 passes over the files after
- * a warm-up pass (page cache, worker start-up, JIT), for both sides.
+ * has torchvision, and prints both and the ratio. Each figure is a pass over the files after a warm-up pass
+ * (page cache, worker start-up, JIT), on both sides; the comparison runs in --rounds rounds (default 3) that
+ * alternate the two, and the median of the per-round ratios is the result.
  *
- * Options: --images N (default 200), --size S (default 224), --keep (leave the temp folder).
+ * Options: --images N (default 200), --size S (default 224), --rounds R (default 3), --keep (leave the temp folder).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -79,19 +80,15 @@ async function pass(paths: string[], size: number, concurrency: number, decoder:
   return (performance.now() - t0) / 1000;
 }
 
-const TIMED_PASSES = 3;
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
 
-/** Images/s: median of `TIMED_PASSES` passes after one that warms the page cache, the workers and the JIT. */
+/** Images/s of one pass after one that warms the page cache, the workers and the JIT. */
 async function loaderRate(paths: string[], size: number, concurrency: number, decoder: 'in-process' | 'workers'): Promise<number> {
   await pass(paths, size, concurrency, decoder);
-  const rates: number[] = [];
-  for (let i = 0; i < TIMED_PASSES; i++) rates.push(paths.length / (await pass(paths, size, concurrency, decoder)));
-  return median(rates);
+  return paths.length / (await pass(paths, size, concurrency, decoder));
 }
 
 function torchRates(dir: string, size: number): { rates: Record<string, number>; versions: string } | string {
@@ -99,7 +96,7 @@ function torchRates(dir: string, size: number): { rates: Record<string, number>;
   if (!fs.existsSync(python)) return `${python} not found`;
   const script = fileURLToPath(new URL('./bench-data-torch.py', import.meta.url));
   try {
-    const out = execFileSync(python, [script, dir, '--size', String(size), '--workers', '1', '2', '--passes', String(TIMED_PASSES)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(python, [script, dir, '--size', String(size), '--workers', '1', '2', '--passes', '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const r = JSON.parse(out.trim().split('\n').pop()!) as { images_per_s: Record<string, number>; torch: string; torchvision: string; pil: string };
     return { rates: r.images_per_s, versions: `torch ${r.torch}, torchvision ${r.torchvision}, PIL ${r.pil}` };
   } catch (e) {
@@ -131,20 +128,31 @@ async function main(): Promise<void> {
       const perBatch = ((await pass(subset, size, 2, decoder, decodeMs)) / (subset.length / 20)) * 1000;
       console.log(`  with a ${decodeMs.toFixed(0)} ms blocking step per batch of 20, ${decoder}: ${perBatch.toFixed(0)} ms per batch`);
     }
+    // The comparison, in rounds that alternate the two (as bench:train:compare does), so that load from other
+    // processes on a shared machine hits both alike; each round's ratio uses that round's figures.
+    const rounds = arg('rounds', 3);
+    const ratios: Record<string, number[]> = { '1': [], '2': [] };
+    let versions = '';
+    for (let r = 1; r <= rounds; r++) {
+      const ours = { '1': await loaderRate(paths, size, 1, 'workers'), '2': await loaderRate(paths, size, 2, 'workers') };
+      const ref = torchRates(dir, size);
+      if (typeof ref === 'string') {
+        console.log(`  PIL + torchvision: not measured (${ref})`);
+        await closeSharedDecoders();
+        return;
+      }
+      versions = ref.versions;
+      const cols = (['1', '2'] as const).map((w) => {
+        ratios[w].push(ours[w] / ref.rates[w]);
+        return `${w} thread${w === '1' ? ' ' : 's'}: mic-train ${ours[w].toFixed(0).padStart(4)} vs PIL ${ref.rates[w].toFixed(0).padStart(4)} images/s (${(ours[w] / ref.rates[w]).toFixed(2)}×)`;
+      });
+      console.log(`  round ${r}  ${cols.join('   ')}`);
+    }
     await closeSharedDecoders();
-    const ours: Record<string, number> = rate.workers; // the default decoder (decode-pool.ts)
-    const ref = torchRates(dir, size);
-    if (typeof ref === 'string') {
-      console.log(`  PIL + torchvision: not measured (${ref})`);
-      return;
-    }
+    console.log(`  (PIL side: ${versions}, a torch DataLoader with 1 or 2 worker processes)`);
     for (const w of ['1', '2']) {
-      console.log(`  PIL + torchvision (${`${w} DataLoader worker${w === '1' ? '' : 's'}`.padEnd(24)}) ${ref.rates[w].toFixed(1).padStart(7)} images/s`);
-    }
-    console.log(`  (${ref.versions})`);
-    for (const w of ['1', '2']) {
-      const ratio = ours[w] / ref.rates[w];
-      console.log(`  ratio, ${w} worker thread(s) vs ${w} DataLoader worker(s): ${ratio.toFixed(2)}× (target ≥ 2×)${ratio >= 2 ? '' : '  BELOW TARGET'}`);
+      const m = median(ratios[w]);
+      console.log(`  median ratio, ${w} worker thread(s) vs ${w} DataLoader worker(s): ${m.toFixed(2)}× (target ≥ 2×)${m >= 2 ? '' : '  BELOW TARGET'}`);
     }
   } finally {
     if (!process.argv.includes('--keep')) fs.rmSync(dir, { recursive: true, force: true });

@@ -91,7 +91,7 @@ interface Kernels {
   memory: WebAssembly.Memory;
   horizontal(src: number, srcStride: number, rowFrom: number, rows: number, first: number, count: number, weights: number, ksize: number, outW: number, out: number): void;
   vertical(mid: number, stride: number, rowFrom: number, outH: number, first: number, count: number, weights: number, ksize: number, out: number): void;
-  normalize(rgb: number, size: number, flip: number, s0: number, s1: number, s2: number, tables: number, out: number): void;
+  normalize(rgb: number, pixels: number, bgr: number, consts: number, out: number): void;
 }
 
 let kernels: Kernels | undefined;
@@ -105,14 +105,25 @@ function getKernels(): Kernels {
   return kernels;
 }
 
+/** The same weights for the output columns in reverse order (a horizontally mirrored result). */
+function reversed(c: Coefficients): Coefficients {
+  const n = c.first.length;
+  const out: Coefficients = { ksize: c.ksize, first: new Int32Array(n), count: new Int32Array(n), weights: new Int32Array(c.weights.length) };
+  for (let i = 0; i < n; i++) {
+    const j = n - 1 - i;
+    out.first[i] = c.first[j];
+    out.count[i] = c.count[j];
+    out.weights.set(c.weights.subarray(j * c.ksize, (j + 1) * c.ksize), i * c.ksize);
+  }
+  return out;
+}
+
 /** Bump allocation in the kernels' memory for one call: 16-byte aligned blocks with 16 bytes of slack each. */
 class Arena {
   private top = 0;
-  private readonly blocks: [number, number][] = [];
   alloc(bytes: number): number {
     const at = this.top;
     this.top += Math.ceil((bytes + 16) / 16) * 16;
-    this.blocks.push([at, bytes]);
     return at;
   }
   /** Grow the memory to hold everything allocated; returns the (possibly new) buffer. */
@@ -139,9 +150,11 @@ interface Placed {
  * Lay out and prepare one resampling: of an `RgbImage`, only the source rows the filter reads are copied
  * in; a `FilledSource` is decoded into place whole. `extra` reserves blocks for the caller.
  */
-function place(src: RgbImage | FilledSource, box: PixelBox, outWidth: number, outHeight: number, window: PixelBox, extra: (a: Arena) => void): Placed {
+function place(src: RgbImage | FilledSource, box: PixelBox, outWidth: number, outHeight: number, window: PixelBox, extra: (a: Arena) => void, flip = false): Placed {
   const k = getKernels();
-  const h = coefficients(box.left, box.width, outWidth, window.left, window.left + window.width);
+  const straight = coefficients(box.left, box.width, outWidth, window.left, window.left + window.width);
+  // Mirroring the output is computing its columns in reverse order: reverse the per-column weights.
+  const h = flip ? reversed(straight) : straight;
   const v = coefficients(box.top, box.height, outHeight, window.top, window.top + window.height);
   let rowFrom = Infinity;
   let rowTo = 0;
@@ -206,14 +219,14 @@ export function resampleBilinear(src: RgbImage, box: PixelBox, outWidth: number,
 export function resampleNormalized(src: RgbImage | FilledSource, box: PixelBox, outWidth: number, outHeight: number, window: PixelBox, conv: InputConvention, flip: boolean, out: Float32Array, offset = 0): void {
   const size = window.width;
   if (window.height !== size) throw new RangeError(`resampleNormalized needs a square window, got ${window.width}x${window.height}`);
-  let tables = 0;
+  let consts = 0;
   let floats = 0;
   const placed = place(src, box, outWidth, outHeight, window, (a) => {
-    tables = a.alloc(3 * 256 * 4);
+    consts = a.alloc(24 * 4);
     floats = a.alloc(size * size * 3 * 4);
-  });
+  }, flip);
   placed.run();
-  normalizeAt(placed.buffer, placed.rgb, size, conv, flip, tables, floats);
+  normalizeAt(placed.buffer, placed.rgb, size * size, conv, consts, floats);
   out.set(new Float32Array(placed.buffer, floats, size * size * 3), offset);
 }
 
@@ -224,31 +237,37 @@ export function resampleNormalized(src: RgbImage | FilledSource, box: PixelBox, 
  */
 export function normalizeInto(rgb: Uint8Array, size: number, conv: InputConvention, flip: boolean, out: Float32Array, offset = 0): void {
   const arena = new Arena();
-  const at = { rgb: arena.alloc(rgb.length), tables: arena.alloc(3 * 256 * 4), floats: arena.alloc(size * size * 3 * 4) };
+  const at = { rgb: arena.alloc(rgb.length), consts: arena.alloc(24 * 4), floats: arena.alloc(size * size * 3 * 4) };
   const buffer = arena.commit(getKernels().memory);
-  new Uint8Array(buffer, at.rgb, rgb.length).set(rgb);
-  normalizeAt(buffer, at.rgb, size, conv, flip, at.tables, at.floats);
+  const dst = new Uint8Array(buffer, at.rgb, rgb.length);
+  if (!flip) dst.set(rgb);
+  else for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) dst.set(rgb.subarray((y * size + x) * 3, (y * size + x) * 3 + 3), (y * size + size - 1 - x) * 3);
+  normalizeAt(buffer, at.rgb, size * size, conv, at.consts, at.floats);
   out.set(new Float32Array(buffer, at.floats, size * size * 3), offset);
 }
 
-function normalizeAt(buffer: ArrayBuffer, rgb: number, size: number, conv: InputConvention, flip: boolean, tables: number, floats: number): void {
-  const t = lookupTables(conv);
-  new Float32Array(buffer, tables, 3 * 256).set(t);
-  // Network channel c reads source channel s_c (RGB → BGR swaps 0 and 2).
-  const [s0, s1, s2] = conv.order === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  getKernels().normalize(rgb, size, flip ? 1 : 0, s0, s1, s2, tables, floats);
+function normalizeAt(buffer: ArrayBuffer, rgb: number, pixels: number, conv: InputConvention, consts: number, floats: number): void {
+  new Float32Array(buffer, consts, 24).set(normalizationConstants(conv));
+  getKernels().normalize(rgb, pixels, conv.order === 'BGR' ? 1 : 0, consts, floats);
 }
 
-const tableCache = new WeakMap<InputConvention, Float32Array>();
+let lastConv: InputConvention | undefined;
+let lastConstants = new Float32Array(24);
 
-/** Per network channel, the normalised value of each of the 256 byte values: [3 × 256]. */
-function lookupTables(conv: InputConvention): Float32Array {
-  let tables = tableCache.get(conv);
-  if (!tables) {
-    const pixelScale = conv.scale === 1 ? 1 / 255 : 1;
-    tables = new Float32Array(3 * 256);
-    for (let c = 0; c < 3; c++) for (let v = 0; v < 256; v++) tables[c * 256 + v] = (v * pixelScale - conv.mean[c]) / conv.std[c];
-    tableCache.set(conv, tables);
+/**
+ * For network channel c, out = byte · a_c + b_c with a_c = scale/std_c and b_c = −mean_c/std_c (scale 1/255
+ * for [0, 1] inputs, 1 for 0–255 ones), laid out for the kernel: a for 4 pixels (12 values), then b likewise.
+ * Cached for the last convention object seen (every image of a run shares one).
+ */
+function normalizationConstants(conv: InputConvention): Float32Array {
+  if (conv === lastConv) return lastConstants;
+  const pixelScale = conv.scale === 1 ? 1 / 255 : 1;
+  const c = new Float32Array(24);
+  for (let i = 0; i < 12; i++) {
+    c[i] = pixelScale / conv.std[i % 3];
+    c[12 + i] = -conv.mean[i % 3] / conv.std[i % 3];
   }
-  return tables;
+  lastConv = conv;
+  lastConstants = c;
+  return c;
 }

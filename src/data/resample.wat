@@ -107,35 +107,53 @@
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $yloop))))
 
-  ;; Normalise a `size`×`size` RGB image at `rgb` into f32 at `out`: network channel c takes source channel
-  ;; s_c through the 256-entry f32 table c (tables at `tables`, 3 × 256 × 4 bytes). `flip` ≠ 0 mirrors rows.
+;; Normalise `pixels` RGB pixels at `rgb` into f32 at `out`: out[3i + c] = f32(byte) · a_c + b_c, where the
+  ;; constants at `consts` are [a0 a1 a2 a0, a1 a2 a0 a1, a2 a0 a1 a2, b…same pattern] (4 pixels = 12 values
+  ;; = 3 vectors). `bgr` ≠ 0 swaps R and B first. Four pixels per step; the last 0–3 one at a time.
   (func (export "normalize")
-    (param $rgb i32) (param $size i32) (param $flip i32) (param $s0 i32) (param $s1 i32) (param $s2 i32)
-    (param $tables i32) (param $out i32)
-    (local $y i32) (local $x i32) (local $in i32) (local $o i32) (local $rowOut i32) (local $step i32)
-    (local.set $in (local.get $rgb))
-    (local.set $step (select (i32.const -12) (i32.const 12) (local.get $flip)))
-    (block $ydone
-      (loop $yloop
-        (br_if $ydone (i32.ge_u (local.get $y) (local.get $size)))
-        (local.set $rowOut (i32.add (local.get $out) (i32.mul (i32.mul (local.get $y) (local.get $size)) (i32.const 12))))
-        (local.set $o (select
-          (i32.add (local.get $rowOut) (i32.mul (i32.sub (local.get $size) (i32.const 1)) (i32.const 12)))
-          (local.get $rowOut)
-          (local.get $flip)))
-        (local.set $x (i32.const 0))
-        (block $xdone
-          (loop $xloop
-            (br_if $xdone (i32.ge_u (local.get $x) (local.get $size)))
-            (f32.store (local.get $o)
-              (f32.load (i32.add (local.get $tables) (i32.shl (i32.load8_u (i32.add (local.get $in) (local.get $s0))) (i32.const 2)))))
-            (f32.store offset=4 (local.get $o)
-              (f32.load offset=1024 (i32.add (local.get $tables) (i32.shl (i32.load8_u (i32.add (local.get $in) (local.get $s1))) (i32.const 2)))))
-            (f32.store offset=8 (local.get $o)
-              (f32.load offset=2048 (i32.add (local.get $tables) (i32.shl (i32.load8_u (i32.add (local.get $in) (local.get $s2))) (i32.const 2)))))
-            (local.set $in (i32.add (local.get $in) (i32.const 3)))
-            (local.set $o (i32.add (local.get $o) (local.get $step)))
-            (local.set $x (i32.add (local.get $x) (i32.const 1)))
-            (br $xloop)))
-        (local.set $y (i32.add (local.get $y) (i32.const 1)))
-        (br $yloop)))))
+    (param $rgb i32) (param $pixels i32) (param $bgr i32) (param $consts i32) (param $out i32)
+    (local $i i32) (local $end4 i32) (local $v v128) (local $lo v128) (local $hi v128) (local $c i32) (local $k i32) (local $b i32)
+    (local.set $end4 (i32.and (local.get $pixels) (i32.const -4)))
+    (block $done4
+      (loop $loop4
+        (br_if $done4 (i32.ge_u (local.get $i) (local.get $end4)))
+        ;; 16 bytes: 4 pixels and 4 bytes of the next (ignored; the buffer has slack)
+        (local.set $v (v128.load (local.get $rgb)))
+        (if (local.get $bgr)
+          (then (local.set $v (i8x16.shuffle 2 1 0 5 4 3 8 7 6 11 10 9 12 13 14 15 (local.get $v) (local.get $v)))))
+        (local.set $lo (i16x8.extend_low_i8x16_u (local.get $v)))
+        (local.set $hi (i16x8.extend_high_i8x16_u (local.get $v)))
+        (v128.store (local.get $out) (f32x4.add
+          (f32x4.mul (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $lo))) (v128.load (local.get $consts)))
+          (v128.load offset=48 (local.get $consts))))
+        (v128.store offset=16 (local.get $out) (f32x4.add
+          (f32x4.mul (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $lo))) (v128.load offset=16 (local.get $consts)))
+          (v128.load offset=64 (local.get $consts))))
+        (v128.store offset=32 (local.get $out) (f32x4.add
+          (f32x4.mul (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $hi))) (v128.load offset=32 (local.get $consts)))
+          (v128.load offset=80 (local.get $consts))))
+        (local.set $rgb (i32.add (local.get $rgb) (i32.const 12)))
+        (local.set $out (i32.add (local.get $out) (i32.const 48)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $loop4)))
+    ;; the remaining pixels: channel c reads source byte c (or 2 − c for BGR)
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $i) (local.get $pixels)))
+        (local.set $c (i32.const 0))
+        (block $cdone
+          (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (i32.const 3)))
+            (local.set $b (select (i32.sub (i32.const 2) (local.get $c)) (local.get $c) (local.get $bgr)))
+            (local.set $k (i32.add (local.get $consts) (i32.shl (local.get $c) (i32.const 2))))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2)))
+              (f32.add
+                (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $rgb) (local.get $b)))) (f32.load (local.get $k)))
+                (f32.load offset=48 (local.get $k))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cloop)))
+        (local.set $rgb (i32.add (local.get $rgb) (i32.const 3)))
+        (local.set $out (i32.add (local.get $out) (i32.const 12)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $loop))))
+)
