@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { explicitPad, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
+import { explicitPad, nhwcConvInfo, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
 import { gatherWindow, im2colTransposed } from './heap-layout.ts';
 import { cpuFallback } from './cpu-fallback.ts';
 
@@ -102,16 +102,7 @@ function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
   if (format !== 'channelsLast') return cpuFallback(args, 'Conv2DBackpropFilter');
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
+  const info = nhwcConvInfo(x.shape, filterShape, strides, pad, dimRoundingMode);
   return withScope(backend, (s) => {
     if (info.filterHeight === 1 && info.filterWidth === 1) return filterGrad1x1(s, x, dy, info);
     const useConv = strategy === 'dilated-conv' || (strategy === 'auto' && preferDilatedConv(info));

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { explicitPad, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
+import { explicitPad, nhwcConvInfo, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
 import { col2imTransposedAdd, gatherWindow, scatterWindow } from './heap-layout.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -180,16 +180,7 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Bac
   if (format !== 'channelsLast' && stockInputGrad) {
     return stockInputGrad.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
+  const info = nhwcConvInfo(inputShape, filter.shape, strides, pad, dimRoundingMode);
   return withScope(backend, (s) => {
     if (strategy === 'gemm' || (strategy === 'auto' && preferGemm(info))) return inputGradGemm(s, dy, filter, info);
     return info.filterHeight === 1 && info.filterWidth === 1 ? inputGrad1x1(s, dy, filter, info) : inputGradPhases(s, dy, filter, info);

@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { gatherWindow, im2colTransposed } from './heap-layout.ts';
-import { withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
+import { nhwcConvInfo, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap };
@@ -110,16 +110,7 @@ function convInfo(x: TensorInfo, filter: TensorInfo, attrs: tf.NamedAttrMap): Co
   const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
   const dil = dilations ?? 1;
   if (format !== 'channelsLast' || !(dil === 1 || (Array.isArray(dil) && dil[0] === 1 && dil[1] === 1))) return null;
-  return tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
+  return nhwcConvInfo(x.shape, filter.shape, strides, pad, dimRoundingMode);
 }
 
 /** Conv2D, replacing the stock kernel (which still runs whenever the transposed product does not pay). */

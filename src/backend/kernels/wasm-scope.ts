@@ -37,6 +37,18 @@ function kernelFunc(name: string): KernelFunc {
   return config.kernelFunc as unknown as KernelFunc;
 }
 
+/** tfjs's Conv2DInfo of an NHWC convolution without dilation (the layout our compositions handle). */
+export function nhwcConvInfo(
+  inShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.backend_util.Conv2DInfo {
+  type Shape4 = [number, number, number, number];
+  return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, strides, 1, pad as never, dimRoundingMode, false, 'channelsLast');
+}
+
 /** Explicit conv padding [[0,0],[top,bottom],[left,right],[0,0]] as tfjs accepts it. */
 export type ExplicitPad = [[0, 0], [number, number], [number, number], [0, 0]];
 
