@@ -1,7 +1,7 @@
 /**
  * Our WebAssembly kernels (`heap-kernels.wat`) instantiated on the tfjs wasm backend's own memory, so they
  * read and write tensors where the backend keeps them, without copies: the fused Adam update
- * (`fused-adam.ts`) and the matrix transpose of `wasm-scope.ts`.
+ * (`fused-adam.ts`), the matrix transpose of `wasm-scope.ts` and the im2col of `heap-layout.ts`.
  *
  * The threaded wasm build's memory is shared, and a module importing it must declare that:
  * `heap-kernels-shared.wasm` is the same source compiled that way.
@@ -16,6 +16,10 @@ export interface HeapKernels {
     b1: number, c1: number, b2: number, c2: number, wd: number, s2: number, eps: number, lr: number,
   ): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  im2col(
+    xT: number, cols: number, c: number, n: number, h: number, w: number, kh: number, kw: number,
+    offH: number, offW: number, sH: number, sW: number, outH: number, outW: number,
+  ): void;
 }
 
 /** Emscripten's module object: the single-threaded build exports its memory, the threaded one hands it over as `wasmMemory`. */

@@ -150,4 +150,82 @@
             (br $bjloop)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $beloop))))
+
+  ;; im2col — transposed im2col (heap-layout.ts): cols[(ti·kw + tj)·C + ch, (b·outH + i)·outW + j] =
+  ;; xT[ch, b, offH + ti + i·sH, offW + tj + j·sW], zero outside the input. xT: [C, N, H, W]. Whole rows are
+  ;; copied (memory.copy) when sW = 1, which is what makes it cheaper than JavaScript on small maps.
+  (func (export "im2col")
+    (param $xT i32) (param $cols i32) (param $c i32) (param $n i32) (param $h i32) (param $w i32)
+    (param $kh i32) (param $kw i32) (param $offH i32) (param $offW i32) (param $sH i32) (param $sW i32)
+    (param $outH i32) (param $outW i32)
+    (local $ti i32) (local $tj i32) (local $ch i32) (local $b i32) (local $i i32) (local $j i32)
+    (local $off i32) (local $jLo i32) (local $jHi i32) (local $r i32) (local $at i32) (local $src i32) (local $rowBytes i32)
+    (local.set $at (local.get $cols))
+    (local.set $rowBytes (i32.shl (local.get $outW) (i32.const 2)))
+    (local.set $ti (i32.const 0))
+    (block $tidone (loop $tiloop
+      (br_if $tidone (i32.ge_s (local.get $ti) (local.get $kh)))
+      (local.set $tj (i32.const 0))
+      (block $tjdone (loop $tjloop
+        (br_if $tjdone (i32.ge_s (local.get $tj) (local.get $kw)))
+        ;; output columns whose input column off + j·sW lies in [0, W): [jLo, jHi)
+        (local.set $off (i32.add (local.get $offW) (local.get $tj)))
+        (local.set $jLo (i32.const 0))
+        (block $lodone (loop $loloop
+          (br_if $lodone (i32.ge_s (local.get $jLo) (local.get $outW)))
+          (br_if $lodone (i32.ge_s (i32.add (local.get $off) (i32.mul (local.get $jLo) (local.get $sW))) (i32.const 0)))
+          (local.set $jLo (i32.add (local.get $jLo) (i32.const 1)))
+          (br $loloop)))
+        (local.set $jHi (local.get $jLo))
+        (block $hidone (loop $hiloop
+          (br_if $hidone (i32.ge_s (local.get $jHi) (local.get $outW)))
+          (br_if $hidone (i32.ge_s (i32.add (local.get $off) (i32.mul (local.get $jHi) (local.get $sW))) (local.get $w)))
+          (local.set $jHi (i32.add (local.get $jHi) (i32.const 1)))
+          (br $hiloop)))
+        (local.set $ch (i32.const 0))
+        (block $chdone (loop $chloop
+          (br_if $chdone (i32.ge_s (local.get $ch) (local.get $c)))
+          (local.set $b (i32.const 0))
+          (block $bdone (loop $bloop
+            (br_if $bdone (i32.ge_s (local.get $b) (local.get $n)))
+            (local.set $i (i32.const 0))
+            (block $idone (loop $iloop
+              (br_if $idone (i32.ge_s (local.get $i) (local.get $outH)))
+              (local.set $r (i32.add (i32.add (local.get $offH) (local.get $ti)) (i32.mul (local.get $i) (local.get $sH))))
+              (if (i32.or (i32.or (i32.lt_s (local.get $r) (i32.const 0)) (i32.ge_s (local.get $r) (local.get $h)))
+                          (i32.ge_s (local.get $jLo) (local.get $jHi)))
+                (then (memory.fill (local.get $at) (i32.const 0) (local.get $rowBytes)))
+                (else
+                  (memory.fill (local.get $at) (i32.const 0) (i32.shl (local.get $jLo) (i32.const 2)))
+                  (memory.fill (i32.add (local.get $at) (i32.shl (local.get $jHi) (i32.const 2))) (i32.const 0)
+                    (i32.shl (i32.sub (local.get $outW) (local.get $jHi)) (i32.const 2)))
+                  ;; source of column j: plane (ch, b), row r, column off + j·sW
+                  (local.set $src (i32.add (local.get $xT) (i32.shl
+                    (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $ch) (local.get $n)) (local.get $b)) (local.get $h)) (local.get $r)) (local.get $w))
+                      (local.get $off))
+                    (i32.const 2))))
+                  (if (i32.eq (local.get $sW) (i32.const 1))
+                    (then (memory.copy
+                      (i32.add (local.get $at) (i32.shl (local.get $jLo) (i32.const 2)))
+                      (i32.add (local.get $src) (i32.shl (local.get $jLo) (i32.const 2)))
+                      (i32.shl (i32.sub (local.get $jHi) (local.get $jLo)) (i32.const 2))))
+                    (else
+                      (local.set $j (local.get $jLo))
+                      (block $jdone (loop $jloop
+                        (br_if $jdone (i32.ge_s (local.get $j) (local.get $jHi)))
+                        (f32.store (i32.add (local.get $at) (i32.shl (local.get $j) (i32.const 2)))
+                          (f32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $j) (local.get $sW)) (i32.const 2)))))
+                        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                        (br $jloop)))))))
+              (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $iloop)))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $bloop)))
+          (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+          (br $chloop)))
+        (local.set $tj (i32.add (local.get $tj) (i32.const 1)))
+        (br $tjloop)))
+      (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
+      (br $tiloop))))
 )

@@ -8,6 +8,7 @@
  */
 import { assert } from '../../errors.ts';
 import type { TensorInfo, WasmScope } from './wasm-scope.ts';
+import { heapKernels, heapOffset } from './heap-kernels.ts';
 
 /** Copy `len` floats; a plain loop beats `set(subarray)` for very short rows. */
 function copyRow(dst: Float32Array, dstAt: number, src: Float32Array, srcAt: number, len: number): void {
@@ -95,39 +96,13 @@ export function im2colTransposed(
   w: SpatialWindow,
 ): TensorInfo {
   const [c, n, h, wd] = xT.shape;
-  const m = n * w.outH * w.outW;
-  const cols = s.alloc([kh * kw * c, m]);
-  const xv = s.view(xT);
-  const cv = s.view(cols);
-  let at = 0;
-  for (let ti = 0; ti < kh; ti++) {
-    for (let tj = 0; tj < kw; tj++) {
-      // Output columns whose input column is inside [0, W): j in [jLo, jHi).
-      const off = w.offW + tj;
-      const jLo = Math.max(0, Math.ceil(-off / w.strideW));
-      const jHi = Math.min(w.outW, Math.floor((wd - 1 - off) / w.strideW) + 1);
-      for (let ch = 0; ch < c; ch++) {
-        for (let b = 0; b < n; b++) {
-          const planeBase = (ch * n + b) * h;
-          for (let i = 0; i < w.outH; i++, at += w.outW) {
-            const r = w.offH + ti + i * w.strideH;
-            if (r < 0 || r >= h || jLo >= jHi) {
-              cv.fill(0, at, at + w.outW);
-              continue;
-            }
-            if (jLo > 0) cv.fill(0, at, at + jLo);
-            if (jHi < w.outW) cv.fill(0, at + jHi, at + w.outW);
-            const src = (planeBase + r) * wd + off;
-            if (w.strideW === 1) {
-              copyRow(cv, at + jLo, xv, src + jLo, jHi - jLo);
-            } else {
-              for (let j = jLo; j < jHi; j++) cv[at + j] = xv[src + j * w.strideW];
-            }
-          }
-        }
-      }
-    }
-  }
+  const cols = s.alloc([kh * kw * c, n * w.outH * w.outW]);
+  // In WebAssembly (`heap-kernels.wat`): on small maps the rows are a few values long and a JavaScript loop
+  // spent more on bookkeeping than on copying.
+  const heap = heapKernels(s.backend);
+  assert(heap, 'im2colTransposed: the wasm backend memory was not found');
+  const at = (t: TensorInfo) => heapOffset(s.backend, t);
+  heap.kernels.im2col(at(xT), at(cols), c, n, h, wd, kh, kw, w.offH, w.offW, w.strideH, w.strideW, w.outH, w.outW);
   return cols;
 }
 
