@@ -5,10 +5,10 @@
  * flight on libuv's pool) and 1 and 2 worker threads. Then runs scripts/bench-data-torch.py (PIL +
  * torchvision in a torch DataLoader with 1 and 2 workers) on the same files if Debian's /usr/bin/python3
  * has torchvision, and prints both and the ratio. Each figure is a pass over the files after a warm-up pass
- * (page cache, worker start-up, JIT), on both sides; the comparison runs in --rounds rounds (default 3) that
+ * (page cache, worker start-up, JIT), on both sides; the comparison runs in --rounds rounds (default 5) that
  * alternate the two, and the median of the per-round ratios is the result.
  *
- * Options: --images N (default 200), --size S (default 224), --rounds R (default 3), --keep (leave the temp folder).
+ * Options: --images N (default 200), --size S (default 224), --rounds R (default 5), --keep (leave the temp folder).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     }
     // The comparison, in rounds that alternate the two (as bench:train:compare does), so that load from other
     // processes on a shared machine hits both alike; each round's ratio uses that round's figures.
-    const rounds = arg('rounds', 3);
+    const rounds = arg('rounds', 5);
     const ratios: Record<string, number[]> = { '1': [], '2': [] };
     let versions = '';
     for (let r = 1; r <= rounds; r++) {

@@ -30,17 +30,27 @@
               (i32.mul (i32.load (i32.add (local.get $count) (i32.shl (local.get $x) (i32.const 2)))) (i32.const 3))))
             (local.set $kp (i32.add (local.get $weights) (i32.shl (i32.mul (local.get $x) (local.get $ksize)) (i32.const 2))))
             (local.set $acc (i32x4.splat (i32.const 2097152)))
-            (block $tdone
-              (loop $tloop
-                (br_if $tdone (i32.ge_u (local.get $p) (local.get $pend)))
-                ;; [R, G, B, next R] · weight; the fourth lane is never stored.
+            ;; Two taps per step: 8 bytes [R0 G0 B0 R1 G1 B1 ..] rearranged to [R0 G0 B0 0 R1 G1 B1 0] (the
+            ;; fourth lane of each half is never stored), widened, times the two weights.
+            (block $t2done
+              (loop $t2loop
+                (br_if $t2done (i32.ge_s (i32.add (local.get $p) (i32.const 3)) (local.get $pend)))
+                (local.set $v (i16x8.extend_low_i8x16_u
+                  (i8x16.shuffle 0 1 2 3 3 4 5 6 0 0 0 0 0 0 0 0 (v128.load64_zero (local.get $p)) (v128.const i32x4 0 0 0 0))))
+                (local.set $acc (i32x4.add (local.get $acc)
+                  (i32x4.add
+                    (i32x4.mul (i32x4.extend_low_i16x8_u (local.get $v)) (i32x4.splat (i32.load (local.get $kp))))
+                    (i32x4.mul (i32x4.extend_high_i16x8_u (local.get $v)) (i32x4.splat (i32.load offset=4 (local.get $kp)))))))
+                (local.set $p (i32.add (local.get $p) (i32.const 6)))
+                (local.set $kp (i32.add (local.get $kp) (i32.const 8)))
+                (br $t2loop)))
+            ;; An odd last tap: [R, G, B, next R] · weight.
+            (if (i32.lt_u (local.get $p) (local.get $pend))
+              (then
                 (local.set $acc (i32x4.add (local.get $acc)
                   (i32x4.mul
                     (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $p))))
-                    (i32x4.splat (i32.load (local.get $kp))))))
-                (local.set $p (i32.add (local.get $p) (i32.const 3)))
-                (local.set $kp (i32.add (local.get $kp) (i32.const 4)))
-                (br $tloop)))
+                    (i32x4.splat (i32.load (local.get $kp))))))))
             (local.set $v (i32x4.shr_s (local.get $acc) (i32.const 22)))
             (local.set $v (i16x8.narrow_i32x4_s (local.get $v) (local.get $v)))
             (local.set $v (i8x16.narrow_i16x8_u (local.get $v) (local.get $v)))
