@@ -71,7 +71,7 @@ function batchSpecs(n: number, bs: number): BatchSpec[] {
  */
 async function pass(paths: string[], size: number, concurrency: number, decoder: 'in-process' | 'workers', stepMs = 0): Promise<number> {
   const items: ManifestItem[] = paths.map((p) => ({ path: p, label: 0, split: 'train' }));
-  const loader = new BatchLoader(items, batchSpecs(paths.length, 20), size, IMAGENET_RGB, { train: true, flip: true }, new Rng(1, 'augment'), concurrency, { decoder });
+  const loader = new BatchLoader(items, batchSpecs(paths.length, 20), size, IMAGENET_RGB, { train: true, flip: true }, new Rng(1, 'augment'), concurrency, { decoder, recycle: true }); // as the trainer loads
   const t0 = performance.now();
   for await (const _batch of loader as AsyncIterable<LoadedBatch>) {
     const until = performance.now() + stepMs;

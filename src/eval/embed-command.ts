@@ -55,7 +55,7 @@ function listImages(root: string): string[] {
 }
 
 async function embedPaths(m: TrainedModel, paths: string[], bs: number, kernels: number): Promise<Float32Array> {
-  return embedAll(m.model, evalBatches(paths, bs, m.inputSize, m.model.input, { concurrency: kernels }), paths.length, 0);
+  return embedAll(m.model, evalBatches(paths, bs, m.inputSize, m.model.input, { concurrency: kernels, recycle: true }), paths.length, 0);
 }
 
 /** A NumPy .npy (format 1.0) float32 C-order array. */

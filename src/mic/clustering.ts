@@ -48,7 +48,7 @@ export function pooledLayer1(model: EmbeddingModel, images: tf.Tensor4D): tf.Ten
 }
 
 async function features(inp: ClusteringInputs, head: number | ((m: EmbeddingModel, x: tf.Tensor4D) => tf.Tensor2D)): Promise<{ x: Float32Array; dim: number }> {
-  const batches = evalBatches(inp.paths, inp.bs, inp.inputSize, inp.conv, { concurrency: inp.concurrency, decoder: inp.decoder });
+  const batches = evalBatches(inp.paths, inp.bs, inp.inputSize, inp.conv, { concurrency: inp.concurrency, decoder: inp.decoder, recycle: true });
   const x = await embedAll(inp.model, batches, inp.paths.length, typeof head === 'number' ? head : 0, typeof head === 'number' ? {} : { features: head });
   return { x, dim: x.length / inp.paths.length };
 }

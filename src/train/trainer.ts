@@ -120,8 +120,8 @@ export class Trainer {
     }
     const size = cfg.inputSize;
     const conv = model.input;
-    const classIt = new BatchLoader(this.c.trainItems, classSpecs, size, conv, { train: true, flip: true }, this.c.rngs['augment.class'], cfg.kernels)[Symbol.asyncIterator]();
-    const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false }, this.c.rngs['augment.shared'], cfg.kernels, { replacementLabels: this.c.sharedLabels ?? undefined })[Symbol.asyncIterator]();
+    const classIt = new BatchLoader(this.c.trainItems, classSpecs, size, conv, { train: true, flip: true }, this.c.rngs['augment.class'], cfg.kernels, { recycle: true })[Symbol.asyncIterator]();
+    const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false }, this.c.rngs['augment.shared'], cfg.kernels, { replacementLabels: this.c.sharedLabels ?? undefined, recycle: true })[Symbol.asyncIterator]();
 
     const progress = new EpochProgress(epoch, cfg.nEpochs, iters);
     const t0 = performance.now();
@@ -224,7 +224,7 @@ export class Trainer {
   private async evaluateItems(items: ManifestItem[]): Promise<EvaluationResult> {
     const { cfg, model } = this.c;
     const paths = items.map((it) => it.path);
-    const emb = await embedAll(model, evalBatches(paths, cfg.bs, cfg.inputSize, model.input, { concurrency: cfg.kernels }), paths.length, 0);
+    const emb = await embedAll(model, evalBatches(paths, cfg.bs, cfg.inputSize, model.input, { concurrency: cfg.kernels, recycle: true }), paths.length, 0);
     return evaluateManifest(emb, items, {
       kVals: cfg.kVals,
       nmiAverage: cfg.nmiAverage,

@@ -165,3 +165,32 @@ test('a class whose every image is bad leaves zero images in train batches, repo
     fs.rmSync(parent, { recursive: true, force: true });
   }
 });
+
+test('recycle: buffers come back once the consumer moves on; every batch still holds its own images; a failed slot is zero', async () => {
+  const parent = tempDir();
+  const prev = setDataWarningSink(() => {});
+  resetLoaderStats();
+  try {
+    const { bad } = await makeCorrupt(parent);
+    // Seven batches of two; the last one holds a file that cannot be decoded (zero slot in evaluation).
+    const paths = [...train.slice(0, 13).map((it) => it.path), bad[1]];
+    const seen = new Set<ArrayBufferLike>();
+    let b = 0;
+    for await (const batch of evalBatches(paths, 2, 16, IMAGENET_RGB, { concurrency: 2, recycle: true })) {
+      seen.add(batch.images.buffer);
+      for (let k = 0; k < batch.n; k++) {
+        const got = batch.images.subarray(k * 768, (k + 1) * 768);
+        if (batch.start + k === 13) assert.ok(got.every((v) => v === 0), 'failed slot zeroed in a reused buffer');
+        else assert.deepEqual(got, await loadEvalImage(paths[batch.start + k], 16, IMAGENET_RGB));
+      }
+      b++;
+    }
+    assert.equal(b, 7);
+    assert.ok(seen.size <= 4, `at most prefetch + 2 buffers for 7 batches, saw ${seen.size}`);
+  } finally {
+    setDataWarningSink(prev);
+    resetLoaderStats();
+    fs.rmSync(parent, { recursive: true, force: true });
+    await closeSharedDecoders();
+  }
+});
