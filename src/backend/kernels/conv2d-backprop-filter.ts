@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { explicitPad, nhwcConvInfo, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
-import { gatherWindow, im2colTransposed } from './heap-layout.ts';
+import { convWindow, gatherWindow, im2colTransposed, readsInputInPlace } from './heap-layout.ts';
 import { cpuFallback } from './cpu-fallback.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -33,17 +33,7 @@ export function setFilterGradStrategy(s: FilterGradStrategy): void {
 /** dW for a 1×1 filter: [Cin,Cout] = x_sᵀ · dy with x_s the strided input pixels. */
 function filterGrad1x1(s: WasmScope, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { batchSize: n, outHeight: ho, outWidth: wo, inChannels: cin, outChannels: cout } = info;
-  const needsGather = info.strideHeight !== 1 || info.strideWidth !== 1 || info.inHeight !== ho || info.inWidth !== wo;
-  const xs = needsGather
-    ? gatherWindow(s, x, {
-        offH: -info.padInfo.top,
-        offW: -info.padInfo.left,
-        strideH: info.strideHeight,
-        strideW: info.strideWidth,
-        outH: ho,
-        outW: wo,
-      })
-    : x;
+  const xs = readsInputInPlace(info) ? x : gatherWindow(s, x, convWindow(info));
   const m = n * ho * wo;
   const x2 = s.reshape(xs, [m, cin]);
   const dy2 = s.reshape(dy, [m, cout]);
@@ -62,14 +52,7 @@ function filterGradIm2col(s: WasmScope, x: TensorInfo, dy: TensorInfo, info: Con
   const { batchSize: n, outHeight: ho, outWidth: wo, inChannels: cin, outChannels: cout } = info;
   const { filterHeight: kh, filterWidth: kw } = info;
   const xT = s.transpose(x, [3, 0, 1, 2]);
-  const cols = im2colTransposed(s, xT, kh, kw, {
-    offH: -info.padInfo.top,
-    offW: -info.padInfo.left,
-    strideH: info.strideHeight,
-    strideW: info.strideWidth,
-    outH: ho,
-    outW: wo,
-  });
+  const cols = im2colTransposed(s, xT, kh, kw, convWindow(info));
   s.free(xT);
   const dw = s.gemm(cols, s.reshape(dy, [n * ho * wo, cout]));
   return s.reshape(dw, [kh, kw, cin, cout]);

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { explicitPad, nhwcConvInfo, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
-import { col2imTransposedAdd, gatherWindow, scatterWindow } from './heap-layout.ts';
+import { col2imTransposedAdd, convWindow, gatherWindow, readsInputInPlace, scatterWindow } from './heap-layout.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
@@ -87,17 +87,9 @@ function inputGrad1x1(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Co
   const { batchSize: n, outHeight: ho, outWidth: wo, inChannels: cin, outChannels: cout } = info;
   const wT = s.transpose(s.reshape(filter, [cin, cout]), [1, 0]);
   const rows = s.reshape(s.gemm(s.reshape(dy, [n * ho * wo, cout]), wT), [n, ho, wo, cin]);
-  const direct = info.strideHeight === 1 && info.strideWidth === 1 && info.inHeight === ho && info.inWidth === wo;
-  if (direct) return rows;
+  if (readsInputInPlace(info)) return rows;
   const dx = s.alloc([n, info.inHeight, info.inWidth, cin], true);
-  scatterWindow(s, dx, rows, {
-    offH: -info.padInfo.top,
-    offW: -info.padInfo.left,
-    strideH: info.strideHeight,
-    strideW: info.strideWidth,
-    outH: ho,
-    outW: wo,
-  });
+  scatterWindow(s, dx, rows, convWindow(info));
   return dx;
 }
 
@@ -113,14 +105,7 @@ function inputGradGemm(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: C
   const dyT = s.transpose(s.reshape(dy, [m, cout]), [1, 0]);
   const colsT = s.gemm(s.reshape(filter, [kh * kw * cin, cout]), dyT);
   const dx = s.alloc([n, info.inHeight, info.inWidth, cin], true);
-  col2imTransposedAdd(s, dx, colsT, kh, kw, {
-    offH: -info.padInfo.top,
-    offW: -info.padInfo.left,
-    strideH: info.strideHeight,
-    strideW: info.strideWidth,
-    outH: ho,
-    outW: wo,
-  });
+  col2imTransposedAdd(s, dx, colsT, kh, kw, convWindow(info));
   return dx;
 }
 

@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { gatherWindow, im2colTransposed } from './heap-layout.ts';
+import { convWindow, gatherWindow, im2colTransposed, readsInputInPlace } from './heap-layout.ts';
 import { nhwcConvInfo, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -62,36 +62,25 @@ export function preferTransposedConv(info: Conv2DInfo): boolean {
 /** colsᵀ [K, M]: for each filter tap and input channel, the input value every output position meets. */
 function colsTransposed(s: WasmScope, x: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { batchSize: n, outHeight: ho, outWidth: wo, inChannels: cin, filterHeight: kh, filterWidth: kw } = info;
-  const window = { offH: -info.padInfo.top, offW: -info.padInfo.left, strideH: info.strideHeight, strideW: info.strideWidth, outH: ho, outW: wo };
+  const window = convWindow(info);
   if (kh === 1 && kw === 1) {
-    const direct = info.strideHeight === 1 && info.strideWidth === 1 && info.inHeight === ho && info.inWidth === wo && window.offH === 0 && window.offW === 0;
-    const xs = direct ? x : gatherWindow(s, x, window);
+    const xs = readsInputInPlace(info) ? x : gatherWindow(s, x, window);
     return s.transpose(s.reshape(xs, [n * ho * wo, cin]), [1, 0]);
   }
   return im2colTransposed(s, s.transpose(x, [3, 0, 1, 2]), kh, kw, window);
 }
 
-/** y[M, Cout] = (yT[Cout, M])ᵀ + bias, then ReLU if asked, in one cache-blocked pass. */
+/** y[M, Cout] = (yT[Cout, M])ᵀ + bias, then ReLU if asked (in place on the fresh transpose). */
 function transposeBack(s: WasmScope, yT: TensorInfo, shape: number[], bias: TensorInfo | undefined, relu: boolean): TensorInfo {
-  const [cout, m] = yT.shape;
-  const y = s.alloc(shape);
-  const src = s.view(yT);
-  const dst = s.view(y);
+  const y = s.reshape(s.transpose(yT, [1, 0]), shape);
+  if (!bias && !relu) return y;
+  const v = s.view(y);
   const b = bias ? s.view(bias) : undefined;
-  const tile = 64;
-  for (let c0 = 0; c0 < cout; c0 += tile) {
-    const c1 = Math.min(cout, c0 + tile);
-    for (let p0 = 0; p0 < m; p0 += tile) {
-      const p1 = Math.min(m, p0 + tile);
-      for (let c = c0; c < c1; c++) {
-        const add = b ? b[c] : 0;
-        let from = c * m + p0;
-        let to = p0 * cout + c;
-        for (let p = p0; p < p1; p++, from++, to += cout) {
-          const v = src[from] + add;
-          dst[to] = relu && v < 0 ? 0 : v;
-        }
-      }
+  const cout = yT.shape[0];
+  for (let i = 0; i < v.length; i += cout) {
+    for (let c = 0; c < cout; c++) {
+      const x = v[i + c] + (b ? b[c] : 0);
+      v[i + c] = relu && x < 0 ? 0 : x;
     }
   }
   return y;

@@ -6,6 +6,7 @@
  * gathering convolution taps. Each copy here moves whole channel rows (`Float32Array.set`), the
  * innermost, contiguous dimension of NHWC.
  */
+import type * as tf from '@tensorflow/tfjs';
 import { assert } from '../../errors.ts';
 import type { TensorInfo, WasmScope } from './wasm-scope.ts';
 import { heapKernels, heapOffset } from './heap-kernels.ts';
@@ -26,6 +27,23 @@ export interface SpatialWindow {
   /** Output spatial size. */
   outH: number;
   outW: number;
+}
+
+/** The window of input positions a convolution's outputs meet at tap (0, 0): padding, stride, output size. */
+export function convWindow(info: tf.backend_util.Conv2DInfo): SpatialWindow {
+  return {
+    offH: -info.padInfo.top,
+    offW: -info.padInfo.left,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
+    outH: info.outHeight,
+    outW: info.outWidth,
+  };
+}
+
+/** Output (i, j) of a 1×1-filter convolution reads input (i, j): stride 1 and output size = input size (no padding). */
+export function readsInputInPlace(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.strideHeight === 1 && info.strideWidth === 1 && info.inHeight === info.outHeight && info.inWidth === info.outWidth;
 }
 
 /**

@@ -72,22 +72,6 @@ function blockSwap(perm: number[]): { prefix: number; at: number } | null {
   return { prefix, at };
 }
 
-/** dst[offset + j·rows + i] = src[offset + i·cols + j], in 64×64 tiles for cache locality. */
-function transpose2d(src: Float32Array, dst: Float32Array, offset: number, rows: number, cols: number): void {
-  const tile = 64;
-  for (let i0 = 0; i0 < rows; i0 += tile) {
-    const i1 = Math.min(rows, i0 + tile);
-    for (let j0 = 0; j0 < cols; j0 += tile) {
-      const j1 = Math.min(cols, j0 + tile);
-      for (let i = i0; i < i1; i++) {
-        let from = offset + i * cols + j0;
-        let to = offset + j0 * rows + i;
-        for (let j = j0; j < j1; j++, from++, to += rows) dst[to] = src[from];
-      }
-    }
-  }
-}
-
 export class WasmScope {
   private owned: TensorInfo[] = [];
 
@@ -145,27 +129,22 @@ export class WasmScope {
    * Transpose. Permutations that swap two blocks of axes after an unchanged prefix (the only ones the
    * compositions use: [1,0], [3,0,1,2], [0,1,3,2], …) run as 2-D transposes with our SIMD kernel on the heap
    * (`heap-kernels.wat`; 4×4 register blocks), ~3× the JavaScript tiles that did this before and 4-5× the
-   * stock kernel's generic loop; other permutations go to the stock kernel.
+   * stock kernel's generic loop; other permutations (and a backend whose memory was not found) go to the
+   * stock kernel.
    */
   transpose(x: TensorInfo, perm: number[]): TensorInfo {
     const split = blockSwap(perm);
-    if (!split || x.dtype !== 'float32') return this.run('Transpose', { x }, { perm });
+    const heap = heapKernels(this.backend);
+    if (!split || x.dtype !== 'float32' || !heap) return this.run('Transpose', { x }, { perm });
     const { prefix, at } = split;
     const shape = x.shape;
     const batch = shape.slice(0, prefix).reduce((a, b) => a * b, 1);
     const rows = shape.slice(prefix, at).reduce((a, b) => a * b, 1);
     const cols = shape.slice(at).reduce((a, b) => a * b, 1);
     const out = this.alloc(perm.map((p) => shape[p]));
-    const heap = heapKernels(this.backend);
-    if (heap) {
-      const src = heapOffset(this.backend, x);
-      const dst = heapOffset(this.backend, out);
-      for (let b = 0; b < batch; b++) heap.kernels.transpose(src + b * rows * cols * 4, dst + b * rows * cols * 4, rows, cols);
-      return out;
-    }
-    const src = this.view(x);
-    const dst = this.view(out);
-    for (let b = 0; b < batch; b++) transpose2d(src, dst, b * rows * cols, rows, cols);
+    const src = heapOffset(this.backend, x);
+    const dst = heapOffset(this.backend, out);
+    for (let b = 0; b < batch; b++) heap.kernels.transpose(src + b * rows * cols * 4, dst + b * rows * cols * 4, rows, cols);
     return out;
   }
 
