@@ -3,24 +3,13 @@
  * its one-line message and exit code 2; anything else is a bug and shows its stack.
  */
 import { UserError } from './errors.ts';
-import { parseArgv, resolveConfig } from './cli/parse.ts';
+import { COMMANDS } from './commands/index.ts';
 
+/** `mic-train <command> …` runs that command; anything else is training (the original's `main.py`). */
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'embed' || argv[0] === 'query') {
-    const sub = await import('./cli/subcommands.ts');
-    const cmd = await import('./eval/embed-command.ts');
-    if (argv[0] === 'embed') await cmd.runEmbed(sub.parseEmbedArgs(argv.slice(1)));
-    else await cmd.runQuery(sub.parseQueryArgs(argv.slice(1)));
-    return 0;
-  }
-  const cfg = resolveConfig(parseArgv(argv));
-  if (cfg.dryRun) {
-    process.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
-    return 0;
-  }
-  const { runTraining } = await import('./train/run.ts');
-  await runTraining(cfg);
-  return 0;
+  const cmd = argv.length > 0 ? COMMANDS[argv[0]] : undefined;
+  if (cmd && Object.hasOwn(COMMANDS, argv[0])) return (await cmd.load()).run(argv.slice(1));
+  return (await import('./commands/train.ts')).run(argv);
 }
 
 main(process.argv.slice(2)).then(

@@ -8,6 +8,7 @@ import path from 'node:path';
 import yargs from 'yargs';
 import { UserError } from '../errors.ts';
 import { FLAGS, FLAG_BY_NAME, type FlagSpec } from './flags.ts';
+import { commandsHelp } from '../commands/index.ts';
 import { defaultKVals, SAMPLE_DEFAULTS, type RunConfig } from './config.ts';
 
 export const VERSION = '0.1.0';
@@ -16,7 +17,7 @@ export const VERSION = '0.1.0';
 export function parseArgv(argv: string[]): Record<string, unknown> {
   const y = yargs(argv)
     .scriptName('mic-train')
-    .usage('Usage: mic-train [options]\n\nTrain a MIC deep-metric-learning embedding (Roth et al., ICCV 2019).')
+    .usage(`Usage: mic-train [options]  |  mic-train <command> [options]\n\nTrain a MIC deep-metric-learning embedding (Roth et al., ICCV 2019).\n\n${commandsHelp()}`)
     .version(VERSION)
     .help('help')
     .alias('help', 'h')

@@ -46,6 +46,23 @@ export function requireFile(file: string, root: string, d: LayoutDescription): v
   if (!ok) throw new UserError(`--dataset ${d.dataset}: index file '${file}' not found; ${layoutHint(root, d)}`);
 }
 
+/** Every image file under `root` (recursively, sorted by name, hidden files skipped); a `UserError` naming `flag` when none. */
+export function listImagesRecursive(root: string, flag: string): string[] {
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UserError(`${flag}: '${root}' is not a folder`);
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.name.startsWith('.')) continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(p);
+    }
+  };
+  walk(root);
+  if (out.length === 0) throw new UserError(`${flag}: no images (${[...IMAGE_EXTENSIONS].join(', ')}) under '${root}'`);
+  return out;
+}
+
 /** macOS resource forks (`._x.jpg`) and hidden files are never data (the original skipped names containing `._`). */
 function isJunkName(name: string): boolean {
   return name.startsWith('.') || name.includes('._');

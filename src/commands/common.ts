@@ -1,0 +1,52 @@
+/**
+ * What every sub-command's parser shares: a strict yargs instance whose failures become one-line
+ * `UserError`s (exit 2), and the small value checks the sub-commands repeat.
+ */
+import yargs, { type Argv } from 'yargs';
+import { UserError } from '../errors.ts';
+import { BACKENDS } from '../cli/flags.ts';
+
+export type BackendName = (typeof BACKENDS)[number];
+
+/** A yargs parser for `mic-train <command>` with the project's conventions (no camel-case, one-line errors). */
+export function commandParser(argv: string[], usage: string): Argv {
+  return yargs(argv)
+    .scriptName('mic-train')
+    .usage(usage)
+    .help('help')
+    .alias('help', 'h')
+    .version(false)
+    .strictOptions()
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
+    .fail((msg, err) => {
+      throw new UserError((msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, '; '));
+    });
+}
+
+/** Adds the `--backend` flag every model-running command takes. */
+export function withBackend(y: Argv): Argv {
+  return y.option('backend', { type: 'string', default: 'auto', describe: `tfjs backend [choices: ${BACKENDS.join(', ')}]` });
+}
+
+export function checkBackend(b: unknown): BackendName {
+  const s = String(b);
+  if (!(BACKENDS as readonly string[]).includes(s)) throw new UserError(`--backend: unknown value '${s}'; expected one of: ${BACKENDS.join(', ')}`);
+  return s as BackendName;
+}
+
+export function positiveInt(name: string, v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name}: expected a positive integer, got '${String(v)}'`);
+  return n;
+}
+
+/** Positional arguments yargs left over (as strings). */
+export function positionals(a: Record<string, unknown>): string[] {
+  return ((a._ as unknown[]) ?? []).map(String);
+}
+
+/** Log lines of a command go to stderr so stdout stays machine-readable. */
+export const logToStderr = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
