@@ -9,7 +9,10 @@ import { UserError } from '../../src/errors.ts';
 
 const resolve = (argv: string[]) => resolveConfig(parseArgv(argv));
 
-/** The original main.py's defaults, copied by hand from docs/porting.md#flags (name → default), independent of src/cli/flags.ts. */
+/**
+ * The original main.py's defaults, copied by hand from docs/porting.md#flags (name → default; the two paths relative,
+ * as mic-train resolves them), independent of src/cli/flags.ts.
+ */
 const SPEC_DEFAULTS: Record<string, unknown> = {
   dataset: 'cub200', arch: 'resnet50', not_pretrained: false, k_vals: [], n_epochs: 130, kernels: 8, seed: 1,
   scheduler: 'step', gamma: 0.3, decay: 4e-4, tau: [80], task_p: [1, 0.8], lr: 1e-5, bs: 112, cs_per_bs: [4, 4],
