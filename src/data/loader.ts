@@ -123,7 +123,7 @@ export class BatchLoader implements AsyncIterable<LoadedBatch> {
    * @param size crop size in pixels.
    * @param conv the backbone's input convention.
    * @param mode train/eval transform and flip.
-   * @param rng the augmentation stream (e.g. `rngFor(seed, 'augment')`); null for eval.
+   * @param rng the augmentation stream (e.g. `rngFor(seed, 'augment.class')`); null for eval.
    * @param concurrency `--kernels`: decode worker threads (capped at the core count), or sharp calls in flight.
    */
   constructor(
