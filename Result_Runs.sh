@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The five MIC runs of the paper (spec §1.2), with the same flags as the original Result_Runs.sh.
+# The five MIC runs of the paper (docs/porting.md#paper-runs), with the same flags as the original Result_Runs.sh.
 # Each line is runnable as written once the dataset is in Datasets/<name>/ (see Datasets/README.md) and
 # ImageNet weights are available (see README "Pretrained weights"). Pick the lines you need; every run is an
 # independent process.

@@ -4,10 +4,10 @@ vectors the TypeScript benchmark wrote.
 
   /usr/bin/python3 scripts/bench-eval-faiss.py X.npy LABELS.npy [--k 1,10,100,1000] [--iters 20] [--classes C]
 
-Parts, as the original evaluates (spec section 6): exact all-vs-all search with faiss IndexFlatL2 for max(k)+1
+Parts, as the original evaluates (docs/porting.md#evaluation): exact all-vs-all search with faiss IndexFlatL2 for max(k)+1
 neighbours, dropping the first (the query); Recall@k; faiss Clustering with k = number of classes, `iters`
 iterations, min 1 / max 1e9 points per centroid, seed 1234, then the nearest centroid of every point;
-scikit-learn NMI (geometric mean) and the pairwise F1 of spec 6.6 (vectorised with numpy).
+scikit-learn NMI (geometric mean) and the pairwise F1 of docs/porting.md#eval-f1 (vectorised with numpy).
 Human-readable lines first; the last line of stdout is one JSON object that the TypeScript side parses.
 Uses Debian's python3-faiss / python3-sklearn; faiss uses all OpenMP threads (OMP_NUM_THREADS to limit).
 """

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:eval` — evaluation cost at SOP scale (issue 8): Recall@{1,10,100,1000} (+ MAP@R and
+ * `npm run bench:eval` — evaluation cost at SOP scale (docs/engine.md#benchmarks): Recall@{1,10,100,1000} (+ MAP@R and
  * R-precision from the same pass) and NMI/F1 (k-means, k = #classes, 20 iterations, all points) on
  * 60,502 seeded random unit vectors of 128 dims with 11,316 classes (each at least twice, like SOP's test set).
  * Prints seconds per part and peak RSS, then runs scripts/bench-eval-faiss.py (Debian python3-faiss +

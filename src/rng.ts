@@ -3,8 +3,7 @@
  * (seed, stream name) so that adding a consumer (a worker, a feature) never shifts another stream.
  * Every stream's state is a plain array of four uint32 and goes into checkpoints for exact resume.
  *
- * Stream names in use: 'sampler.class', 'sampler.shared', 'augment', 'miner', 'kmeans', 'init',
- * 'task', 'recoveries'. Use `rngFor(seed, name)`.
+ * The stream names in use and what each draws: docs/porting.md#rng. Use `rngFor(seed, name)`.
  */
 
 function splitmix32(a: number): () => number {

@@ -57,11 +57,11 @@ export interface RunConfig {
   threads: number;
   resume?: string;
   dryRun: boolean;
-  /** Task names, always ['Class', 'Shared'] (spec §2.1). */
+  /** Task names, always ['Class', 'Shared'] (docs/porting.md#startup). */
   tasks: ['Class', 'Shared'];
 }
 
-/** Recall@k defaults per dataset (spec §6.1). */
+/** Recall@k defaults per dataset (docs/porting.md#evaluation). */
 export function defaultKVals(dataset: string): number[] {
   switch (dataset) {
     case 'online_products':

@@ -1,5 +1,5 @@
 /**
- * The flag table: every flag of the original `main.py` (spec §1.1) with its name, type, arity and default,
+ * The flag table: every flag of the original `main.py` (docs/porting.md#flags) with its name, type, arity and default,
  * plus mic-train's own flags. The yargs parser, the validation, `--help`, the README's flags table and the
  * defaults test are all generated from this one table.
  */
@@ -18,7 +18,7 @@ export interface FlagSpec {
   help: string;
   /** Allowed values (for strings, or each list element). */
   choices?: readonly string[];
-  /** 'original' = a main.py flag (spec §1.1); 'port' = added by mic-train. */
+  /** 'original' = a main.py flag (docs/porting.md#flags); 'port' = added by mic-train. */
   origin: 'original' | 'port';
   /** Numbers must be > 0 ('positive') or >= 0 ('nonneg'); 'prob' = within [0, 1]. */
   range?: 'positive' | 'nonneg' | 'prob';
@@ -43,7 +43,7 @@ function f(spec: Omit<FlagSpec, 'key'>): FlagSpec {
 }
 
 export const FLAGS: readonly FlagSpec[] = [
-  // ---- original main.py flags (spec §1.1), same names, types, arity and defaults ----
+  // ---- original main.py flags (docs/porting.md#flags), same names, types, arity and defaults ----
   f({ name: 'dataset', type: 'string', default: 'cub200', choices: DATASETS, origin: 'original',
     help: 'Dataset to train on: cub200, cars196, online_products, in-shop, vehicle_id; also folder (any root/<class>/<img> tree) and sample (the embedded demo set).' }),
   f({ name: 'arch', type: 'string', default: 'resnet50', choices: ARCHS, origin: 'original',
@@ -115,7 +115,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f({ name: 'save_path', type: 'string', default: 'Training_Results', origin: 'original',
     help: 'Parent folder of the per-dataset result folders.' }),
 
-  // ---- mic-train additions (spec §0 and the issues) ----
+  // ---- mic-train additions (docs/porting.md#flags-additions) ----
   f({ name: 'loss', type: 'string', default: undefined, choices: LOSSES, origin: 'port',
     help: 'Alias: one loss for both tasks (sets --losses X X).' }),
   f({ name: 'backend', type: 'string', default: 'auto', choices: BACKENDS, origin: 'port',

@@ -183,7 +183,7 @@ function coerceOne(s: FlagSpec, v: unknown, flag: string): unknown {
   }
 }
 
-/** The sanity checks of spec §1.1, plus mic-train's own. */
+/** The original's sanity checks (docs/porting.md#flags-sanity-checks), plus mic-train's own. */
 function validate(r: Record<string, unknown>): void {
   const len = (n: string) => (r[n] as unknown[]).length;
   const sameLength = (names: string[], what: string) => {

@@ -1,4 +1,4 @@
-// Port of: datasets.py image loading (PIL open + convert('RGB') + torchvision transforms) (spec §2.2)
+// Port of: datasets.py image loading (PIL open + convert('RGB') + torchvision transforms) (docs/porting.md#transforms)
 /**
  * The train and eval image transforms: decode the whole image to 8-bit RGB (`decode.ts`: libjpeg-turbo for
  * JPEGs where installed, sharp for everything else, any of grayscale/RGBA/CMYK/16-bit becoming 3 channels with

@@ -1,4 +1,4 @@
-// Port of: the torch DataLoader set-up of main.py / datasets.py (spec §2.2, §2.3, §3.5)
+// Port of: the torch DataLoader set-up of main.py / datasets.py (docs/porting.md#transforms, docs/porting.md#bad-images)
 /**
  * Batch loading with prefetch. `concurrency` images decode in parallel (in worker threads, or as sharp
  * calls from this thread: see `decode-pool.ts`) while the main thread trains; up to `prefetch` batches
@@ -75,7 +75,7 @@ function recordFailure(e: unknown, path: string): void {
 export interface BatchLoaderMode {
   /** true: RandomResizedCrop (+ flip); false: the eval transform. */
   train: boolean;
-  /** Horizontal flip p = 0.5 (Class task: true; Shared task: false, spec §2.2). Only with train. */
+  /** Horizontal flip p = 0.5 (Class task: true; Shared task: false, docs/porting.md#transforms). Only with train. */
   flip: boolean;
 }
 
@@ -123,7 +123,7 @@ export class BatchLoader implements AsyncIterable<LoadedBatch> {
    * @param size crop size in pixels.
    * @param conv the backbone's input convention.
    * @param mode train/eval transform and flip.
-   * @param rng the augmentation stream (e.g. `rngFor(seed, 'augment')`); null for eval.
+   * @param rng the augmentation stream (e.g. `rngFor(seed, 'augment.class')`); null for eval.
    * @param concurrency `--kernels`: decode worker threads (capped at the core count), or sharp calls in flight.
    */
   constructor(

@@ -1,4 +1,4 @@
-// Port of: PIL Image.resize(..., BILINEAR) as torchvision's Resize / RandomResizedCrop call it (spec §2.2)
+// Port of: PIL Image.resize(..., BILINEAR) as torchvision's Resize / RandomResizedCrop call it (docs/porting.md#transforms)
 /**
  * Bilinear resampling of 8-bit RGB with PIL's arithmetic, so our crops equal the original's to the grey
  * level: a separable triangle filter whose support widens with the shrink factor (anti-aliased), weights

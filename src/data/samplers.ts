@@ -1,4 +1,4 @@
-// Port of: datasets.py BaseTripletDataset.__getitem__ (spec §2.3) and ClusterDataset.__getitem__ (spec §3.5)
+// Port of: datasets.py BaseTripletDataset.__getitem__ (docs/porting.md#class-sampler) and ClusterDataset.__getitem__ (docs/porting.md#mic-shared-sampler)
 /**
  * Batch samplers. The original drew class-balanced batches inside the Dataset, with per-worker mutable
  * state; here an epoch's batches are drawn up front from one `Rng` stream, so the same seed gives the
@@ -99,14 +99,14 @@ function plainShuffledBatches(labels: Int32Array, bs: number, rng: Rng): BatchSp
 }
 
 /**
- * Class-balanced batches for the Class task (spec §2.3): ⌊N/bs⌋ batches per epoch; each batch is bs/perClass
+ * Class-balanced batches for the Class task (docs/porting.md#class-sampler): ⌊N/bs⌋ batches per epoch; each batch is bs/perClass
  * blocks of `perClass` images of one class (`cs_per_bs`). Each block's class is uniform over all classes
  * except the two used last (fewer excluded when there are < 3 classes); images within a class are drawn
  * uniformly *with* replacement, as the original did. perClass = 1 (ProxyNCA) gives plain shuffled batches
  * (drop_last).
  *
  * Porting note: the original could repeat the previous class in an epoch's first block (single-class
- * batches, NaN at small bs); here the exclusion applies from the first block on (spec §0).
+ * batches, NaN at small bs); here the exclusion applies from the first block on (docs/porting.md#class-sampler).
  *
  * Draw order per block: class, then perClass image draws.
  */
@@ -152,7 +152,7 @@ export class ClassBalancedSampler {
 }
 
 /**
- * Cluster-balanced batches for the Shared task (spec §3.5): blocks of `perCluster` slots labelled with the
+ * Cluster-balanced batches for the Shared task (docs/porting.md#mic-shared-sampler): blocks of `perCluster` slots labelled with the
  * block's cluster; the block cluster is uniform over the non-empty clusters except the last two used.
  * Each slot, with probability `randomPickP` (`random_cluster_pick_p`), takes its image from a uniformly
  * random non-empty cluster (possibly the same), otherwise from the block's cluster; the slot's label is

@@ -1,4 +1,4 @@
-// Port of: torchvision RandomResizedCrop / RandomHorizontalFlip / Resize / CenterCrop / Normalize as used by datasets.py (spec §2.2)
+// Port of: torchvision RandomResizedCrop / RandomHorizontalFlip / Resize / CenterCrop / Normalize as used by datasets.py (docs/porting.md#transforms)
 /**
  * The geometry and arithmetic of the image transforms, free of any decoding: which box to crop, whether
  * to flip and how large to resize for evaluation. `images.ts` applies them (`resample.ts` does the pixels).

@@ -1,5 +1,5 @@
 /**
- * `--val-split` (a mic-train addition, spec §0): hold out a fraction of the *training classes* as a
+ * `--val-split` (a mic-train addition, docs/porting.md#val-split): hold out a fraction of the *training classes* as a
  * class-disjoint validation split that chooses the checkpoint instead of the test set.
  */
 import { UserError } from '../errors.ts';

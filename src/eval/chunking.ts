@@ -1,5 +1,5 @@
 /**
- * Memory bounds for blocked distance computations (kNN and k-means assignment, spec §6.1, §6.5).
+ * Memory bounds for blocked distance computations (kNN and k-means assignment, docs/porting.md#eval-knn).
  * Evaluation never holds an [n, n] or [n, k] score matrix: query rows are processed in blocks whose
  * score matrix fits a byte budget, so SOP-scale data (60k × 60k) stays at a few hundred MB.
  */

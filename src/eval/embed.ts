@@ -1,8 +1,8 @@
-// Port of: the original's `eval_metrics_*` feature-extraction loops (spec §6.1) and `deepcluster` embedding (spec §3.4)
+// Port of: the original's `eval_metrics_*` feature-extraction loops (docs/porting.md#evaluation) and `deepcluster` embedding (docs/porting.md#mic-reclustering)
 /**
  * Embedding extraction: forward every batch of a split (eval transform, frozen BN) and write one head's
  * output into a single preallocated Float32Array [size, dim] — no per-batch arrays kept, no concatenation
- * (spec §10.4: SOP/VehicleID feature sets are hundreds of MB to GBs).
+ * (docs/engine.md#memory-model: SOP/VehicleID feature sets are hundreds of MB to GBs).
  */
 import * as tf from '@tensorflow/tfjs';
 import { assert } from '../errors.ts';

@@ -1,11 +1,11 @@
-// Port of: the original's evaluate_one_dataset / evaluate_query_and_gallery_dataset / evaluate_multiple_datasets (spec §6)
+// Port of: the original's evaluate_one_dataset / evaluate_query_and_gallery_dataset / evaluate_multiple_datasets (docs/porting.md#evaluation)
 /**
  * Evaluation protocols on already computed embeddings. The manifest decides the protocol, never the dataset
  * name: items carrying a `set` are evaluated set by set (columns prefixed `Set 0 `, `Set 1 `, …, in
  * ascending set order); inside a group, items carrying a `role` are searched query → gallery, otherwise
  * all-vs-all with the query excluded by index (or the re-ID protocol on request).
  *
- * Every group reports, in the column order of the original CSV (spec §7): `NMI`, `F1`, `Recall @ k`… then
+ * Every group reports, in the column order of the original CSV (docs/porting.md#csv-logs): `NMI`, `F1`, `Recall @ k`… then
  * mic-train's additions `MAP@R` and `R-Precision`. NMI and F1 use one k-means run (20 iterations, all points)
  * with k = the number of distinct query labels, on all of the group's items (query ∪ gallery).
  */
@@ -23,13 +23,13 @@ export type GroupProtocol = 'allvsall' | 'reid';
 export interface EvaluateOptions {
   /** Recall@k values (the dataset default or --k_vals). */
   kVals: readonly number[];
-  /** NMI normalisation (default 'geometric', spec §6.5). */
+  /** NMI normalisation (default 'geometric', docs/porting.md#eval-nmi). */
   nmiAverage?: NmiAverage;
   /** k-means initialisation and, for 'reid', the gallery draw. */
   rng: Rng;
   /** Role-less groups: 'allvsall' (the original) or 'reid' (one random gallery image per label). Default 'allvsall'. */
   protocol?: GroupProtocol;
-  /** k-means iterations for NMI/F1 (default 20, spec §6.5). */
+  /** k-means iterations for NMI/F1 (default 20, docs/porting.md#eval-nmi). */
   kmeansIters?: number;
   /** Skip k-means, NMI and F1 (they are reported as NaN). */
   skipClustering?: boolean;

@@ -1,4 +1,4 @@
-// Port of: the faiss `Kmeans` / `Clustering` calls of the original (surrogate labels spec §3.2 step 4; NMI spec §6.5)
+// Port of: the faiss `Kmeans` / `Clustering` calls of the original (docs/porting.md#kmeans)
 /**
  * Lloyd k-means with squared L2, behaving like faiss's `Clustering` with one run:
  * - optional fit on a random subsample of at most `maxPointsPerCentroid`·k points (faiss default 256,

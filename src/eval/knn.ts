@@ -1,4 +1,4 @@
-// Port of: the faiss `IndexFlatL2` searches of the original's evaluation (spec §6.1–§6.3)
+// Port of: the faiss `IndexFlatL2` searches of the original's evaluation (docs/porting.md#eval-knn)
 /**
  * Blocked exact k-nearest-neighbour search by squared L2 with tfjs matmul + top-k: query rows are taken in
  * blocks sized from a memory budget (`chunking.ts`), each block is scored against the whole database in one
@@ -8,7 +8,7 @@
  * Ties are broken towards the lower database index (tf.topk's documented order).
  *
  * Porting note: for all-vs-all search the query itself is removed *by index* (the original drops the first
- * returned neighbour, which with duplicate embeddings need not be the query — spec §10.1 item 13).
+ * returned neighbour, which with duplicate embeddings need not be the query — docs/porting.md#eval-knn).
  */
 import * as tf from '@tensorflow/tfjs';
 import { assert } from '../errors.ts';

@@ -1,5 +1,5 @@
 /**
- * One blocked kNN pass that yields every retrieval metric at once (spec §6.2, §6.3 plus MAP@R): each block
+ * One blocked kNN pass that yields every retrieval metric at once (docs/porting.md#eval-recall, docs/porting.md#eval-map-at-r): each block
  * of neighbour lists is reduced to per-query first-hit ranks (Recall@k), AP@R / R-precision, and the first
  * few neighbours (for the sample-recoveries picture), then dropped. Memory stays at one score block plus
  * O(nq) results, whatever k or R is.

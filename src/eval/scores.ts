@@ -1,7 +1,7 @@
 /**
  * Nearest-by-squared-L2 as one matrix product. For a query q and a reference x,
  *   s(q, x) = q·x − ‖x‖²/2 = (‖q‖² − ‖q − x‖²) / 2,
- * so for a fixed query, a larger score means a smaller squared distance (spec §6.1: faiss IndexFlatL2
+ * so for a fixed query, a larger score means a smaller squared distance (docs/porting.md#eval-knn: faiss IndexFlatL2
  * ranking). Appending a constant 1 to each query and −‖x‖²/2 to each reference turns the whole score
  * block into a single matmul [rows, dim+1] × [dim+1, n]: no broadcast add over the block, so the only
  * pass over the big matrix is the top-k / argmax that follows.

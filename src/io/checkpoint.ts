@@ -1,4 +1,4 @@
-// Port of: main.py / auxiliaries.py checkpoint saving (`checkpoint_Class.pth.tar`) (spec §2.6, §7, §0)
+// Port of: main.py / auxiliaries.py checkpoint saving (`checkpoint_Class.pth.tar`) (docs/porting.md#checkpoints)
 /**
  * Checkpoint folders, written atomically. A checkpoint `<dir>/` holds
  *   model.safetensors  model weights, torchvision names and PyTorch layout (loadable by PyTorch users)
@@ -10,7 +10,7 @@
  * `<dir>.old` complete, and `loadCheckpoint` falls back to `<dir>.old` when `<dir>` is missing.
  *
  * Porting note: the original saved only the network weights with torch.save (`.pth.tar`); we save all
- * that an exact resume needs, in formats readable without Python pickles (spec §0).
+ * that an exact resume needs, in formats readable without Python pickles (docs/porting.md#checkpoints).
  */
 import nodeFs from 'node:fs';
 import path from 'node:path';

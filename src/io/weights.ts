@@ -1,4 +1,4 @@
-// Port of: MIC's pretrained-weight loading (pretrainedmodels' ImageNet ResNet50; spec §8.1), generalised to files
+// Port of: MIC's pretrained-weight loading (pretrainedmodels' ImageNet ResNet50; docs/porting.md#pretrained-weights), generalised to files
 /**
  * Reading pretrained weight files for `--pretrained PATH` / the default weights folder:
  * - `torchvision`: a safetensors file with torchvision state-dict names in PyTorch layout (e.g. timm's

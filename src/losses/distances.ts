@@ -1,4 +1,4 @@
-// Port of: MIC `datasets.py`/`losses.py` Sampler.pdist and MarginLoss distance lines (spec §4, §4.1)
+// Port of: MIC `datasets.py`/`losses.py` Sampler.pdist and MarginLoss distance lines (docs/porting.md#distances)
 /**
  * Distances shared by losses and miners. Miners work on detached Float32Array values in float64 JS
  * arithmetic; losses work on tensors with gradient, using only backend-neutral ops.
@@ -78,7 +78,7 @@ export function rowSquaredDistance(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D 
   return tf.tidy(() => tf.sum(tf.square(tf.sub(a, b)), 1) as tf.Tensor1D);
 }
 
-/** Row-wise margin-loss distance sqrt(‖a_i − b_i‖² + 1e-8) (spec §4.1). a, b: [n, dim] → [n]. */
+/** Row-wise margin-loss distance sqrt(‖a_i − b_i‖² + 1e-8) (docs/porting.md#distances). a, b: [n, dim] → [n]. */
 export function rowMarginDistance(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.sqrt(tf.add(rowSquaredDistance(a, b), MARGIN_DISTANCE_EPS)) as tf.Tensor1D);
 }

@@ -1,4 +1,4 @@
-// Port of: MIC `losses.py` MarginLoss (spec §4.1, §0 "margin-loss normaliser")
+// Port of: MIC `losses.py` MarginLoss (docs/porting.md#loss-margin)
 /**
  * Margin loss (Wu et al., "Sampling Matters") with a learnable class margin β per class:
  *   pos_i = max(0, d_ap − β_{y_a} + α),  neg_i = max(0, β_{y_a} − d_an + α),
@@ -74,7 +74,7 @@ export class MarginLoss extends BaseLoss {
       if (posV[k] > 0 || negV[k] > 0) activeTriplets++;
     }
     const count = this.marginCount === 'terms' ? activePos + activeNeg : activeTriplets;
-    // With count = 0 every term is 0, so dividing by 1 gives the specified 0 (and no NaN).
+    // With count = 0 every term is 0, so dividing by 1 gives the defined L = 0 (and no NaN).
     const total = tf.div(tf.sum(tf.add(pos, neg)), Math.max(count, 1)) as tf.Scalar;
     return { total, parts: { ...mined, activePos, activeNeg, normaliser: count } };
   }

@@ -1,4 +1,4 @@
-// Port of: MIC `losses.py` ProxyNCALoss (spec §4.6)
+// Port of: MIC `losses.py` ProxyNCALoss (docs/porting.md#loss-proxynca)
 /**
  * ProxyNCA (Movshovitz-Attias et al.): one learnable proxy per class. Samples and proxies are L2-normalised and
  * scaled by 3; with d_c = ‖3x̂ − 3p̂_c‖²,

@@ -1,4 +1,4 @@
-// Port of: MIC `losses.py` TripletLoss (spec §4.5)
+// Port of: MIC `losses.py` TripletLoss (docs/porting.md#loss-triplet)
 /**
  * Triplet loss on squared Euclidean distances of unit vectors:
  *   L = mean_i max(0, ‖a−p‖² − ‖a−n‖² + margin). No learnable parameters.

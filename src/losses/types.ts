@@ -1,5 +1,5 @@
 /**
- * The contract for losses and miners (style.md "Losses and miners: one shape each").
+ * The contract for losses and miners (docs/architecture.md#losses-contract).
  */
 import type * as tf from '@tensorflow/tfjs';
 

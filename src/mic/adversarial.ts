@@ -1,4 +1,4 @@
-// Port of: MIC adversarial de-correlation ("mutual information") loss and its gradient-reversal layer (spec §3.6, §0)
+// Port of: MIC adversarial de-correlation ("mutual information") loss and its gradient-reversal layer (docs/porting.md#mic-adversarial)
 /**
  * Adversarial de-correlation of two embeddings. A projection MLP R (source → advDim → target, ReLU) learns to
  * predict the target embedding c from the source embedding s element-wise; both embeddings pass a gradient-
@@ -19,7 +19,7 @@ export type AdversarialDirection = 'Class-Shared' | 'Shared-Class';
 export const ADVERSARIAL_DIRECTIONS: readonly AdversarialDirection[] = ['Class-Shared', 'Shared-Class'];
 /** Default hidden width of R (`--adv_dim`). */
 export const DEFAULT_ADV_DIM = 512;
-/** Weight decay of R's optimizer group (spec §2.4); its lr is the network's `--lr`. */
+/** Weight decay of R's optimizer group (docs/porting.md#optimizer); its lr is the network's `--lr`. */
 export const PROJECTION_WEIGHT_DECAY = 1e-6;
 
 /**

@@ -1,4 +1,4 @@
-// Port of: the original's initial clustering and deep re-clustering of the Shared task (spec §3.2, §3.4)
+// Port of: the original's initial clustering and deep re-clustering of the Shared task (docs/porting.md#mic-clustering, docs/porting.md#mic-reclustering)
 /**
  * Surrogate labels for the Shared task.
  * - Initial: layer1 features of every training image (eval transform) → average pool (kernel 18 / stride 12 at
@@ -60,7 +60,7 @@ function cluster(x: Float32Array, n: number, dim: number, s: KMeansSettings): In
   return compactLabels(r.assignments);
 }
 
-/** Initial surrogate labels (spec §3.2). `classLabels` are the training items' class labels. */
+/** Initial surrogate labels (docs/porting.md#mic-clustering). `classLabels` are the training items' class labels. */
 export async function initialSurrogateLabels(
   inp: ClusteringInputs,
   classLabels: Int32Array,
@@ -74,7 +74,7 @@ export async function initialSurrogateLabels(
   return cluster(x, n, dim, s);
 }
 
-/** Re-clustering of the current Shared embeddings (head 1), no centring (spec §3.4). */
+/** Re-clustering of the current Shared embeddings (head 1), no centring (docs/porting.md#mic-reclustering). */
 export async function reclusterSharedLabels(inp: ClusteringInputs, s: KMeansSettings): Promise<Int32Array> {
   const { x, dim } = await features(inp, 1);
   return cluster(x, inp.paths.length, dim, s);

@@ -1,4 +1,4 @@
-// Port of: the original's initial-clustering and re-clustering helpers (spec §3.2, §3.4)
+// Port of: the original's initial-clustering and re-clustering helpers (docs/porting.md#mic-clustering, docs/porting.md#mic-reclustering)
 /**
  * Pure pieces of MIC's surrogate-label clustering: the layer1 pooling rule, per-class standardisation and the
  * re-clustering schedule. The k-means itself is `eval/kmeans.ts` (one implementation for clustering and NMI).
@@ -7,7 +7,7 @@
 /**
  * Average-pooling window for the layer1 features. The original pools the 56×56 layer1 map of a 224 px input with
  * kernel 18 / stride 12 (→ 4×4×256 = 4096-d). For other input sizes both are scaled by (layer1 size / 56) and
- * rounded, at least 1, which keeps the pooled grid near 4×4: 64 px → 14×14 map, kernel 5, stride 3 → 4×4.
+ * rounded, at least 1, which keeps the pooled grid near 4×4: 64 px → 16×16 map, kernel 5, stride 3 → 4×4.
  */
 export function layer1PoolWindow(layer1Size: number): { kernel: number; stride: number } {
   const s = layer1Size / 56;
@@ -33,7 +33,7 @@ export function l2NormaliseRows(x: Float32Array, n: number, dim: number): void {
 }
 
 /**
- * Per-class standardisation before the initial clustering (spec §3.2 step 3), in place on [n, dim].
+ * Per-class standardisation before the initial clustering (docs/porting.md#mic-clustering), in place on [n, dim].
  * Every mode subtracts the class mean (the original's `no_norm` still centres — a kept quirk); `mstd` also divides
  * by the per-class, per-dimension population std.
  * Porting note: the original divides by zero for singleton classes / constant dimensions; we leave such
@@ -70,7 +70,7 @@ export function standardiseByClass(x: Float32Array, n: number, dim: number, labe
 }
 
 /**
- * The re-clustering counter (spec §3.4): starts at 0; after each epoch's evaluation, if it equals `freq` the Shared
+ * The re-clustering counter (docs/porting.md#mic-reclustering): starts at 0; after each epoch's evaluation, if it equals `freq` the Shared
  * embeddings are re-clustered and it resets to 0, else it increments. freq 3 → after epochs 3, 7, 11, … (0-based).
  */
 export class ReclusterSchedule {

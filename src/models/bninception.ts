@@ -1,11 +1,11 @@
-// Port of: pretrainedmodels (Cadene) `bninception`, the BN-Inception used by DML work incl. Rev (spec §8.2)
+// Port of: pretrainedmodels (Cadene) `bninception`, the BN-Inception used by DML work incl. Rev (docs/porting.md#backbone-bninception)
 /**
  * BN-Inception (Ioffe & Szegedy 2015, the Caffe model ported to PyTorch) with frozen BatchNorm (ε = 1e-5) and
  * MIC's embedding heads. State-dict names follow pretrainedmodels: `conv1_7x7_s2.weight`, `conv1_7x7_s2_bn.*`,
  * `inception_3a_double_3x3_1.weight`, …; every conv has a bias. The ImageNet classifier `last_linear.weight/bias`
  * is dropped on load (our heads are `last_linear.Class.*`, `last_linear.Shared.*`). Pooled feature: 1024.
  *
- * Input (Rev, spec §8.2): BGR, 0–255, mean [104, 117, 128], std 1.
+ * Input (Rev, docs/porting.md#backbone-bninception): BGR, 0–255, mean [104, 117, 128], std 1.
  * Porting note: the original pools with a fixed AvgPool2d(7) (224 px only); Rev and we use global average pooling.
  * Porting note: pretrainedmodels applies its ReLUs in place, so every branch consumes the post-ReLU tensor even
  * where the code names the pre-ReLU one; that conv → BN → ReLU order is what is implemented.

@@ -1,4 +1,4 @@
-// Port of: MIC's network wrapper — backbone, GAP feature "Last", two heads last_linear.{Class,Shared} + L2 norm (spec §3.1, §8.1)
+// Port of: MIC's network wrapper — backbone, GAP feature "Last", two heads last_linear.{Class,Shared} + L2 norm (docs/porting.md#mic-heads)
 /**
  * Shared shell of every architecture: a backbone (subclass) producing a final feature map, global average
  * pooling to `featureDim`, and one `Linear(featureDim → e_i)` + L2-normalisation per task. The original replaced

@@ -1,4 +1,4 @@
-// Port of: torchvision.models.googlenet (Inception-v1 with BatchNorm), as used by the authors' baseline B (spec §8.2)
+// Port of: torchvision.models.googlenet (Inception-v1 with BatchNorm), as used by the authors' baseline B (docs/porting.md#backbone-googlenet)
 /**
  * GoogLeNet with frozen BatchNorm (ε = 1e-3, as torchvision's BasicConv2d) and MIC's embedding heads; no
  * auxiliary classifiers, no dropout (the heads replace `fc`). Pooled feature: 1024.
@@ -7,7 +7,7 @@
  * `transform_input=True` rewrites ImageNet-normalised input into that range, which amounts to normalising RGB
  * [0,1] pixels with mean 0.5 and std 0.5. That is what `GOOGLENET_INPUT` asks the image pipeline for.
  * Porting note: B's GoogLeNet forward skips `transform_input` although it loads those weights, i.e. it feeds
- * ImageNet mean/std input [quirk, spec §8.2]; GoogLeNet is not part of MIC, so we feed what the weights expect.
+ * ImageNet mean/std input [quirk, docs/porting.md#backbone-googlenet]; GoogLeNet is not part of MIC, so we feed what the weights expect.
  * Porting note: the fourth inception branch (`branch3`) uses a 3×3 conv where the paper has 5×5 — a known
  * torchvision deviation the ImageNet weights are trained with, kept for weight compatibility.
  */

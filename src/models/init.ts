@@ -1,4 +1,4 @@
-// Port of: torch.nn.init (kaiming_normal_, kaiming_uniform_(a=√5), trunc_normal_) as used by torchvision (spec §3.1, §8)
+// Port of: torch.nn.init (kaiming_normal_, kaiming_uniform_(a=√5), trunc_normal_) as used by torchvision (docs/porting.md#init)
 /**
  * Initial values drawn from an explicit `Rng` (never Math.random), so `--seed` fixes them. Values follow PyTorch's
  * distributions, not its random stream: the same seed gives different numbers than torch would.

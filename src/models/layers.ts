@@ -1,4 +1,4 @@
-// Port of: torch.nn.Conv2d / BatchNorm2d (eval) / Linear / MaxPool2d / AvgPool2d, F.normalize (spec §3.1, §8.1)
+// Port of: torch.nn.Conv2d / BatchNorm2d (eval) / Linear / MaxPool2d / AvgPool2d, F.normalize (docs/porting.md#mic-heads, docs/porting.md#frozen-bn)
 /**
  * Building blocks with PyTorch semantics on NHWC tensors. Padding is always explicit and symmetric as in
  * PyTorch (tfjs 'same' pads asymmetrically for stride 2); ceil-mode pooling is reproduced with extra
@@ -73,7 +73,7 @@ export class Conv2d {
 }
 
 /**
- * Frozen BatchNorm2d (spec §8.1): running statistics are buffers fixed at their loaded values in training and
+ * Frozen BatchNorm2d (docs/porting.md#frozen-bn): running statistics are buffers fixed at their loaded values in training and
  * test; γ (`weight`) and β (`bias`) stay trainable. Applied as the affine map y = x·scale + shift with
  * scale = γ/√(running_var + ε), shift = β − running_mean·scale — no tfjs batchNorm op, whose gradient
  * goes through a slow Tile on wasm.

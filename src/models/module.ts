@@ -1,4 +1,4 @@
-// Port of: torch.nn.Module's named parameters/buffers, state_dict() and load_state_dict(strict=True) (spec §8.1)
+// Port of: torch.nn.Module's named parameters/buffers, state_dict() and load_state_dict(strict=True) (docs/porting.md#backbones)
 /**
  * `Module`: a flat registry of named `tf.Variable`s under dotted torchvision names (`layer1.0.conv1.weight`,
  * `bn1.running_mean`). The names are a file format: checkpoints and ImageNet weights use them unchanged, so a

@@ -1,4 +1,4 @@
-// Port of: MIC's network selection (`--arch`, `--not_pretrained`; spec §1.1, §8), with weight sources as data
+// Port of: MIC's network selection (`--arch`, `--not_pretrained`; docs/porting.md#backbones), with weight sources as data
 /**
  * `ARCHS` maps every `--arch` value to what the rest of the pipeline needs to know about it (input convention,
  * feature width, named first conv and classifier, where ImageNet weights come from) and to a builder.

@@ -1,4 +1,4 @@
-// Port of: torchvision.models.resnet50 (Bottleneck [3,4,6,3]) as loaded by pretrainedmodels in MIC (spec §8.1)
+// Port of: torchvision.models.resnet50 (Bottleneck [3,4,6,3]) as loaded by pretrainedmodels in MIC (docs/porting.md#backbone-resnet50)
 /**
  * ResNet50 with frozen BatchNorm and MIC's two embedding heads.
  *

@@ -7,11 +7,11 @@ import type { InputConvention } from '../data/image-convention.ts';
 export interface ForwardOutput {
   /** One L2-normalised embedding per head, in task order [Class, Shared]; each [batch, embedSizes[i]]. */
   embeds: tf.Tensor2D[];
-  /** Global-average-pooled backbone feature [batch, featureDim] (spec: key "Last"). */
+  /** Global-average-pooled backbone feature [batch, featureDim] (the original's key "Last", docs/porting.md#mic-heads). */
   pooled: tf.Tensor2D;
 }
 
-/** Where `clusterFeatures()` taps the backbone (spec §3.2: ResNet `layer1`). */
+/** Where `clusterFeatures()` taps the backbone (docs/porting.md#mic-clustering: ResNet `layer1`). */
 export interface ClusterLayerInfo {
   /** State-dict prefix of the layer whose output is returned (`layer1`, `conv3`, `conv2_3x3`), after its BN and ReLU. */
   name: string;

@@ -1,4 +1,4 @@
-// Port of: auxiliaries.py `LOGGER` / progress saver (the per-epoch metric history) (spec §7)
+// Port of: auxiliaries.py `LOGGER` / progress saver (the per-epoch metric history) (docs/porting.md#csv-logs)
 /**
  * The per-epoch history of a run, in the original's progress-saver shape:
  *   { train: { Epochs, Time, 'Train Loss' }, val: { Epochs, Time, <metric columns…> } }
@@ -6,7 +6,7 @@
  * from, and it is stored in checkpoints so a resumed run continues the logs.
  */
 
-/** Column lists of `log_train_Class.csv` and the fixed head of `log_val_Class.csv` (spec §7). */
+/** Column lists of `log_train_Class.csv` and the fixed head of `log_val_Class.csv` (docs/porting.md#csv-logs). */
 export const TRAIN_COLUMNS = ['Epochs', 'Time', 'Train Loss'] as const;
 export const VAL_HEAD_COLUMNS = ['Epochs', 'Time'] as const;
 
@@ -17,7 +17,7 @@ export interface RunHistory {
 }
 
 /**
- * Metric column names of `log_val_Class.csv` after `Epochs,Time` (spec §7): `NMI, F1, Recall @ k…`; with
+ * Metric column names of `log_val_Class.csv` after `Epochs,Time` (docs/porting.md#csv-logs): `NMI, F1, Recall @ k…`; with
  * `sets` (VehicleID: 3) the same block once per test set, prefixed `Set 0 `, `Set 1 `, …
  */
 export function valMetricColumns(kVals: readonly number[], sets = 0): string[] {

@@ -1,4 +1,4 @@
-// Port of: auxiliaries.py info-plot drawing (`InfoPlot_Class.svg`) (spec §7)
+// Port of: auxiliaries.py info-plot drawing (`InfoPlot_Class.svg`) (docs/porting.md#outputs)
 /**
  * The two-panel progress plot as SVG, via vega-lite → vega → SVG with the 'none' renderer (no canvas):
  * left "Training Performance" = train loss per epoch; right = every validation metric per epoch, titled

@@ -1,4 +1,4 @@
-// Port of: auxiliaries.py `recover_closest_one_dataset` / `recover_closest_inshop` (`sample_recoveries.png`) (spec §6.7)
+// Port of: auxiliaries.py `recover_closest_one_dataset` / `recover_closest_inshop` (`sample_recoveries.png`) (docs/porting.md#eval-recoveries)
 /**
  * The sample-recoveries picture: one row per query, the query tile first, then its nearest neighbours,
  * drawn from the original (un-augmented) image files. The query tile has a blue frame and a "Q" badge;

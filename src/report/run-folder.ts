@@ -1,4 +1,4 @@
-// Port of: auxiliaries.py `set_logging` (run-folder naming) (spec §7)
+// Port of: auxiliaries.py `set_logging` (run-folder naming) (docs/porting.md#run-folder)
 /**
  * Run folder: `<save_path>/<dataset>/<savename>`. An empty savename becomes
  * `<DATASET>_<ARCH>_<Y>-<M>-<D>-<h>-<m>-<s>` (local time, no zero padding, e.g.

@@ -1,4 +1,4 @@
-// Port of: auxiliaries.py `set_logging` / `gimme_save_string` (`Parameter_Info.txt`, `hypa.pkl`) (spec §7)
+// Port of: auxiliaries.py `set_logging` / `gimme_save_string` (`Parameter_Info.txt`, `hypa.pkl`) (docs/porting.md#outputs)
 /**
  * The two once-per-run description files:
  * - `Parameter_Info.txt`: every option, key on one line and its value on the next indented with a tab
@@ -7,7 +7,7 @@
  *   `1e-05`, `['marginloss', 'marginloss']`), then the run's extras (backend, device, versions…).
  * - `hypa.json`: the resolved RunConfig as JSON; `mic-train --config hypa.json` reproduces the run.
  *
- * Porting note: `hypa.pkl` (a Python pickle) becomes `hypa.json` (spec §0).
+ * Porting note: `hypa.pkl` (a Python pickle) becomes `hypa.json` (docs/porting.md#port-decisions).
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// Port of: auxiliaries.py `LOGGER` / CSV writer / summary + plot updates (spec §7, §2.5, §2.6)
+// Port of: auxiliaries.py `LOGGER` / CSV writer / summary + plot updates (docs/porting.md#outputs, docs/porting.md#checkpoint-selection)
 /**
  * Everything a run writes per epoch into its folder:
  *   log_train_Class.csv  `Epochs,Time,Train Loss`   (time = training seconds, 4 decimals)
@@ -7,7 +7,7 @@
  * The in-memory history is the source of truth: `history()` goes into checkpoints and `restore()` rewrites
  * the files from it on resume, so rows a killed run appended after its checkpoint disappear.
  *
- * Porting note: VehicleID rows are written in header order (the original swaps Epochs and Time, spec §10.1).
+ * Porting note: VehicleID rows are written in header order (the original swaps Epochs and Time, docs/porting.md#csv-logs).
  *
  * Usage (fresh run):  r = new RunReporter(dir, cols); r.start(); per epoch: logTrain, logVal, writePlot,
  * writeSummary; checkpoint when r.isNewBest('Recall @ 1').
@@ -99,7 +99,7 @@ export class RunReporter {
 
   /**
    * True when the latest value of `column` is strictly greater than every earlier one (or it is the
-   * first): the original's rule for saving `checkpoint_Class` and redrawing the recoveries (spec §2.6).
+   * first): the original's rule for saving `checkpoint_Class` and redrawing the recoveries (docs/porting.md#checkpoint-selection).
    */
   isNewBest(column = 'Recall @ 1'): boolean {
     const xs = this.h.val[column];

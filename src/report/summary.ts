@@ -1,4 +1,4 @@
-// Port of: auxiliaries.py summary writer (`Curr_Summary_Class.txt`) (spec §7, §2.6)
+// Port of: auxiliaries.py summary writer (`Curr_Summary_Class.txt`) (docs/porting.md#outputs)
 /**
  * Text of `Curr_Summary_Class.txt`, rewritten every epoch:
  *
@@ -13,7 +13,7 @@
  *   Max. NMI: <x.xxx>
  *   Max. <each metric column>: …
  *
- * Each metric's maximum is taken over epochs independently (spec §2.6 [quirk]: best NMI and best R@1 may
+ * Each metric's maximum is taken over epochs independently (a kept quirk, docs/porting.md#checkpoint-selection: best NMI and best R@1 may
  * come from different epochs). Values with 3 decimals; `n/a` before anything was logged.
  */
 import type { RunHistory } from './history.ts';

@@ -1,5 +1,5 @@
 /**
- * What goes into a checkpoint and back (spec §0: everything needed to resume exactly). Weights use torchvision
+ * What goes into a checkpoint and back (docs/porting.md#checkpoints: everything needed to resume exactly). Weights use torchvision
  * names in PyTorch layout (`model.safetensors`, loadable by PyTorch); loss parameters, projection nets and
  * optimizer moments go into `state.safetensors` under stable names; the rest is JSON.
  */

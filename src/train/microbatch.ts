@@ -1,7 +1,7 @@
 /**
  * Exact large-batch gradients in bounded memory: micro-batching with embedding-gradient caching.
  *
- * With frozen BatchNorm (spec §8.1) and no dropout, images influence each other only through the loss
+ * With frozen BatchNorm (docs/porting.md#frozen-bn) and no dropout, images influence each other only through the loss
  * (mining and the loss need every embedding of the batch). So the full-batch gradient splits exactly:
  *
  *   ∂L/∂θ = Σ_i (∂e_i/∂θ)ᵀ · ∂L/∂e_i

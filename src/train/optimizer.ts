@@ -1,4 +1,4 @@
-// Port of: main.py optimizer set-up (`torch.optim.Adam` over parameter groups) (spec §2.4)
+// Port of: main.py optimizer set-up (`torch.optim.Adam` over parameter groups) (docs/porting.md#optimizer)
 /**
  * Adam with parameter groups, weight decay added to the gradient (L2, *not* decoupled AdamW), and torch's
  * bias correction:
@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assert, UserError } from '../errors.ts';
 import { fusedAdamAvailable, fusedAdamStep } from '../backend/kernels/fused-adam.ts';
 
-/** One parameter group (spec §2.4 table): network, β per task, proxies, projection net. */
+/** One parameter group (docs/porting.md#optimizer): network, β per task, proxies, projection net. */
 export interface ParamGroupSpec {
   /** Group name used in state and logs, e.g. 'network', 'beta.Class', 'projection'. */
   name: string;

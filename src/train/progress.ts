@@ -1,4 +1,4 @@
-// Port of: main.py `train_one_epoch` progress display (tqdm bar) (spec §2.5)
+// Port of: main.py `train_one_epoch` progress display (tqdm bar) (docs/porting.md#epoch-loop)
 /**
  * Per-epoch progress. On a terminal: one line rewritten in place (iteration, running loss, img/s, ETA),
  * at most every `minIntervalMs`. Elsewhere (CI logs, files): nothing during the epoch and one line at its

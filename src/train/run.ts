@@ -1,4 +1,4 @@
-// Port of: main.py top level (spec §2.1 start-up order)
+// Port of: main.py top level (docs/porting.md#startup)
 /**
  * One training run, start to finish: backend, dataset, network, run folder, initial surrogate labels, losses and
  * optimizer, then the epoch loop. `--resume DIR` rebuilds the same run and continues from `DIR/last/`.
@@ -91,7 +91,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
   const classLabels = Int32Array.from(trainItems, (it) => it.label);
   const numTrainClasses = countDistinct(classLabels);
 
-  // Initial surrogate labels (spec §3.2) — skipped entirely without a Shared task (baseline mode).
+  // Initial surrogate labels (docs/porting.md#mic-clustering) — skipped entirely without a Shared task (baseline mode).
   let sharedLabels: Int32Array | null = null;
   let numClusters = 0;
   const recluster = new ReclusterSchedule(cfg.clusterUpdateFreq);

@@ -1,4 +1,4 @@
-// Port of: main.py scheduler set-up (`MultiStepLR` / `ExponentialLR`, `--scheduler`, `--tau`, `--gamma`) (spec §1.1, §2.5)
+// Port of: main.py scheduler set-up (`MultiStepLR` / `ExponentialLR`, `--scheduler`, `--tau`, `--gamma`) (docs/porting.md#lr-schedule)
 /**
  * Learning-rate schedules, stepped once per epoch after evaluation and re-clustering. Every group's lr is
  * set to `baseLr × factor(epochsDone)`:

@@ -1,7 +1,7 @@
-// Port of: main.py's criterion / optimizer / scheduler set-up (spec §2.1 steps 7–8, §2.4)
+// Port of: main.py's criterion / optimizer / scheduler set-up (docs/porting.md#startup, docs/porting.md#optimizer)
 /**
  * Builds the learnable pieces around the network: the task losses, the adversarial projection nets, the Adam
- * parameter groups (spec §2.4 order: network, β per task, proxies, projection nets) and the LR schedule. Also
+ * parameter groups (docs/porting.md#optimizer order: network, β per task, proxies, projection nets) and the LR schedule. Also
  * gives every variable a stable name (`net.<torchvision name>`, `loss.Class.beta`, `adversarial.Class-Shared.0.weight`)
  * so optimizer moments can be checkpointed independently of tfjs's process-local variable names.
  */

@@ -1,4 +1,4 @@
-// Port of: main.py's train_one_epoch inner step (spec §2.5 steps 2–4, §3.7)
+// Port of: main.py's train_one_epoch inner step (docs/porting.md#training-step)
 /**
  * One optimisation step of one task: forward that task's batch through the whole network, loss =
  * task loss on that head + Σ w·L_adv over the adversarial directions (on the same batch's two embeddings),

@@ -1,4 +1,4 @@
-// Port of: main.py's epoch loop and train_one_epoch (spec §2.5, §2.6, §3.4)
+// Port of: main.py's epoch loop and train_one_epoch (docs/porting.md#epoch-loop)
 /**
  * The epoch loop: per iteration a Class step (p = task_p[0]) and a Shared step (p = task_p[1]); after each
  * epoch the evaluation, the checkpoint/recoveries when Recall@1 improves, the plot, the re-clustering when the
@@ -234,7 +234,7 @@ export class Trainer {
     });
   }
 
-  /** Best-checkpoint and recoveries picture per evaluated group, when its Recall@1 improved (spec §2.6). */
+  /** Best-checkpoint and recoveries picture per evaluated group, when its Recall@1 improved (docs/porting.md#checkpoint-selection). */
   private async afterEvaluation(epoch: number, test: EvaluationResult): Promise<void> {
     const { reporter, runDir } = this.c;
     const choose = this.c.valItems.length > 0 ? VAL_PREFIX : '';

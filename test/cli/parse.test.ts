@@ -9,7 +9,10 @@ import { UserError } from '../../src/errors.ts';
 
 const resolve = (argv: string[]) => resolveConfig(parseArgv(argv));
 
-/** Spec §1.1, copied by hand from the spec table (name → default), independent of src/cli/flags.ts. */
+/**
+ * The original main.py's defaults, copied by hand from docs/porting.md#flags (name → default; the two paths relative,
+ * as mic-train resolves them), independent of src/cli/flags.ts.
+ */
 const SPEC_DEFAULTS: Record<string, unknown> = {
   dataset: 'cub200', arch: 'resnet50', not_pretrained: false, k_vals: [], n_epochs: 130, kernels: 8, seed: 1,
   scheduler: 'step', gamma: 0.3, decay: 4e-4, tau: [80], task_p: [1, 0.8], lr: 1e-5, bs: 112, cs_per_bs: [4, 4],
@@ -21,7 +24,7 @@ const SPEC_DEFAULTS: Record<string, unknown> = {
 };
 const SPEC_LISTS = ['k_vals', 'tau', 'task_p', 'cs_per_bs', 'embed_sizes', 'losses', 'sampling', 'proxy_lr', 'beta', 'beta_lr', 'nu', 'margin', 'adversarial', 'adv_weights'];
 
-test('every flag of spec §1.1 exists with its default and arity', () => {
+test('every flag of the original main.py exists with its default and arity', () => {
   for (const [name, def] of Object.entries(SPEC_DEFAULTS)) {
     const spec = FLAGS.find((f) => f.name === name);
     assert.ok(spec, `flag --${name} missing`);
@@ -69,7 +72,7 @@ function expectUserError(argv: string[], re: RegExp) {
   });
 }
 
-test('sanity checks of spec §1.1 fail with one line naming the flag', () => {
+test('the original’s sanity checks fail with one line naming the flag', () => {
   expectUserError(['--dataset', 'nope'], /--dataset.*nope.*cub200/);
   expectUserError(['--bs', '10', '--cs_per_bs', '4', '4'], /--bs 10.*--cs_per_bs 4/);
   expectUserError(['--cs_per_bs', '4'], /--embed_sizes|--cs_per_bs/);

@@ -1,5 +1,5 @@
 /**
- * Test helper: tiny copies of each real dataset layout (spec §5), written into a temp dir with a few
+ * Test helper: tiny copies of each real dataset layout (docs/porting.md#datasets), written into a temp dir with a few
  * small real JPEGs each, so every loader is tested end to end. The shapes of the index files follow the
  * public datasets: SOP `Info_Files/Ebay_*.txt` with a header line, In-Shop `Eval/list_eval_partition.txt`
  * with a count line and a header line, VehicleID `train_test_split/*.txt` lines "image_id vehicle_id".

@@ -27,7 +27,7 @@ test('full-width BN-Inception: 1024-d feature, pretrainedmodels parameter count 
   m.dispose();
 });
 
-test('BGR 0–255 input with the Caffe mean (spec §8.2)', () => {
+test('BGR 0–255 input with the Caffe mean (docs/porting.md#backbone-bninception)', () => {
   assert.deepEqual(BNINCEPTION_INPUT, { order: 'BGR', scale: 255, mean: [104, 117, 128], std: [1, 1, 1] });
 });
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyHistory, truncateHistory, valMetricColumns, valRows } from '../../src/report/history.ts';
 
-test('log_val columns per dataset equal the spec’s (§7), VehicleID sets in order', () => {
+test('log_val columns per dataset equal the original’s, VehicleID sets in order', () => {
   const head = ['Epochs', 'Time'];
   const header = (cols: string[]) => valRows(emptyHistory(cols), cols)[0].join(',');
   assert.equal(header(valMetricColumns([1, 2, 4, 8])), 'Epochs,Time,NMI,F1,Recall @ 1,Recall @ 2,Recall @ 4,Recall @ 8');

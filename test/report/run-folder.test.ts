@@ -8,7 +8,7 @@ import { UserError } from '../../src/errors.ts';
 
 const root = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mic-runs-'));
 
-test('empty savename: <DATASET>_<ARCH>_<Y>-<M>-<D>-<h>-<m>-<s>, local time, no zero padding (spec §7 example)', () => {
+test('empty savename: <DATASET>_<ARCH>_<Y>-<M>-<D>-<h>-<m>-<s>, local time, no zero padding (the original’s example, docs/porting.md#run-folder)', () => {
   assert.equal(timestampedName('cub200', 'resnet50', new Date(2019, 7, 3, 20, 0, 32)), 'CUB200_RESNET50_2019-8-3-20-0-32');
   assert.equal(timestampedName('in-shop', 'googlenet', new Date(2024, 0, 9, 7, 5, 3)), 'IN-SHOP_GOOGLENET_2024-1-9-7-5-3');
 });

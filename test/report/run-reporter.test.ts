@@ -26,7 +26,7 @@ function runEpochs(r: RunReporter, epochs: number[], cols: readonly string[]) {
   return best;
 }
 
-test('fresh run: CSV headers equal the spec’s, one row per epoch, numbers parse, times rounded', () => {
+test('fresh run: CSV headers equal the original’s, one row per epoch, numbers parse, times rounded', () => {
   const dir = newDir();
   const r = new RunReporter(dir, cub);
   r.start();

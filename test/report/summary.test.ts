@@ -6,7 +6,7 @@ import { emptyHistory } from '../../src/report/history.ts';
 test('Curr_Summary_Class.txt: sections, elapsed epochs/time, min loss and per-metric maxima with 3 decimals', () => {
   const cols = ['NMI', 'F1', 'Recall @ 1'];
   const h = emptyHistory(cols);
-  // Best NMI is in epoch 0, best R@1 in epoch 2: maxima are per metric (spec §2.6 quirk).
+  // Best NMI is in epoch 0, best R@1 in epoch 2: maxima are per metric (a kept quirk, docs/porting.md#checkpoint-selection).
   const rows = [
     [0, 10.1, 0.5, 12, 0.6123, 0.2, 0.5],
     [1, 10.2, 0.3, 13, 0.6001, 0.2394, 0.55],

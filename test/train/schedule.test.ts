@@ -14,7 +14,7 @@ function lrsPerEpoch(s: LrSchedule, nEpochs: number, opt = groups(1e-5, 5e-4)): 
   const out: number[][] = [];
   for (let e = 0; e < nEpochs; e++) {
     out.push(opt.groups.map((g) => g.lr));
-    s.step(opt); // after the epoch's evaluation (spec §2.5)
+    s.step(opt); // after the epoch's evaluation (docs/porting.md#lr-schedule)
   }
   return out;
 }

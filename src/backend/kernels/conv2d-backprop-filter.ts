@@ -7,7 +7,7 @@
  * - k×k filters: transposed im2col of x ([kh·kw·Cin, N·Ho·Wo], row copies on the heap after one
  *   channels-first transpose) times dy ([N·Ho·Wo, Cout]);
  * - or, on large stride-1 maps and for very few input channels (the stem), a forward convolution of
- *   xᵀ [Cin,H,W,N] with dyᵀ [Ho,Wo,N,Cout] as the filter, dilation = stride (platform-notes), which spares
+ *   xᵀ [Cin,H,W,N] with dyᵀ [Ho,Wo,N,Cout] as the filter, dilation = stride (docs/engine.md#kernel-filter-gradient), which spares
  *   the im2col copy but loses on small maps and with stride 2 (a huge dilated filter).
  *
  * Process CPU ms, ResNet50 shapes at 224 px, batch 8, 1 thread (forward conv for scale in brackets):

@@ -1,4 +1,4 @@
-// Port of: datasets.py give_CARS196_datasets (spec §5)
+// Port of: datasets.py give_CARS196_datasets (docs/porting.md#dataset-cars196)
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { checkManifest } from '../check-manifest.ts';

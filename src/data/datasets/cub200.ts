@@ -1,4 +1,4 @@
-// Port of: datasets.py give_CUB200_datasets (spec §5)
+// Port of: datasets.py give_CUB200_datasets (docs/porting.md#dataset-cub200)
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { checkManifest } from '../check-manifest.ts';

@@ -1,4 +1,4 @@
-// Port of: datasets.py give_InShop_datasets (spec §5, §10.1 item 10)
+// Port of: datasets.py give_InShop_datasets (docs/porting.md#dataset-inshop)
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { checkManifest } from '../check-manifest.ts';

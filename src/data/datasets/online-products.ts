@@ -1,4 +1,4 @@
-// Port of: datasets.py give_OnlineProducts_datasets (spec §5)
+// Port of: datasets.py give_OnlineProducts_datasets (docs/porting.md#dataset-sop)
 import path from 'node:path';
 import { checkManifest } from '../check-manifest.ts';
 import type { Manifest, ManifestItem } from '../manifest.ts';

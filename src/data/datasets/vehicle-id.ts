@@ -1,4 +1,4 @@
-// Port of: datasets.py give_VehicleID_datasets (spec §5, §6.4)
+// Port of: datasets.py give_VehicleID_datasets (docs/porting.md#dataset-vehicleid, docs/porting.md#eval-protocols)
 import path from 'node:path';
 import { checkManifest } from '../check-manifest.ts';
 import type { Manifest, ManifestItem } from '../manifest.ts';

@@ -1,5 +1,5 @@
 /**
- * Contingency counts between two labelings of the same n items, shared by NMI (spec §6.5) and F1 (§6.6).
+ * Contingency counts between two labelings of the same n items, shared by NMI (docs/porting.md#eval-nmi) and F1 (docs/porting.md#eval-f1).
  * Sparse: only non-empty (class, cluster) cells are stored, in a Map keyed by the pair, so SOP's
  * 11k × 11k table costs O(n), not O(classes × clusters).
  */

@@ -1,11 +1,11 @@
-// Port of: the original's pairwise clustering F-measure (adapted from HDML) (spec §6.6)
+// Port of: the original's pairwise clustering F-measure (adapted from HDML) (docs/porting.md#eval-f1)
 /**
  * Pairwise F1 of a clustering against the true classes. With n_c the size of class c, m_k the size of
  * cluster k and t_ck their overlap:
  *   TP = Σ_ck C(t_ck, 2),  P = TP / Σ_c C(n_c, 2),  R = TP / Σ_k C(m_k, 2),  F1 = 2PR / (P + R).
  * (The original names P and R the other way round; F1 is symmetric, so the value is the standard one.)
  * Porting note: computed from sparse contingency counts in O(n) instead of the original's
- * O(classes × clusters) Python loops (spec §10.1 item 16).
+ * O(classes × clusters) Python loops (docs/porting.md#eval-f1).
  */
 import { contingency } from './contingency.ts';
 

@@ -1,4 +1,4 @@
-// Port of: the original's `normalized_mutual_info_score(cluster_labels, true_labels)` (spec §6.5)
+// Port of: the original's `normalized_mutual_info_score(cluster_labels, true_labels)` (docs/porting.md#eval-nmi)
 /**
  * Normalised mutual information between a clustering and the true classes,
  *   NMI = I(U;V) / norm(H(U), H(V)),

@@ -1,4 +1,4 @@
-// Port of: the original's Recall@k (spec §6.2, §6.3)
+// Port of: the original's Recall@k (docs/porting.md#eval-recall)
 /**
  * Recall@k: the fraction of queries with at least one same-label item among their first k neighbours.
  * Computed from each query's *first hit* rank (0-based rank of its first same-label neighbour, −1 if none

@@ -1,4 +1,4 @@
-// Port of: MIC `losses.py` TupleSampler (the shared part of every sampling method) (spec §4)
+// Port of: MIC `losses.py` TupleSampler (the shared part of every sampling method) (docs/porting.md#mining-checks)
 /**
  * Template for every tuple miner: the public `mine()` checks its inputs, computes the sampler distances and the
  * per-anchor positive/negative lists, lets the subclass choose triplets, counts skipped anchors, and passes the
@@ -14,7 +14,7 @@ export interface MiningContext {
   batch: number;
   dim: number;
   labels: Int32Array;
-  /** [batch, batch] row-major sampler distances (spec §4: squared value floored at 1e-4). */
+  /** [batch, batch] row-major sampler distances (docs/porting.md#distances: squared value floored at 1e-4). */
   dist: Float64Array;
   /** positivesOf[i]: rows j ≠ i with labels[j] = labels[i], ascending. */
   positivesOf: Int32Array[];

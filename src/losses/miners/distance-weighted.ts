@@ -1,4 +1,4 @@
-// Port of: MIC `losses.py` TupleSampler.distanceweightedsampling (spec §4.2, §0 "near d = 2")
+// Port of: MIC `losses.py` TupleSampler.distanceweightedsampling (docs/porting.md#miner-distance)
 /**
  * Distance-weighted sampling (Wu et al., "Sampling Matters"): one triplet per anchor, a uniform positive and a
  * negative drawn with probability ∝ 1/q(d), q being the density of distances between random points on the

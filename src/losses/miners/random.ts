@@ -1,4 +1,4 @@
-// Port of: MIC `losses.py` TupleSampler.randomsampling (spec §4.4)
+// Port of: MIC `losses.py` TupleSampler.randomsampling (docs/porting.md#miner-random)
 /**
  * Random sampling: every valid triplet of the batch (a ≠ p same label, n another label) is a candidate;
  * `batch` of them are drawn uniformly without replacement (all of them when there are fewer).

@@ -1,4 +1,4 @@
-// Port of: the intended TupleSampler.semihardsampling of the MIC/B/Rev family (spec §4.3, §0 "semihard sampling")
+// Port of: the intended TupleSampler.semihardsampling of the MIC/B/Rev family (docs/porting.md#miner-semihard)
 /**
  * Semihard sampling: per anchor a uniform positive, then a uniform negative from the band
  * d_ap < d_an < d_ap + margin; when the band is empty, a uniform negative from all negatives.
