@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgv, resolveConfig } from '../../src/cli/parse.ts';
 import { FLAGS } from '../../src/cli/flags.ts';
 import { UserError } from '../../src/errors.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const resolve = (argv: string[]) => resolveConfig(parseArgv(argv));
 
@@ -91,7 +91,7 @@ test('the original’s sanity checks fail with one line naming the flag', () => 
 });
 
 test('config file values apply, command-line flags override, unknown keys are errors', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-cfg-'));
+  const dir = tempDir('mic-cfg-');
   const file = path.join(dir, 'c.json');
   fs.writeFileSync(file, JSON.stringify({ n_epochs: 7, lr: 3e-5, tau: [2, 4], seed: 9 }));
   const c = resolve(['--config', file, '--seed', '3']);

@@ -5,18 +5,18 @@
  * with a count line and a header line, VehicleID `train_test_split/*.txt` lines "image_id vehicle_id".
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { tempDir as sharedTempDir } from '../helpers/tmp.ts';
 
 /** A small JPEG of one colour (the colour says which class it came from when a test looks). */
 export async function tinyJpeg(r: number, g: number, b: number, width = 12, height = 10): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).jpeg({ quality: 90 }).toBuffer();
 }
 
-/** A new empty temp dir; remove it with `fs.rmSync(dir, { recursive: true, force: true })`. */
+/** A new empty temp dir, removed when the test process exits (see test/helpers/tmp.ts). */
 export function tempDir(prefix = 'mic-data-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return sharedTempDir(prefix);
 }
 
 function write(file: string, data: Buffer | string): void {

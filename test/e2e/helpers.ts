@@ -4,9 +4,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/tmp.ts';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SAMPLE = path.join(REPO, 'Datasets', 'sample', 'images');
@@ -16,7 +16,7 @@ const SAMPLE = path.join(REPO, 'Datasets', 'sample', 'images');
  * side, `perClass` images each.
  */
 export function makeTinyFolderDataset(perClass = 12, opts: { train?: string[]; test?: string[] } = {}): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-e2e-'));
+  const root = tempDir('mic-e2e-');
   const train = opts.train ?? ['001.Tshirt_top', '002.Trouser', '006.Digit_zero', '007.Digit_one'];
   const test = opts.test ?? ['011.Sandal', '013.Sneaker', '016.Digit_five', '017.Digit_six'];
   const all = [...train.map((c) => ['a', c] as const), ...test.map((c) => ['b', c] as const)];

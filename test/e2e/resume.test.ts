@@ -5,12 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { makeTinyFolderDataset, runCli, runCliAndKill } from './helpers.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const data = makeTinyFolderDataset(8);
-const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-resume-'));
+const out = tempDir('mic-resume-');
 const args = (name: string) => [
   '--dataset', 'folder', '--source_path', data, '--save_path', out, '--savename', name, '--not_pretrained',
   '--backend', 'wasm', '--input-size', '32', '--bs', '8', '--n_epochs', '3', '--shared_num_classes', '3',

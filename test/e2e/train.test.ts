@@ -5,12 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { makeTinyFolderDataset, readCsv, runCli } from './helpers.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const data = makeTinyFolderDataset(12);
-const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-e2e-out-'));
+const out = tempDir('mic-e2e-out-');
 const base = [
   '--dataset', 'folder', '--source_path', data, '--save_path', out, '--not_pretrained', '--backend', 'wasm',
   '--input-size', '32', '--bs', '16', '--n_epochs', '2', '--shared_num_classes', '4', '--cluster_update_freq', '0',

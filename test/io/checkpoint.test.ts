@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { saveCheckpoint, loadCheckpoint, findCheckpoint, type CheckpointContents, type CheckpointFs } from '../../src/io/checkpoint.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { UserError } from '../../src/errors.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
-const tmpRoot = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mic-ckpt-'));
+const tmpRoot = () => tempDir('mic-ckpt-');
 
 /** A small checkpoint whose values identify it (`generation` is in every tensor and in the state). */
 function contents(generation: number): CheckpointContents {

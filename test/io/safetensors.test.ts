@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../src/errors.ts';
 import { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors, type TensorMap } from '../../src/io/safetensors.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 /** A safetensors buffer from a header object and raw data bytes (the format: u64 LE header length, JSON, data). */
 function craft(header: Record<string, unknown>, data: number[]): Buffer {
@@ -31,7 +31,7 @@ test('write → read round trip keeps names, shapes, dtypes, values and metadata
   assert.deepEqual([...back.keys()], ['a.count', 'b.weight'], 'sorted by name');
   assert.deepEqual(back.get('b.weight'), tensors.get('b.weight'));
   assert.deepEqual(back.get('a.count'), tensors.get('a.count'));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-'));
+  const dir = tempDir('st-');
   const file = path.join(dir, 'x.safetensors');
   writeSafetensors(file, tensors);
   assert.deepEqual(readSafetensors(file).tensors.get('b.weight'), tensors.get('b.weight'));

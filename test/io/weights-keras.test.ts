@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../src/errors.ts';
@@ -12,11 +11,12 @@ import { ResNet50 } from '../../src/models/resnet50.ts';
 import { Rng } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
 import { FIXTURE_DIR, loadFixture, maxAbsError, toNhwc } from '../models/fixtures.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 await useTestBackend();
 
 const KERAS_FIXTURE = path.join(FIXTURE_DIR, 'resnet50v1-keras-w16');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-keras-test-'));
+const tmp = tempDir('mic-keras-test-');
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** A writable copy of the Keras fixture folder, with `edit` applied to its parsed model.json. */

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../src/errors.ts';
 import { serializeSafetensors } from '../../src/io/safetensors.ts';
 import { readPretrainedWeights, readTorchvisionSafetensors } from '../../src/io/weights.ts';
 import { FIXTURE_DIR } from '../models/fixtures.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const FIXTURE = path.join(FIXTURE_DIR, 'resnet50-w8.weights.safetensors');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-weights-test-'));
+const tmp = tempDir('mic-weights-test-');
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function isUserError(re: RegExp) {

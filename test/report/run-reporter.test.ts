@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { RunReporter, columnSets } from '../../src/report/run-reporter.ts';
 import { valMetricColumns } from '../../src/report/history.ts';
 import { UserError } from '../../src/errors.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
-const newDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mic-report-'));
+const newDir = () => tempDir('mic-report-');
 const readCsv = (file: string) => fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
 const cub = valMetricColumns([1, 2, 4, 8]);
 
