@@ -13,13 +13,19 @@ import sharp from 'sharp';
 
 const PER_CLASS = 4;
 
-/** A 40×32 JPEG: a class colour with a lighter horizontal stripe at a class-dependent height, varied per image. */
-async function classImage(cls: number, img: number): Promise<Buffer> {
+/** Where In-Shop's query and gallery images carry their stripe, so a test can tell them apart in a picture. */
+export const INSHOP_STRIPE = { query: 0, gallery: 26 } as const;
+
+/**
+ * A 40×32 JPEG: a class colour with a 6-pixel stripe of the complementary colour at `stripeTop` (default: a
+ * class- and image-dependent height).
+ */
+async function classImage(cls: number, img: number, stripeTop?: number): Promise<Buffer> {
   const hue = (cls * 47) % 360;
   const [r, g, b] = hsvToRgb(hue, 0.7, 0.8);
   const stripe = await sharp({ create: { width: 40, height: 6, channels: 3, background: { r: 255 - r, g: 255 - g, b: 255 - b } } }).png().toBuffer();
   return sharp({ create: { width: 40, height: 32, channels: 3, background: { r, g, b } } })
-    .composite([{ input: stripe, left: 0, top: (cls * 5 + img * 3) % 26 }])
+    .composite([{ input: stripe, left: 0, top: stripeTop ?? (cls * 5 + img * 3) % 26 }])
     .jpeg({ quality: 85 })
     .toBuffer();
 }
@@ -71,7 +77,7 @@ async function makeSop(root: string): Promise<void> {
 
 /** In-Shop: `Eval/list_eval_partition.txt` (count line, header line, rows), images under `img/…/id_XXXXXXXX/`. */
 async function makeInShop(root: string): Promise<void> {
-  const rows: { rel: string; item: string; status: string; n: number; i: number }[] = [];
+  const rows: { rel: string; item: string; status: 'train' | 'query' | 'gallery'; n: number; i: number }[] = [];
   const item = (n: number) => `id_${String(n).padStart(8, '0')}`;
   for (const n of [2, 4, 9, 11]) {
     for (let i = 0; i < PER_CLASS; i++) rows.push({ rel: `img/WOMEN/Dresses/${item(n)}/0${i + 1}_${i + 1}_front.jpg`, item: item(n), status: 'train', n, i });
@@ -81,7 +87,7 @@ async function makeInShop(root: string): Promise<void> {
   }
   const lines = [String(rows.length), 'image_name item_id evaluation_status', ...rows.map((r) => `${r.rel.padEnd(52)} ${r.item} ${r.status}`)];
   await write(path.join(root, 'Eval', 'list_eval_partition.txt'), lines.join('\n') + '\n');
-  for (const r of rows) await write(path.join(root, r.rel), await classImage(r.n, r.i));
+  for (const r of rows) await write(path.join(root, r.rel), await classImage(r.n, r.i, r.status === 'train' ? undefined : INSHOP_STRIPE[r.status]));
 }
 
 /** VehicleID: `train_test_split/*.txt` ("image_id vehicle_id"), `image/<image_id>.jpg`; nested test lists. */
