@@ -12,6 +12,7 @@
 # Datasets/README.md); ImageNet weights as in README "Pretrained weights". The original pinned the SOP run to
 # `--gpu 6` (the authors' machine); here every run uses the default GPU 0: add `-- --gpu N` to choose.
 set -euo pipefail
+((BASH_VERSINFO[0] >= 4)) || { echo "Result_Runs.sh: needs bash 4 or newer (this is $BASH_VERSION)" >&2; exit 2; }
 
 # ---- The paper's runs (MIC: ResNet50, 128-d, margin loss + distance sampling for both tasks) ----
 declare -A RECIPE=(
@@ -49,8 +50,11 @@ usage() {
   echo "usage: $0 [RECIPE…] [-- EXTRA FLAGS…]   (no RECIPE: the five paper runs; --list shows every recipe's flags)"
 }
 list() {
-  local name
-  for name in "${PAPER[@]}" "${BASELINES[@]}"; do printf '%-32s %s\n' "$name" "$(echo ${RECIPE[$name]})"; done
+  local name words
+  for name in "${PAPER[@]}" "${BASELINES[@]}"; do
+    read -r -a words <<<"${RECIPE[$name]}"
+    printf '%-32s %s\n' "$name" "${words[*]}"
+  done
 }
 
 chosen=()
