@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { FLAGS } from '../cli/flags.ts';
 import { PAPER_NUMBERS, type PaperEntry, type PaperValue } from './paper-numbers.ts';
-import { isReportedMetric, type RunSummary } from './run-summary.ts';
+import { isReportedMetric, VEHICLEID_SETS, type RunSummary } from './run-summary.ts';
 
 export interface MetricColumn {
   /** Column name in log_val_Class.csv. */
@@ -74,8 +74,6 @@ export function uniqueLabels(dirs: string[]): string[] {
     if (new Set(labels).size === labels.length || parts.every((p) => p.length <= depth)) return labels.map((l, i) => (labels.indexOf(l) === i ? l : `${l} (${i + 1})`));
   }
 }
-
-const VEHICLEID_SETS = ['small', 'medium', 'large'];
 
 /** Short header for a metric column; VehicleID's `Set n` prefixes become small/medium/large. */
 export function metricHeader(column: string, dataset: string): string {

@@ -175,7 +175,8 @@ function readPartialEpoch(dir: string): number | null {
   }
 }
 
-const VEHICLEID_SETS = ['small', 'medium', 'large'];
+/** VehicleID's test sets in column order (`Set 0` = test_list_800 … `Set 2` = test_list_2400). */
+export const VEHICLEID_SETS = ['small', 'medium', 'large'] as const;
 
 function recoveryFiles(dir: string): { file: string; caption: string }[] {
   const out: { file: string; caption: string }[] = [];

@@ -114,6 +114,7 @@ test('config file values apply, command-line flags override, unknown keys are er
   fs.writeFileSync(file, '{not json');
   expectUserError(['--config', file], /not valid JSON/);
   expectUserError(['--config', path.join(dir, 'missing.json')], /cannot read/);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('sample dataset gets its own small defaults; explicit flags still win', () => {
