@@ -15,7 +15,7 @@ export const VERSION = '0.1.0';
 
 /** Parse argv (without node/script) into the raw values given on the command line, by flag name. */
 export function parseArgv(argv: string[]): Record<string, unknown> {
-  const y = yargs(argv)
+  const y = yargs(lastOccurrenceWins(argv))
     .scriptName('mic-train')
     .usage(`Usage: mic-train [options]  |  mic-train <command> [options]\n\nTrain a MIC deep-metric-learning embedding (Roth et al., ICCV 2019).\n\n${commandsHelp()}`)
     .version(VERSION)
@@ -44,6 +44,26 @@ export function parseArgv(argv: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const s of FLAGS) if (parsed[s.name] !== undefined) out[s.name] = parsed[s.name];
   return out;
+}
+
+/**
+ * A flag given twice keeps only its last occurrence with its values (`Result_Runs.sh -- --n_epochs 1` appends
+ * to a recipe that already has `--n_epochs 100`). Done here because yargs-parser 22 adds 1 instead of
+ * replacing when a repeated number flag's new value is 1 (it mistakes the value for a count).
+ */
+export function lastOccurrenceWins(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  const groups: { name: string | null; tokens: string[] }[] = [];
+  for (const tok of head) {
+    if (tok.startsWith('--')) groups.push({ name: tok.slice(2).split('=')[0], tokens: [tok] });
+    else if (groups.length) groups[groups.length - 1].tokens.push(tok);
+    else groups.push({ name: null, tokens: [tok] });
+  }
+  const last = new Map<string, number>();
+  groups.forEach((g, i) => g.name !== null && last.set(g.name, i));
+  const kept = groups.filter((g, i) => g.name === null || last.get(g.name) === i).flatMap((g) => g.tokens);
+  return end < 0 ? kept : [...kept, ...argv.slice(end)];
 }
 
 function oneLine(s: string): string {

@@ -13,6 +13,7 @@ export interface Command {
 export const COMMANDS: Readonly<Record<string, Command>> = {
   embed: { summary: 'embed a folder of images with a trained model (→ .safetensors or .npy)', load: () => import('./embed.ts') },
   query: { summary: 'nearest gallery images of query images (gallery made by `embed`)', load: () => import('./query.ts') },
+  report: { summary: "compare run folders with each other and with the paper's numbers (→ .md or .html)", load: () => import('./report.ts') },
 };
 
 /** The lines of `mic-train --help` that list the sub-commands (yargs drops leading spaces, so no indent). */

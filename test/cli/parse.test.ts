@@ -57,6 +57,16 @@ test('list flags take one or more values (nargs=+)', () => {
   assert.deepEqual(c.advWeights, [250]);
 });
 
+test('a repeated flag keeps its last value, also when that value is 1 (yargs would add 1 instead)', () => {
+  const c = resolve(['--n_epochs', '100', '--seed', '0', '--tau', '20', '35', '--kernels', '8', '--n_epochs', '1', '--tau', '1', '--kernels=1', '--lr', '0.5', '--lr', '1']);
+  assert.equal(c.nEpochs, 1);
+  assert.deepEqual(c.tau, [1]);
+  assert.equal(c.kernels, 1);
+  assert.equal(c.lr, 1);
+  assert.equal(c.seed, 0);
+  assert.equal(resolve(['--not_pretrained', '--bs', '8', '--not_pretrained']).notPretrained, true);
+});
+
 test('--loss is an alias that sets both tasks', () => {
   assert.deepEqual(resolve(['--loss', 'triplet']).losses, ['triplet', 'triplet']);
   assert.throws(() => resolve(['--loss', 'triplet', '--losses', 'triplet', 'triplet']), UserError);
@@ -107,6 +117,7 @@ test('config file values apply, command-line flags override, unknown keys are er
   fs.writeFileSync(file, '{not json');
   expectUserError(['--config', file], /not valid JSON/);
   expectUserError(['--config', path.join(dir, 'missing.json')], /cannot read/);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('sample dataset gets its own small defaults; explicit flags still win', () => {
