@@ -68,7 +68,8 @@ export function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
     const entry = raw.trim().toLowerCase();
     if (!entry) continue;
     if (entry === '*') return true;
-    const m = /^(.*?)(?::(\d+))?$/.exec(entry.replace(/^\[(.*)\](:\d+)?$/, '$1$2'))!;
+    // [v6]:port, a bare v6 address (several colons), or name[:port].
+    const m = /^\[(.*)\](?::(\d+))?$/.exec(entry) ?? (entry.split(':').length > 2 ? [entry, entry] : /^(.*?)(?::(\d+))?$/.exec(entry)!);
     const [name, entryPort] = [m[1].replace(/^\*?\./, '.'), m[2]];
     if (entryPort && entryPort !== port) continue;
     if (name.startsWith('.') ? host.endsWith(name) || host === name.slice(1) : host === name || host.endsWith(`.${name}`)) return true;
