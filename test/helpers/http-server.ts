@@ -21,6 +21,8 @@ export interface ServedRequest {
 export interface FileServerOptions {
   /** On the first request for each of these paths, send this many body bytes, then cut the connection. */
   dropAfter?: Record<string, number>;
+  /** On the first request for each of these paths, send this many body bytes, then nothing more (the connection stays open). */
+  stallAfter?: Record<string, number>;
   /** Answer Range requests with the whole file (status 200). */
   ignoreRange?: boolean;
   /** path → Location of a 302 answer. */
@@ -92,6 +94,13 @@ export async function startFileServer(files: Record<string, Buffer>, o: FileServ
       res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' });
     }
     let slice = body.subarray(start);
+    const stall = o.stallAfter?.[p];
+    if (stall !== undefined && !dropped.has(p)) {
+      dropped.add(p);
+      state.bytesSent.set(p, (state.bytesSent.get(p) ?? 0) + stall);
+      res.write(slice.subarray(0, stall));
+      return;
+    }
     const cut = o.dropAfter?.[p];
     const drop = cut !== undefined && !dropped.has(p);
     if (drop) {
