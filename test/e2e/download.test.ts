@@ -173,8 +173,8 @@ test('offline (MIC_TRAIN_OFFLINE=1, --offline) or unreachable: the manual-route 
   const out = path.join(s.dir, 'runs');
   const manual = /^mic-train: no pretrained weights for --arch resnet50: looked for .*weights\/resnet50\.safetensors or .*\. Get them from https:\/\/huggingface\.co\/timm\/resnet50\.tv_in1k\/.*--not_pretrained to start from random weights/;
   const cases: [Record<string, string>, string[], RegExp][] = [
-    [{ MIC_TRAIN_OFFLINE: '1' }, [], / \(offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded\)$/],
-    [{}, ['--offline'], / \(offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded\)$/],
+    [{ MIC_TRAIN_OFFLINE: '1' }, [], / \(offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded; `mic-train download resnet50` fetches them where there is network\)$/],
+    [{}, ['--offline'], / \(offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded; `mic-train download resnet50` fetches them where there is network\)$/],
     [{}, [], /; the automatic download failed: resnet50\.safetensors: download failed \(.*: connection refused by 127\.0\.0\.1:\d+\)$/],
   ];
   for (const [env, extra, tail] of cases) {
