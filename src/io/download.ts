@@ -60,6 +60,23 @@ export async function sha256File(file: string, progress?: TransferProgress): Pro
   return hash.digest('hex');
 }
 
+/**
+ * Throws a UserError unless the file system holding `dir` (or its nearest existing parent) has `bytes` free, so a
+ * multi-gigabyte download or unpacking fails at once instead of at 97 %.
+ */
+export function ensureFreeSpace(dir: string, bytes: number, what: string): void {
+  let d = path.resolve(dir);
+  while (!fs.existsSync(d) && path.dirname(d) !== d) d = path.dirname(d);
+  let free: number;
+  try {
+    const st = fs.statfsSync(d);
+    free = st.bavail * st.bsize;
+  } catch {
+    return; // statfs unsupported here: let the writes themselves fail
+  }
+  if (free < bytes) throw new UserError(`${what} needs ${formatBytes(bytes)} in ${d}, which has ${formatBytes(free)} free`);
+}
+
 function retryable(e: unknown): boolean {
   return e instanceof HttpError ? e.retryable : !(e instanceof UserError);
 }
@@ -220,6 +237,7 @@ export async function downloadFile(file: RemoteFile, dest: string, o: DownloadOp
       part.offset = size;
     }
   }
+  if (part.offset < file.size) ensureFreeSpace(path.dirname(dest), file.size - part.offset, `downloading ${file.name}`);
   try {
     if (part.offset < file.size) await fetchRest(file, part, o);
     if (part.fd !== null) fs.fsyncSync(part.fd);

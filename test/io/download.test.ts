@@ -192,3 +192,15 @@ test('an aborted download keeps its partial file and says how to resume (exit co
     await srv.close();
   }
 });
+
+test('not enough free space: refused before anything is fetched', async () => {
+  const srv = await startFileServer({ '/blob.bin': DATA });
+  try {
+    const file = dest('nospace');
+    const huge = remote([`${srv.url}/blob.bin`], { size: Number.MAX_SAFE_INTEGER });
+    await assert.rejects(downloadFile(huge, file, quiet), /^UserError: downloading blob\.bin needs \d+\.\d+ GB in .*, which has .* free$/);
+    assert.equal(srv.requests.length, 0);
+  } finally {
+    await srv.close();
+  }
+});

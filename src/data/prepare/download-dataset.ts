@@ -4,10 +4,11 @@
  * dataset's loader and renamed into `<source_path>/<dataset>`. A dataset already in place is verified and left
  * alone. The archive stays in the cache, so the dataset can be rebuilt without the network.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { extractArchive, prefixMap } from '../../io/archive.ts';
-import { downloadFile, type DownloadOptions } from '../../io/download.ts';
+import { downloadFile, ensureFreeSpace, type DownloadOptions } from '../../io/download.ts';
 import { cacheDir, manualSteps, type SourceItem } from '../../io/sources.ts';
 import { formatBytes } from '../../io/transfer-progress.ts';
 import { installDataset, verifyInstalled } from './install.ts';
@@ -23,6 +24,8 @@ export interface FetchDatasetOptions extends DownloadOptions {
 /** Unpacks a verified archive of `item` into `<sourcePath>/<item.key>` (staged, checked, renamed). */
 export async function installFromArchive(item: SourceItem, archive: string, o: Pick<FetchDatasetOptions, 'sourcePath' | 'log' | 'progress'>): Promise<string> {
   const file = item.file!;
+  // Images do not compress: the unpacked dataset takes about as much room as its archive.
+  ensureFreeSpace(o.sourcePath, fs.statSync(archive).size, `unpacking ${path.basename(archive)}`);
   const origin = { item: item.key, archive: file.name, sha256: file.sha256 };
   const { root } = await installDataset(
     item.key,
