@@ -22,6 +22,8 @@ export interface ExtractOptions {
   map: MemberMap;
   /** Progress over the archive's (compressed) bytes; omitted = no display. */
   progress?: TransferProgressOptions;
+  /** Aborting stops after the current member with a UserError (exit code 130). */
+  signal?: AbortSignal;
 }
 
 export interface ExtractResult {
@@ -73,6 +75,7 @@ class Writer {
     private readonly archive: string,
     dest: string,
     private readonly map: MemberMap,
+    private readonly signal?: AbortSignal,
   ) {
     fs.mkdirSync(dest, { recursive: true });
     this.root = fs.realpathSync(dest);
@@ -84,6 +87,7 @@ class Writer {
 
   /** Absolute output path of a member, or null when skipped. */
   private target(member: string): string | null {
+    if (this.signal?.aborted) throw new UserError(`interrupted while unpacking ${this.archive}; run the same command again`, 130);
     let rel: string | null;
     try {
       const clean = safeMemberPath(member);
@@ -276,7 +280,7 @@ async function extractZip(archive: string, w: Writer, progress: TransferProgress
 export async function extractArchive(archive: string, o: ExtractOptions): Promise<ExtractResult> {
   const kind = archiveKind(archive);
   if (kind === null) throw new UserError(`${archive}: not a .tar, .tar.gz/.tgz or .zip archive`);
-  const w = new Writer(archive, o.dest, o.map);
+  const w = new Writer(archive, o.dest, o.map, o.signal);
   const progress = o.progress ? new TransferProgress(`unpacking ${path.basename(archive)}`, fs.statSync(archive).size, 0, o.progress) : null;
   try {
     await (kind === 'zip' ? extractZip(archive, w, progress) : extractTar(archive, w, progress));

@@ -105,3 +105,10 @@ test('safeMemberPath normalises and refuses; archiveKind sniffs content, not the
   assert.equal(archiveKind(archive), 'zip');
   assert.equal(archiveKind(place(tarBytes(GOOD), 'zip').archive), 'tar');
 });
+
+test('an aborted unpacking stops with exit code 130', async () => {
+  const { archive, dest } = place(tgzBytes(GOOD), 'tgz');
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(extractArchive(archive, { dest, map: MAP, signal: ac.signal }), (e: unknown) => e instanceof UserError && e.exitCode === 130 && /^interrupted while unpacking/.test(e.message));
+});

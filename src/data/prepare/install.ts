@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
+import { pidAlive } from '../../io/checkpoint.ts';
 import { manifestCounts } from '../check-manifest.ts';
 import { DATASET_LOADERS } from '../datasets/index.ts';
 import type { Manifest } from '../manifest.ts';
@@ -79,15 +80,6 @@ export function verifyInstalled(name: string, sourcePath: string): string | null
     throw new UserError(`${root} differs from what was installed (${rec.files} files / ${rec.bytes} bytes then, ${now.files} / ${now.bytes} now); ${keep}`);
   }
   return `${root} is in place and verified (${describeManifest(m)}; ${now.files} files as installed)`;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
