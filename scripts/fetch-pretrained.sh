@@ -90,9 +90,8 @@ echo "  use: mic-train --arch resnet50 --pretrained-format keras   (or --pretrai
 
 cat <<EOF
 
-torchvision-format weights (what MIC used) must be fetched by hand into $DEST:
-  resnet50     curl -L -o $DEST/resnet50.safetensors \\
-                 https://huggingface.co/timm/resnet50.tv_in1k/resolve/main/model.safetensors
+torchvision-format weights (what MIC used):
+  resnet50     npx mic-train download resnet50   (verified; a training run also fetches it by itself)
   googlenet    curl -L -o googlenet.pth https://download.pytorch.org/models/googlenet-1378be20.pth
                $0 --convert googlenet.pth $DEST/googlenet.safetensors
   bninception  curl -L -o bninception.pth http://data.lip6.fr/cadene/pretrainedmodels/bn_inception-52deb4733.pth

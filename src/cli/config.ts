@@ -45,6 +45,8 @@ export interface RunConfig {
   backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
   inputSize: number;
   pretrained?: string;
+  /** `--offline`: no automatic weight download. */
+  offline: boolean;
   pretrainedFormat: 'torchvision' | 'keras';
   marginCount: 'terms' | 'triplets';
   kmeansIters: number;

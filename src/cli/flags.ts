@@ -128,6 +128,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Validate the flags, print the resolved configuration as JSON, and exit without building anything.' }),
   f({ name: 'pretrained', type: 'string', default: undefined, origin: 'port',
     help: 'Weights file: torchvision-named safetensors, or a tfjs layers model.json with --pretrained-format keras.' }),
+  f({ name: 'offline', type: 'boolean', default: false, origin: 'port',
+    help: 'Never use the network: missing ImageNet weights are not downloaded (also MIC_TRAIN_OFFLINE=1).' }),
   f({ name: 'pretrained-format', type: 'string', default: 'torchvision', choices: ['torchvision', 'keras'], origin: 'port',
     help: 'Format of --pretrained: torchvision (safetensors, RGB mean/std input) or keras (ResNet50 v1, caffe BGR input).' }),
   f({ name: 'margin-count', type: 'string', default: 'terms', choices: ['terms', 'triplets'], origin: 'port',

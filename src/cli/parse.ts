@@ -120,7 +120,7 @@ function readResumeConfig(dir: string): Record<string, unknown> {
 
 /** Keys that may differ between a run and its resumption (they do not change what is computed). */
 export const RESUME_MAY_CHANGE: ReadonlySet<string> = new Set([
-  'nEpochs', 'backend', 'kernels', 'threads', 'microBs', 'gpu', 'resume', 'dryRun', 'sourcePath', 'savePath', 'tasks',
+  'nEpochs', 'backend', 'kernels', 'threads', 'microBs', 'gpu', 'resume', 'dryRun', 'sourcePath', 'savePath', 'tasks', 'offline',
 ]);
 
 /** Keys whose values differ between the saved config and the resumed one (empty = compatible). */

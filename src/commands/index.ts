@@ -13,6 +13,8 @@ export interface Command {
 export const COMMANDS: Readonly<Record<string, Command>> = {
   embed: { summary: 'embed a folder of images with a trained model (→ .safetensors or .npy)', load: () => import('./embed.ts') },
   query: { summary: 'nearest gallery images of query images (gallery made by `embed`)', load: () => import('./query.ts') },
+  download: { summary: 'fetch ImageNet weights and datasets (verified, resumable): resnet50, cub200, online_products, …', load: () => import('./download.ts') },
+  prepare: { summary: 'arrange a dataset fetched by hand (cars196, in-shop, vehicle_id, …) into the layout training reads', load: () => import('./prepare.ts') },
   report: { summary: "compare run folders with each other and with the paper's numbers (→ .md or .html)", load: () => import('./report.ts') },
 };
 

@@ -106,7 +106,8 @@ function syncDir(fs: CheckpointFs, dir: string): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether process `pid` is running (EPERM: it is, under another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -166,24 +166,43 @@ export function archSpec(arch: string): ArchSpec {
   return ARCHS[arch as ArchKey];
 }
 
-function findDefaultWeights(spec: ArchSpec, format: PretrainedFormat, dirs: string[]): string {
+/** The default-format weight source of `spec` for `format`, or a UserError when the architecture has none. */
+export function weightSource(spec: ArchSpec, format: PretrainedFormat): WeightSource {
   const source = spec.weights.find((w) => w.format === format);
   if (!source) {
     throw new UserError(`--pretrained-format ${format}: not available for --arch ${spec.key} (only ${spec.weights.map((w) => w.format).join(', ')})`);
   }
+  return source;
+}
+
+/** The first existing weights file for `spec` in `dirs`, or null. */
+export function locateDefaultWeights(spec: ArchSpec, format: PretrainedFormat, dirs: string[]): string | null {
+  const source = weightSource(spec, format);
   for (const dir of dirs) {
     const candidate = path.join(dir, source.file);
     if (fs.existsSync(candidate)) return candidate;
   }
+  return null;
+}
+
+/** The message for "no weights found": where we looked and the manual route. */
+export function missingWeightsMessage(spec: ArchSpec, format: PretrainedFormat, dirs: string[]): string {
+  const source = weightSource(spec, format);
   const looked = dirs.map((d) => path.join(d, source.file)).join(' or ');
   const others = spec.weights
     .filter((w) => w !== source && dirs.some((d) => fs.existsSync(path.join(d, w.file))))
     .map((w) => ` (found ${w.format} weights: add --pretrained-format ${w.format})`)
     .join('');
-  throw new UserError(
+  return (
     `no pretrained weights for --arch ${spec.key}: looked for ${looked}${others}. Get them from ${source.origin} ` +
-      `(scripts/fetch-pretrained.sh explains), pass --pretrained PATH, or pass --not_pretrained to start from random weights`,
+    `(scripts/fetch-pretrained.sh explains), pass --pretrained PATH, or pass --not_pretrained to start from random weights`
   );
+}
+
+function findDefaultWeights(spec: ArchSpec, format: PretrainedFormat, dirs: string[]): string {
+  const found = locateDefaultWeights(spec, format, dirs);
+  if (found) return found;
+  throw new UserError(missingWeightsMessage(spec, format, dirs));
 }
 
 /** Builds the `--arch` network with its embedding heads; loads ImageNet backbone weights unless `notPretrained`. */

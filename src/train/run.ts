@@ -16,6 +16,9 @@ import { metricColumns } from '../eval/evaluate.ts';
 import { findCheckpoint, loadCheckpoint } from '../io/checkpoint.ts';
 import { initialSurrogateLabels } from '../mic/clustering.ts';
 import { countDistinct, ReclusterSchedule } from '../mic/surrogate.ts';
+import { withInterruptSignal } from '../io/download.ts';
+import { offlineByEnv } from '../io/sources.ts';
+import { resolvePretrainedWeights } from '../models/fetch-weights.ts';
 import { buildModel } from '../models/registry.ts';
 import { createRunFolder } from '../report/run-folder.ts';
 import { writeRunInfo } from '../report/run-info.ts';
@@ -74,12 +77,16 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     throw new UserError(`--bs ${cfg.bs}: the training split has only ${trainItems.length} images; use a smaller --bs`);
   }
 
+  // On resume every weight comes from the checkpoint: skip reading ImageNet weights.
+  const notPretrained = cfg.notPretrained || resuming;
+  const pretrained = await withInterruptSignal((signal) =>
+    resolvePretrainedWeights({ arch: cfg.arch, format: cfg.pretrainedFormat, notPretrained, pretrained: cfg.pretrained, offline: cfg.offline || offlineByEnv(), log, signal }),
+  );
   const model = await buildModel({
     arch: cfg.arch,
     embedSizes: cfg.embedSizes,
-    // On resume every weight comes from the checkpoint: skip reading ImageNet weights.
-    notPretrained: cfg.notPretrained || resuming,
-    pretrained: resuming ? undefined : cfg.pretrained,
+    notPretrained,
+    pretrained: resuming ? undefined : pretrained,
     pretrainedFormat: cfg.pretrainedFormat,
     rng: rngFor(cfg.seed, 'init'),
     log,
