@@ -12,6 +12,7 @@ export interface Command {
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   embed: { summary: 'embed a folder of images with a trained model (→ .safetensors or .npy)', load: () => import('./embed.ts') },
+  doctor: { summary: 'check the backends, the GPU and a forward/backward in a minute; measure img/s and estimate run times', load: () => import('./doctor.ts') },
   query: { summary: 'nearest gallery images of query images (gallery made by `embed`)', load: () => import('./query.ts') },
 };
 
