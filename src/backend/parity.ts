@@ -81,10 +81,10 @@ export function relativeError(a: Float32Array, b: Float32Array): number {
   let scale = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i]);
-    if (!(d <= diff)) diff = d; // NaN wins
+    if (Number.isNaN(d)) return NaN;
+    diff = Math.max(diff, d);
     scale = Math.max(scale, Math.abs(b[i]));
   }
-  if (Number.isNaN(diff)) return NaN;
   return scale === 0 ? (diff === 0 ? 0 : Infinity) : diff / scale;
 }
 

@@ -6,7 +6,7 @@
  */
 import { forcedProfile, PROFILE_ENV } from './profile.ts';
 import { findLibraryVersions, installedVersion, NATIVE_PACKAGES, nvidiaInfo, probeNativePackage, type NativeProbe, type NvidiaInfo } from './probe.ts';
-import type { BackendName } from './select.ts';
+import type { BackendChoice, BackendName } from './select.ts';
 import { isGpuDevice } from './tf-log.ts';
 
 export const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -149,4 +149,15 @@ export function surveyBackends(o: SurveyOptions = {}): Survey {
   rows.push({ name: 'cpu', usable: true, why: 'always available (plain JavaScript, slow)' });
   const autoChoice = rows.find((r) => r.usable)!.name;
   return { rows, autoChoice, gpu, probes };
+}
+
+/**
+ * The one-line reason a GPU was wanted but is not used, or undefined. Wanted: `--backend tensorflow-gpu`, or
+ * `auto` with tfjs-node-gpu installed (nobody installs it to train on the CPU).
+ */
+export function gpuVerdict(requested: BackendChoice, s: Survey): string | undefined {
+  const gpuRow = s.rows.find((r) => r.name === 'tensorflow-gpu')!;
+  const wantsGpu = requested === 'tensorflow-gpu' || (requested === 'auto' && gpuRow.installed === true);
+  if (!wantsGpu || !s.gpu.problem) return undefined;
+  return `GPU requested but not used: ${s.gpu.problem}`;
 }

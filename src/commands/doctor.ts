@@ -5,7 +5,7 @@
  * backend that is not available, a forward/backward that disagrees with the reference).
  */
 import { describeProfile } from '../backend/profile.ts';
-import { surveyBackends, type Survey } from '../backend/survey.ts';
+import { gpuVerdict, surveyBackends, type Survey } from '../backend/survey.ts';
 import type { BackendReport } from '../backend/select.ts';
 import { ARCHS, FLAG_BY_NAME } from '../cli/flags.ts';
 import { UserError } from '../errors.ts';
@@ -24,7 +24,7 @@ interface DoctorArgs {
 export const DOCTOR_DEFAULTS = {
   gpu: { inputSize: 224, bs: 112 },
   wasm: { inputSize: 64, bs: 8 },
-  cpu: { inputSize: 32, bs: 8 },
+  cpu: { inputSize: 32, bs: 4 },
   nativeCpu: { inputSize: 64, bs: 8 },
 } as const;
 
@@ -34,7 +34,7 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
   )
     .option('arch', { type: 'string', default: 'resnet50', describe: `backbone [choices: ${ARCHS.join(', ')}]` })
     .option('input-size', { type: 'string', describe: `crop size (default ${DOCTOR_DEFAULTS.gpu.inputSize} on a GPU, ${DOCTOR_DEFAULTS.wasm.inputSize} on wasm, ${DOCTOR_DEFAULTS.cpu.inputSize} on cpu)` })
-    .option('bs', { type: 'string', describe: `batch size, a multiple of 4 and at least 8 (default ${DOCTOR_DEFAULTS.gpu.bs} on a GPU, ${DOCTOR_DEFAULTS.wasm.bs} on CPU engines)` })
+    .option('bs', { type: 'string', describe: `batch size, even and at least 4 (default ${DOCTOR_DEFAULTS.gpu.bs} on a GPU, ${DOCTOR_DEFAULTS.wasm.bs} on wasm, ${DOCTOR_DEFAULTS.cpu.bs} on cpu)` })
     .option('threads', { type: 'string', default: String(FLAG_BY_NAME.get('threads')!.default), describe: 'wasm threads, as for training' })
     .option('gpu', { type: 'string', describe: 'GPU index (sets CUDA_VISIBLE_DEVICES), as for training' })
     .parseSync();
@@ -47,7 +47,7 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
   }
   if (a.bs !== undefined) {
     out.bs = positiveInt('bs', a.bs);
-    if (out.bs < 8 || out.bs % 4 !== 0) throw new UserError(`--bs: a multiple of 4 and at least 8 (two classes of 4 images), got ${out.bs}`);
+    if (out.bs < 4 || out.bs % 2 !== 0) throw new UserError(`--bs: even and at least 4 (two classes of two images or more), got ${out.bs}`);
   }
   if (a.gpu !== undefined) {
     if (!/^\s*\d+\s*$/.test(String(a.gpu))) throw new UserError(`--gpu: expected a GPU index (0, 1, …), got '${String(a.gpu)}'`);
@@ -69,17 +69,6 @@ function printSurvey(s: Survey, requested: BackendName): void {
   }
   print('GPU:');
   for (const l of s.gpu.lines) print(`  ${l}`);
-}
-
-/**
- * The one-line reason a GPU was wanted but is not used, or undefined. Wanted: `--backend tensorflow-gpu`, or
- * `auto` with tfjs-node-gpu installed (nobody installs it to train on the CPU).
- */
-export function gpuVerdict(requested: BackendName, s: Survey): string | undefined {
-  const gpuRow = s.rows.find((r) => r.name === 'tensorflow-gpu')!;
-  const wantsGpu = requested === 'tensorflow-gpu' || (requested === 'auto' && gpuRow.installed === true);
-  if (!wantsGpu || !s.gpu.problem) return undefined;
-  return `GPU requested but not used: ${s.gpu.problem}`;
 }
 
 export async function run(argv: string[]): Promise<number> {
