@@ -5,7 +5,7 @@
  * and one on the reference, nothing else.
  */
 import * as tf from '@tensorflow/tfjs';
-import { compareSides, forwardBackward, loadWeights, snapshotWeights, type ParityResult } from '../backend/parity.ts';
+import { compareSides, forwardBackward, loadWeights, PARITY_TOLERANCE, PARITY_TOLERANCE_GPU, snapshotWeights, type ParityResult } from '../backend/parity.ts';
 import { selectBackend, type BackendReport } from '../backend/select.ts';
 import { parseArgv, resolveConfig } from '../cli/parse.ts';
 import { buildModel } from '../models/registry.ts';
@@ -61,7 +61,8 @@ export async function checkAndMeasure(o: CheckOptions): Promise<{ parity: Parity
         ref.dispose();
       }
     });
-    const parity = compareSides(mine, refSide!, { reference, images, size: o.size });
+    const onGpu = o.backend.device.startsWith('GPU');
+    const parity = compareSides(mine, refSide!, { reference, images, size: o.size, tolerance: onGpu ? PARITY_TOLERANCE_GPU : PARITY_TOLERANCE });
     o.print(
       `forward + backward, ${images} image${images > 1 ? 's' : ''} at ${o.size} px, against ${reference} on the same weights: ` +
         `embeddings ${parity.embedError.toExponential(1)}, gradients ${parity.gradError.toExponential(1)} (worst: ${parity.worst}; ` +
