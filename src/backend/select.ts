@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
+import { forcedProfile, PROFILE_ENV, profileFor, type BackendProfile } from './profile.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendChoice, 'auto'>;
@@ -23,8 +24,12 @@ export interface BackendReport {
   /** One line saying what was chosen and why the earlier candidates were not. */
   reason: string;
   threads: number;
-  /** GPU device name where it can be found, else undefined. */
-  device?: string;
+  /** Where the kernels run: 'CPU', or 'GPU' plus the device name where it can be found. */
+  device: string;
+  /** Set when tensorflow-gpu loaded but libtensorflow runs on the CPU: what to tell the user, loudly. */
+  gpuWarning?: string;
+  /** What the training code does on this backend (`backend/profile.ts`). */
+  profile: BackendProfile;
   versions: Record<string, string>;
 }
 
@@ -84,13 +89,19 @@ export async function selectBackend(
 ): Promise<BackendReport> {
   const env = opts.env ?? defaultEnv;
   const skipped: string[] = [];
+  const forced = forcedProfile();
   const order: BackendName[] = requested === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [requested];
+  if (requested === 'wasm') profileFor('wasm'); // refuses the test switch before the backend is set up
   for (const name of order) {
+    if (requested === 'auto' && name === 'wasm' && forced) {
+      skipped.push(`wasm skipped (${PROFILE_ENV}=${forced})`);
+      continue;
+    }
     const attempt = await tryBackend(name, env, opts);
     if (attempt.ok) {
       const because = skipped.length ? ` (${skipped.join('; ')})` : '';
       const reason = requested === 'auto' ? `backend: ${name}${because}` : `backend: ${name} (requested)`;
-      const report = makeReport(requested, name, reason, opts.threads ?? 0, env);
+      const report = makeReport(requested, name, reason, env);
       opts.log?.(report.reason);
       return report;
     }
@@ -148,21 +159,43 @@ function pkgVersion(name: string, env: BackendEnv): string | undefined {
   }
 }
 
-function makeReport(requested: BackendChoice, name: BackendName, reason: string, threads: number, env: BackendEnv): BackendReport {
+function makeReport(requested: BackendChoice, name: BackendName, reason: string, env: BackendEnv): BackendReport {
   const versions: Record<string, string> = { node: process.versions.node, 'tfjs-core': tf.version_core };
   for (const p of ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'sharp']) {
     const v = pkgVersion(p, env);
     if (v) versions[p] = v;
   }
+  const native = nativeBackendInfo();
+  if (native.tfVersion) versions.libtensorflow = native.tfVersion;
   let actualThreads = 1;
   if (name === 'wasm') {
     actualThreads = wasmThreadCount();
   } else if (name !== 'cpu') {
     actualThreads = os.availableParallelism();
   }
-  const report: BackendReport = { requested, name, tfName: tf.getBackend(), reason, threads: actualThreads, versions };
-  if (name === 'tensorflow-gpu') report.device = gpuDeviceName();
+  const report: BackendReport = { requested, name, tfName: tf.getBackend(), reason, threads: actualThreads, device: 'CPU', profile: profileFor(tf.getBackend()), versions };
+  if (name === 'tensorflow-gpu') {
+    if (native.onGpu === false) {
+      report.gpuWarning =
+        'tensorflow-gpu loaded, but libtensorflow found no usable GPU and runs on the CPU; `npx mic-train doctor --backend tensorflow-gpu` says why';
+      report.reason += ', device: CPU (no usable GPU)';
+    } else {
+      const model = gpuDeviceName();
+      report.device = model ? `GPU: ${model}` : 'GPU';
+      report.reason += `, device: ${report.device}`;
+    }
+  }
   return report;
+}
+
+/**
+ * What the tfjs-node binding says about itself: libtensorflow's version and whether it placed the backend on a
+ * GPU device (the binding picks a GPU when libtensorflow lists one, else the CPU). Empty for other backends.
+ */
+export function nativeBackendInfo(): { tfVersion?: string; onGpu?: boolean } {
+  if (tf.getBackend() !== 'tensorflow') return {};
+  const b = tf.backend() as unknown as { isUsingGpuDevice?: boolean; binding?: { TF_Version?: string } };
+  return { tfVersion: b.binding?.TF_Version, onGpu: b.isUsingGpuDevice };
 }
 
 /** Best-effort GPU name from the NVIDIA driver's proc file (no extra dependencies). */

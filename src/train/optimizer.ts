@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assert, UserError } from '../errors.ts';
 import { fusedAdamAvailable, fusedAdamStep } from '../backend/kernels/fused-adam.ts';
+import { activeProfile } from '../backend/profile.ts';
 
 /** One parameter group (docs/porting.md#optimizer): network, β per task, proxies, projection net. */
 export interface ParamGroupSpec {
@@ -36,7 +37,7 @@ export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   eps?: number;
-  /** Default: 'host' on the cpu backend, 'fused' on wasm, else 'tensor' (see the file comment). */
+  /** Default: the active backend profile's (`backend/profile.ts`): 'host' on cpu, 'fused' on wasm, 'tensor' on native. */
   impl?: AdamImpl;
 }
 
@@ -95,7 +96,7 @@ export class GroupedAdam {
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
-    this.impl = opts.impl ?? (tf.getBackend() === 'cpu' ? 'host' : fusedAdamAvailable() ? 'fused' : 'tensor');
+    this.impl = opts.impl ?? defaultAdamImpl();
     assert(this.impl !== 'fused' || fusedAdamAvailable(), "Adam impl 'fused' needs the wasm backend");
     this.groups = groups.map((g) => {
       assert(Number.isFinite(g.lr) && g.lr >= 0, `optimizer group '${g.name}': bad lr ${g.lr}`);
@@ -269,6 +270,12 @@ export class GroupedAdam {
       slot.step = 0;
     }
   }
+}
+
+/** The active profile's Adam; 'tensor' where the fused pass cannot bind to the backend's memory. */
+function defaultAdamImpl(): AdamImpl {
+  const impl = activeProfile().adam;
+  return impl === 'fused' && !fusedAdamAvailable() ? 'tensor' : impl;
 }
 
 /** Prefixes of the moment tensors when an `AdamState` is stored in `state.safetensors`. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { RunConfig } from '../cli/config.ts';
 import { flagKey } from '../cli/flags.ts';
 import { readConfigFile, resumeConflicts } from '../cli/parse.ts';
+import { describeProfile } from '../backend/profile.ts';
 import { selectBackend, type BackendReport } from '../backend/select.ts';
 import { applyValSplit, loadManifest, manifestCounts, splitItems } from '../data/datasets/index.ts';
 import { loaderStats } from '../data/loader.ts';
@@ -33,7 +34,10 @@ import { STREAMS, Trainer, VAL_PREFIX, type PartialEpoch, type StreamName } from
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function initBackend(cfg: RunConfig): Promise<BackendReport> {
-  return selectBackend(cfg.backend, { gpu: cfg.gpu, threads: cfg.threads, log });
+  const backend = await selectBackend(cfg.backend, { gpu: cfg.gpu, threads: cfg.threads, log });
+  // A GPU run that silently trains on the CPU would take weeks: say so where nobody can miss it.
+  if (backend.gpuWarning) log(`\n*** WARNING: ${backend.gpuWarning} ***\n`);
+  return backend;
 }
 
 /** Metric columns of log_val_Class.csv: per VehicleID-style set a `Set g ` prefix; validation columns last. */
@@ -93,7 +97,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
   });
 
   const runDir = resuming ? path.resolve(cfg.resume!) : createRunFolder({ savePath: cfg.savePath, dataset: cfg.dataset, arch: cfg.arch, savename: cfg.savename });
-  const microBs = autoMicroBatch(backend.name, cfg.inputSize, cfg.bs, cfg.microBs);
+  const microBs = autoMicroBatch(backend.profile, cfg.inputSize, cfg.bs, cfg.microBs);
   const rngs = Object.fromEntries(STREAMS.map((s) => [s, rngFor(cfg.seed, s)])) as Record<StreamName, Rng>;
   const classLabels = Int32Array.from(trainItems, (it) => it.label);
   const numTrainClasses = countDistinct(classLabels);
@@ -138,7 +142,9 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     writeRunInfo(runDir, cfg, {
       backend: backend.name,
       backend_reason: backend.reason,
-      device: backend.device ?? (backend.name === 'tensorflow-gpu' ? 'GPU (name unknown)' : 'CPU'),
+      device: backend.device,
+      ...(backend.gpuWarning ? { gpu_warning: backend.gpuWarning } : {}),
+      backend_profile: describeProfile(backend.profile),
       threads: backend.threads,
       versions: backend.versions,
       micro_bs: microBs,

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { lossWarning } from '../losses/base-loss.ts';
+import type { BackendProfile } from '../backend/profile.ts';
 import type { Loss } from '../losses/types.ts';
 import { adversarialTotal, type AdversarialLoss } from '../mic/adversarial.ts';
 import type { EmbeddingModel } from '../models/types.ts';
@@ -67,11 +68,11 @@ export function taskStep(s: TaskStepInputs): TaskStepResult {
 }
 
 /**
- * Images per forward/backward pass. `--micro-bs N` wins; 0 = automatic: native backends (tfjs-node) run whole
- * batches; wasm (4 GiB heap) and cpu use the measured ResNet50 memory model of `autoMicroBatchSize`.
+ * Images per forward/backward pass. `--micro-bs N` wins; 0 = automatic: the native profile (tfjs-node) runs
+ * whole batches; wasm (4 GiB heap) and cpu use the measured ResNet50 memory model of `autoMicroBatchSize`.
  */
-export function autoMicroBatch(backend: string, inputSize: number, bs: number, requested: number): number {
+export function autoMicroBatch(profile: Pick<BackendProfile, 'wholeBatches'>, inputSize: number, bs: number, requested: number): number {
   if (requested > 0) return Math.min(requested, bs);
-  if (backend === 'tensorflow' || backend === 'tensorflow-gpu') return bs;
+  if (profile.wholeBatches) return bs;
   return autoMicroBatchSize({ batch: bs, inputSize });
 }

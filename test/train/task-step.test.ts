@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PROFILE_ENV, profileFor } from '../../src/backend/profile.ts';
 import { buildLoss } from '../../src/losses/registry.ts';
 import { buildAdversarialLosses } from '../../src/mic/adversarial.ts';
 import { buildModel } from '../../src/models/registry.ts';
@@ -40,11 +41,17 @@ test('a training step (ResNet50 topology, margin loss + adversarial term) leaks 
   model.dispose();
 });
 
-test('automatic micro-batch size: whole batches on tfjs-node, bounded on wasm, explicit value wins', () => {
-  assert.equal(autoMicroBatch('tensorflow-gpu', 224, 112, 0), 112);
-  const wasm224 = autoMicroBatch('wasm', 224, 112, 0);
+test('automatic micro-batch size: whole batches on the native profile, bounded on wasm, explicit value wins', () => {
+  const native = profileFor('tensorflow', {});
+  const wasm = profileFor('wasm', {});
+  assert.equal(autoMicroBatch(native, 224, 112, 0), 112);
+  // The test switch gives the cpu backend the native profile, and with it whole batches.
+  assert.equal(autoMicroBatch(profileFor('cpu', { [PROFILE_ENV]: 'native' }), 224, 112, 0), 112);
+  const wasm224 = autoMicroBatch(wasm, 224, 112, 0);
   assert.ok(wasm224 >= 1 && wasm224 <= 8, `224 px on wasm: ${wasm224}`);
-  assert.ok(autoMicroBatch('wasm', 32, 32, 0) === 32);
-  assert.equal(autoMicroBatch('wasm', 224, 112, 10), 10);
-  assert.equal(autoMicroBatch('wasm', 224, 8, 10), 8);
+  assert.equal(autoMicroBatch(profileFor('cpu', {}), 224, 112, 0), wasm224);
+  assert.ok(autoMicroBatch(wasm, 32, 32, 0) === 32);
+  assert.equal(autoMicroBatch(wasm, 224, 112, 10), 10);
+  assert.equal(autoMicroBatch(native, 224, 112, 10), 10);
+  assert.equal(autoMicroBatch(wasm, 224, 8, 10), 8);
 });
