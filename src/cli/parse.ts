@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import { UserError } from '../errors.ts';
+import { readUserText } from '../io/safe-read.ts';
 import { FLAGS, FLAG_BY_NAME, type FlagSpec } from './flags.ts';
 import { commandsHelp } from '../commands/index.ts';
 import { defaultKVals, SAMPLE_DEFAULTS, type RunConfig } from './config.ts';
@@ -59,12 +60,7 @@ function describeDefault(s: FlagSpec): string {
 
 /** Read a --config JSON file: an object keyed by flag names (or RunConfig keys, as in hypa.json). */
 export function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`--config: cannot read file '${path}'`);
-  }
+  const text = readUserText(path, 'config', '--config');
   let obj: unknown;
   try {
     obj = JSON.parse(text);

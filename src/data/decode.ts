@@ -9,10 +9,10 @@
  * at most 3–5 levels off (test/data/pil-parity.test.ts, scripts/bench-data.ts's photo-like JPEGs) — noise
  * far below the augmentation's. `MIC_TRAIN_JPEG_DECODER=sharp` makes every thread use sharp.
  */
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import sharp, { type SharpOptions } from 'sharp';
+import { FileRefusedError, readFileCapped, readFileCappedAsync } from '../io/safe-read.ts';
 import { jpegSize, type ImageSize } from './image-header.ts';
 import type { RgbImage } from './resample.ts';
 
@@ -69,14 +69,16 @@ export function jpegDecoderName(): 'libjpeg-turbo' | 'sharp' {
 export type JpegDecoderChoice = 'auto' | 'sharp';
 
 /**
- * The file's bytes. On the main thread the read runs on libuv's pool; a decode worker thread exists to
- * block, so there it reads synchronously (saving the thread hand-offs).
+ * The file's bytes: a regular file (links followed) of at most the image size cap (`io/safe-read.ts`). On
+ * the main thread the read runs on libuv's pool; a decode worker thread exists to block, so there it reads
+ * synchronously (saving the thread hand-offs).
  */
 export async function readImageBytes(path: string): Promise<Buffer> {
   try {
-    return isMainThread ? await fs.promises.readFile(path) : fs.readFileSync(path);
+    return isMainThread ? await readFileCappedAsync(path, 'image') : readFileCapped(path, 'image');
   } catch (e) {
-    throw new ImageDecodeError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message);
+    if (e instanceof FileRefusedError) throw new ImageDecodeError(path, `the file ${e.reason}`);
+    throw e;
   }
 }
 

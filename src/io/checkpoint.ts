@@ -15,6 +15,7 @@
 import nodeFs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
+import { readUserFile } from './safe-read.ts';
 import { parseSafetensors, serializeSafetensors, type TensorMap } from './safetensors.ts';
 
 /** A tensor as stored: row-major data and its shape. */
@@ -209,6 +210,8 @@ export function loadCheckpoint(dir: string, opts: { fs?: CheckpointFs } = {}): C
   }
   const read = (name: string): Buffer => {
     const file = path.join(found, name);
+    // The real file system: only regular files within the size cap (an injected one is a test's fake).
+    if (fs === nodeFs) return readUserFile(file, name === CHECKPOINT_FILES.state ? 'config' : 'weights', 'checkpoint file');
     try {
       return fs.readFileSync(file);
     } catch (e) {

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { UserError } from '../errors.ts';
+import { readUserFile } from './safe-read.ts';
 
 export interface RawTensor {
   dtype: 'float32' | 'int32';
@@ -85,14 +86,9 @@ export function parseSafetensors(buf: Uint8Array, source = 'safetensors data'): 
   return { tensors, metadata };
 }
 
-export function readSafetensors(path: string): { tensors: TensorMap; metadata: Record<string, string> } {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(path);
-  } catch (e) {
-    throw new UserError(`cannot read weights file '${path}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseSafetensors(buf, path);
+/** Read and parse a safetensors file (a regular file within the weights size cap). */
+export function readSafetensors(path: string, label = 'weights file'): { tensors: TensorMap; metadata: Record<string, string> } {
+  return parseSafetensors(readUserFile(path, 'weights', label), path);
 }
 
 /** Serialise tensors (sorted by name, 8-byte aligned header) with optional string metadata. */

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import { kerasResNet50ToTorchvision } from './keras-resnet50.ts';
+import { readUserFile } from './safe-read.ts';
 import { parseSafetensors, type TensorMap } from './safetensors.ts';
 import { readLayersModel } from './tfjs-layers-model.ts';
 
@@ -50,16 +51,7 @@ export function checkFinite(tensors: TensorMap, source: string): void {
 
 /** Reads a torchvision-named safetensors file. */
 export function readTorchvisionSafetensors(path: string): TensorMap {
-  let buf: Buffer;
-  try {
-    if (fs.statSync(path).isDirectory()) {
-      throw new UserError(`--pretrained ${path}: is a folder; expected a .safetensors file (or model.json with --pretrained-format keras)`);
-    }
-    buf = fs.readFileSync(path);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`--pretrained ${path}: cannot read the weights file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const buf = readUserFile(path, 'weights', '--pretrained');
   const foreign = sniffForeignFormat(buf);
   if (foreign) throw new UserError(`${path}: not a safetensors file; it looks like ${foreign}`);
   const { tensors } = parseSafetensors(buf, path);

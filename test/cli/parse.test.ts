@@ -103,7 +103,7 @@ test('config file values apply, command-line flags override, unknown keys are er
   expectUserError(['--config', file], /unknown key 'nonsense'/);
   fs.writeFileSync(file, '{not json');
   expectUserError(['--config', file], /not valid JSON/);
-  expectUserError(['--config', path.join(dir, 'missing.json')], /cannot read/);
+  expectUserError(['--config', path.join(dir, 'missing.json')], /missing\.json' was not found/);
 });
 
 test('sample dataset gets its own small defaults; explicit flags still win', () => {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
+import { readUserText } from '../../io/safe-read.ts';
 import type { ManifestItem, Split } from '../manifest.ts';
 
 /** File extensions the image pipeline (sharp) decodes; other files in class folders are ignored. */
@@ -104,8 +105,7 @@ export function pythonStringCompare(a: string, b: string): number {
 
 /** Non-empty lines of a text file, trimmed, with CRLF handled. */
 export function readLines(file: string): string[] {
-  return fs
-    .readFileSync(file, 'utf8')
+  return readUserText(file, 'index', 'index file')
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
