@@ -2,6 +2,8 @@
  * What every sub-command's parser shares: a strict yargs instance whose failures become one-line
  * `UserError`s (exit 2), and the small value checks the sub-commands repeat.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { UserError } from '../errors.ts';
 import { BACKENDS } from '../cli/flags.ts';
@@ -50,3 +52,24 @@ export function positionals(a: Record<string, unknown>): string[] {
 export const logToStderr = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
+
+/**
+ * An output file the command will write at the end: its folder must exist and be writable, and it must not
+ * be a folder itself. Checked before any work, so a typo does not cost the whole computation.
+ */
+export function checkOutputFile(flag: string, file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new UserError(`${flag}: folder '${dir}' does not exist; create it first (mkdir -p)`);
+  }
+  if (!st.isDirectory()) throw new UserError(`${flag}: '${dir}' is not a folder`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new UserError(`${flag}: cannot write into folder '${dir}' (permission denied)`);
+  }
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UserError(`${flag}: '${file}' is a folder; give a file name`);
+}

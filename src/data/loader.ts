@@ -68,7 +68,7 @@ export function resetLoaderStats(): void {
 function recordFailure(e: unknown, path: string): void {
   if (!(e instanceof ImageDecodeError)) throw e;
   badPaths.add(path);
-  dataWarnOnce(`decode:${path}`, `${e.message}; skipped (counted in the run summary)`);
+  dataWarnOnce(`decode:${path}`, `${e.message}; skipped`);
 }
 
 /** Which transform a `BatchLoader` applies. */

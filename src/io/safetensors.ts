@@ -26,6 +26,37 @@ export function f16ToF32(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
+/** A JSON value in a few words, for messages ("null", "a list", "the number 3"). */
+function describeJson(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  return `the ${typeof v} ${JSON.stringify(v).slice(0, 40)}`;
+}
+
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
+/** One header entry checked for the fields the reader uses; a UserError naming the tensor otherwise. */
+function checkEntry(name: string, info: unknown, bad: (why: string) => UserError): { dtype: string; shape: number[]; data_offsets: [number, number] } {
+  if (info === null || typeof info !== 'object' || Array.isArray(info)) throw bad(`tensor '${name}' is ${describeJson(info)}, expected {dtype, shape, data_offsets}`);
+  const { dtype, shape, data_offsets } = info as Record<string, unknown>;
+  if (typeof dtype !== 'string') throw bad(`tensor '${name}' has no "dtype" string`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) throw bad(`tensor '${name}' needs "shape": a list of non-negative integers, got ${JSON.stringify(shape) ?? 'nothing'}`);
+  if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(isCount)) {
+    throw bad(`tensor '${name}' needs "data_offsets": [begin, end] non-negative integers, got ${JSON.stringify(data_offsets) ?? 'nothing'}`);
+  }
+  return { dtype, shape, data_offsets: data_offsets as [number, number] };
+}
+
+/** `__metadata__`: string → string (null or absent = none). */
+function checkMetadata(info: unknown, bad: (why: string) => UserError): Record<string, string> {
+  if (info === null || info === undefined) return {};
+  if (typeof info !== 'object' || Array.isArray(info) || !Object.values(info).every((v) => typeof v === 'string')) {
+    throw bad('"__metadata__" must map names to strings');
+  }
+  return info as Record<string, string>;
+}
+
 /** Parse a safetensors buffer. `source` names the file in error messages. */
 export function parseSafetensors(buf: Uint8Array, source = 'safetensors data'): { tensors: TensorMap; metadata: Record<string, string> } {
   const bad = (why: string) => new UserError(`${source}: not a valid safetensors file (${why})`);
@@ -33,24 +64,25 @@ export function parseSafetensors(buf: Uint8Array, source = 'safetensors data'): 
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
   if (headerLen <= 0 || 8 + headerLen > buf.byteLength) throw bad(`header length ${headerLen} exceeds file size ${buf.byteLength}`);
-  let header: Record<string, unknown>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + headerLen)));
   } catch {
     throw bad('header is not JSON');
   }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad(`header is ${describeJson(header)}, expected a JSON object of tensors`);
   const dataStart = 8 + headerLen;
   const tensors: TensorMap = new Map();
   let metadata: Record<string, string> = {};
-  for (const [name, info] of Object.entries(header)) {
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      metadata = (info ?? {}) as Record<string, string>;
+      metadata = checkMetadata(info, bad);
       continue;
     }
-    const { dtype, shape, data_offsets } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const [b, e] = data_offsets ?? [];
+    const { dtype, shape, data_offsets } = checkEntry(name, info, bad);
+    const [b, e] = data_offsets;
     const count = shape.reduce((a, x) => a * x, 1);
-    if (!(b >= 0 && e >= b && dataStart + e <= buf.byteLength)) {
+    if (!(e >= b && dataStart + e <= buf.byteLength)) {
       throw new UserError(`${source}: tensor '${name}' lies outside the file (truncated? offsets ${b}..${e}, data size ${buf.byteLength - dataStart})`);
     }
     const bytes = buf.subarray(dataStart + b, dataStart + e);
