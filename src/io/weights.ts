@@ -51,6 +51,9 @@ export function checkFinite(tensors: TensorMap, source: string): void {
 
 /** Reads a torchvision-named safetensors file. */
 export function readTorchvisionSafetensors(path: string): TensorMap {
+  if (fs.existsSync(path) && fs.statSync(path).isDirectory()) {
+    throw new UserError(`--pretrained ${path}: is a folder; expected a .safetensors file (or model.json with --pretrained-format keras)`);
+  }
   const buf = readUserFile(path, 'weights', '--pretrained');
   const foreign = sniffForeignFormat(buf);
   if (foreign) throw new UserError(`${path}: not a safetensors file; it looks like ${foreign}`);
