@@ -174,6 +174,27 @@ export async function readFileCappedAsync(file: string, kind: FileKind): Promise
 }
 
 /**
+ * Whether `file` would be read: a regular file (links followed) within the cap. Only a stat, for checks
+ * before expensive work; a refusal is a `UserError` starting with `label`. A folder is left to the reader
+ * (some readers take one).
+ */
+export function checkUserFile(file: string, kind: FileKind, label: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    throw new UserError(`${label} ${describeErrno(file, e).message}`);
+  }
+  if (st.isDirectory()) return;
+  try {
+    checkStat(file, st, kind, sizeCap(kind));
+  } catch (e) {
+    if (e instanceof FileRefusedError) throw new UserError(`${label} ${e.message}`);
+    throw e;
+  }
+}
+
+/**
  * `readFileCapped` for a file named by the user: a refusal becomes a one-line `UserError` starting with
  * `label` (a flag such as `--pretrained`, or a phrase such as `checkpoint file`).
  */

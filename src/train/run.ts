@@ -23,11 +23,18 @@ import { RunReporter } from '../report/run-reporter.ts';
 import { UserError } from '../errors.ts';
 import { Rng, rngFor, type RngState } from '../rng.ts';
 import { restore } from './checkpointing.ts';
+import { RunInterrupts } from './interrupts.ts';
+import { preflight } from './preflight.ts';
 import { buildTrainingParts, disposeTrainingParts, hasSharedTask } from './setup.ts';
 import { autoMicroBatch } from './task-step.ts';
 import { STREAMS, Trainer, VAL_PREFIX, type PartialEpoch, type StreamName } from './trainer.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** What a `last/` checkpoint's state holds, in the words interrupt messages use (epochs 1-based). */
+function savedDescription(st: { epoch: number; partial: PartialEpoch | null }): string {
+  return st.partial ? `epoch ${st.partial.epoch + 1} up to iteration ${st.partial.iters}` : `epoch ${st.epoch + 1} complete`;
+}
 
 async function initBackend(cfg: RunConfig): Promise<BackendReport> {
   return selectBackend(cfg.backend, { gpu: cfg.gpu, threads: cfg.threads, log });
@@ -42,6 +49,18 @@ function columnsFor(cfg: RunConfig, testItems: ManifestItem[], valItems: Manifes
 }
 
 export async function runTraining(cfg: RunConfig): Promise<void> {
+  // Ctrl-C is answered from the first moment on (see interrupts.ts); checks that need no work come first.
+  const interrupts = new RunInterrupts({ log });
+  interrupts.install();
+  try {
+    await train(cfg, interrupts);
+  } finally {
+    interrupts.uninstall();
+  }
+}
+
+async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
+  preflight(cfg);
   const resuming = cfg.resume !== undefined;
   let resumeCk: ReturnType<typeof loadCheckpoint> | null = null;
   if (resuming) {
@@ -58,7 +77,9 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     log(`sample dataset defaults: --input-size ${cfg.inputSize} --n_epochs ${cfg.nEpochs} --bs ${cfg.bs} --lr ${cfg.lr} --shared_num_classes ${cfg.sharedNumClasses}${cfg.notPretrained ? ' --not_pretrained' : ''} (flags override them)`);
   }
 
+  interrupts.setPhase('start-up (backend)', false);
   const backend = await initBackend(cfg);
+  interrupts.setPhase('start-up (reading the dataset)', false);
   let manifest = await loadManifest(cfg);
   if (cfg.valSplit > 0) manifest = applyValSplit(manifest, cfg.valSplit, rngFor(cfg.seed, 'valsplit'));
   const trainItems = splitItems(manifest, 'train');
@@ -74,6 +95,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     throw new UserError(`--bs ${cfg.bs}: the training split has only ${trainItems.length} images; use a smaller --bs`);
   }
 
+  interrupts.setPhase('start-up (building the network)', false);
   const model = await buildModel({
     arch: cfg.arch,
     embedSizes: cfg.embedSizes,
@@ -85,7 +107,10 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     log,
   });
 
-  const runDir = resuming ? path.resolve(cfg.resume!) : createRunFolder({ savePath: cfg.savePath, dataset: cfg.dataset, arch: cfg.arch, savename: cfg.savename });
+  if (resumeCk) {
+    interrupts.setRunFolder(path.resolve(cfg.resume!), false);
+    interrupts.setSaved(savedDescription(resumeCk.state as { epoch: number; partial: PartialEpoch | null }));
+  }
   const microBs = autoMicroBatch(backend.name, cfg.inputSize, cfg.bs, cfg.microBs);
   const rngs = Object.fromEntries(STREAMS.map((s) => [s, rngFor(cfg.seed, s)])) as Record<StreamName, Rng>;
   const classLabels = Int32Array.from(trainItems, (it) => it.label);
@@ -100,6 +125,8 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     sharedLabels = st.sharedLabels ? Int32Array.from(st.sharedLabels) : null;
     numClusters = st.numClusters;
   } else if (hasSharedTask(cfg)) {
+    interrupts.setPhase('initial clustering', false);
+    log(`initial clustering: layer1 features of ${trainItems.length} training images, then k-means with k = ${cfg.sharedNumClasses}`);
     const t = performance.now();
     sharedLabels = await initialSurrogateLabels(
       { model, paths: trainItems.map((it) => it.path), bs: cfg.bs, inputSize: cfg.inputSize, conv: model.input, concurrency: cfg.kernels },
@@ -111,6 +138,9 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     log(`initial surrogate labels: ${numClusters} clusters from layer1 features (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   }
 
+  // A fresh run's folder is made only now, after the long start-up: an interrupted start leaves none behind.
+  const runDir = resuming ? path.resolve(cfg.resume!) : createRunFolder({ savePath: cfg.savePath, dataset: cfg.dataset, arch: cfg.arch, savename: cfg.savename });
+  if (!resuming) interrupts.setRunFolder(runDir, true);
   const parts = buildTrainingParts(cfg, model, [numTrainClasses, Math.max(numClusters, 1)], { miner: rngs.miner, init: rngFor(cfg.seed, 'init.loss') });
   const reporter = new RunReporter(runDir, columnsFor(cfg, testItems, valItems));
   let startEpoch = 0;
@@ -125,7 +155,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     reporter.restore(st.history, st.epoch, resumeCk.path);
     startEpoch = st.epoch + 1;
     partial = st.partial ?? undefined;
-    const where = partial ? `at iteration ${partial.iters} of epoch ${partial.epoch}` : `after epoch ${st.epoch}`;
+    const where = partial ? `at iteration ${partial.iters} of epoch ${partial.epoch + 1}` : `after epoch ${st.epoch + 1}`;
     log(`resuming ${runDir} ${where} (${startEpoch}/${cfg.nEpochs} epochs done)`);
   } else {
     writeRunInfo(runDir, cfg, {
@@ -149,32 +179,24 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
   log(`run folder: ${runDir}`);
   if (microBs < cfg.bs) log(`micro-batches of ${microBs} images (exact full-batch gradients; --micro-bs to change)`);
 
-  let stop = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stop) process.exit(130);
-    stop = true;
-    log(`\n${sig}: stopping after the current step (press again to quit at once)`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const trainer = new Trainer({
     cfg, model, parts, trainItems, testItems, valItems, reporter, runDir, rngs, sharedLabels, numClusters, recluster, microBs, log,
-    stopRequested: () => stop,
+    stopRequested: () => interrupts.stopRequested,
+    onPhase: (phase) => interrupts.setPhase(phase, true),
     checkpointMeta: { format: 'mic-train', config: cfg },
   });
   try {
     for (let epoch = startEpoch; epoch < cfg.nEpochs; epoch++) {
       const out = await trainer.runEpoch(epoch, partial?.epoch === epoch ? partial : undefined);
-      if (!out.interrupted && stop && epoch + 1 < cfg.nEpochs) {
-        throw new UserError(`stopped after epoch ${epoch} (saved in last/). Continue with: npx mic-train --resume ${runDir}`, 130);
+      interrupts.setSaved(out.stoppedAt ? `epoch ${epoch + 1} up to iteration ${out.stoppedAt.iters} of ${out.stoppedAt.total}` : `epoch ${epoch + 1} complete`);
+      if (out.stoppedAt) {
+        throw new UserError(`interrupted during epoch ${epoch + 1} at iteration ${out.stoppedAt.iters} of ${out.stoppedAt.total}; saved in last/. ${interrupts.resumeHint()}`, 130);
       }
-      if (out.interrupted) {
-        throw new UserError(`interrupted during epoch ${epoch}; saved in last/. Continue with: npx mic-train --resume ${runDir}`, 130);
+      if (interrupts.stopRequested && epoch + 1 < cfg.nEpochs) {
+        throw new UserError(`stopped after epoch ${epoch + 1} of ${cfg.nEpochs} (saved in last/). ${interrupts.resumeHint()}`, 130);
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     disposeTrainingParts(parts);
     model.dispose();
   }

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import type { RunConfig } from '../cli/config.ts';
+import { UserError } from '../errors.ts';
 import type { ManifestItem } from '../data/manifest.ts';
 import { BatchLoader, evalBatches, loaderStats } from '../data/loader.ts';
 import { ClassBalancedSampler, ClusterBalancedSampler, type BatchSpec } from '../data/samplers.ts';
@@ -47,6 +48,8 @@ export interface TrainerContext {
   log: (line: string) => void;
   /** Set by a signal handler: stop after the current step. */
   stopRequested: () => boolean;
+  /** Told what the trainer is doing ("epoch 3 (training)", "epoch 3 (evaluation)"), for interrupt messages. */
+  onPhase?: (phase: string) => void;
   /** Extra JSON for checkpoints (config, backend …). */
   checkpointMeta: Record<string, unknown>;
 }
@@ -70,7 +73,8 @@ export interface PartialEpoch {
 export interface EpochOutcome {
   loss: number;
   metrics: Record<string, number>;
-  interrupted: boolean;
+  /** Set when a stop request ended the epoch early: iterations done of the epoch's total (saved in `last/`). */
+  stoppedAt?: { iters: number; total: number };
 }
 
 /** Column prefix used for validation metrics when --val-split is set. */
@@ -123,6 +127,7 @@ export class Trainer {
     const classIt = new BatchLoader(this.c.trainItems, classSpecs, size, conv, { train: true, flip: true }, this.c.rngs['augment.class'], cfg.kernels, { recycle: true })[Symbol.asyncIterator]();
     const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false }, this.c.rngs['augment.shared'], cfg.kernels, { replacementLabels: this.c.sharedLabels ?? undefined, recycle: true })[Symbol.asyncIterator]();
 
+    this.c.onPhase?.(`epoch ${epoch + 1} (training)`);
     const progress = new EpochProgress(epoch, cfg.nEpochs, iters);
     const t0 = performance.now();
     let interrupted = false;
@@ -144,7 +149,7 @@ export class Trainer {
           images: b.images, n: b.n, size, labels: b.labels, microBs: this.c.microBs,
         });
         if (!Number.isFinite(r.loss)) {
-          throw new Error(`training loss became ${r.loss} at epoch ${epoch}, iteration ${i} (task ${task === 0 ? 'Class' : 'Shared'}); try a lower --lr`);
+          throw new UserError(`training loss became ${r.loss} at epoch ${epoch + 1}, iteration ${i + 1} (task ${task === 0 ? 'Class' : 'Shared'}); try a lower --lr (last/ holds the last completed epoch)`);
         }
         if (r.warning) this.warnOnce(r.warning);
         stepLosses.push(r.loss);
@@ -167,10 +172,11 @@ export class Trainer {
     if (interrupted) {
       progress.done('interrupted');
       this.saveLast(epoch - 1, { epoch, iters: doneIters, lossSum, steps, trainSeconds, startRng });
-      return { loss, metrics: {}, interrupted };
+      return { loss, metrics: {}, stoppedAt: { iters: doneIters, total: iters } };
     }
 
     this.c.reporter.logTrain(epoch, trainSeconds, loss);
+    this.c.onPhase?.(`epoch ${epoch + 1} (evaluation)`);
     const e0 = performance.now();
     const { metrics, test } = await this.evaluate();
     const evalSeconds = (performance.now() - e0) / 1000;
@@ -181,6 +187,7 @@ export class Trainer {
     await this.c.reporter.writePlot();
 
     if (this.sharedSampler && this.c.recluster.afterEpoch()) {
+      this.c.onPhase?.(`epoch ${epoch + 1} (re-clustering)`);
       const t = performance.now();
       const labels = await reclusterSharedLabels(this.clusteringInputs(), this.kmeansSettings());
       this.sharedSampler.setLabels(labels);
@@ -192,7 +199,7 @@ export class Trainer {
     parts.schedule.step(parts.optimizer);
     this.c.reporter.writeSummary();
     this.saveLast(epoch);
-    return { loss, metrics, interrupted };
+    return { loss, metrics };
   }
 
   clusteringInputs(): ClusteringInputs {

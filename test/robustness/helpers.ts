@@ -52,8 +52,9 @@ export function cli(args: string[], opts: { env?: Record<string, string>; timeou
 }
 
 /**
- * Start `mic-train ARGS`; `onStderr(text so far, child)` sees every chunk (to send signals at the right
- * moment). Resolves when the process ends; killed with SIGKILL after `timeoutMs`.
+ * Start `mic-train ARGS`; `onStderr(text so far, child)` sees every chunk and is also called every 100 ms
+ * (to send signals at the right moment, e.g. once a file appears). Resolves when the process ends; killed
+ * with SIGKILL after `timeoutMs`.
  */
 export function cliLive(
   args: string[],
@@ -75,8 +76,10 @@ export function cliLive(
       stderr += d;
       onStderr(stderr, child);
     });
+    const poll = setInterval(() => onStderr(stderr, child), 100);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(poll);
       resolve({ code, signal, stdout, stderr, seconds: (performance.now() - t) / 1000, timedOut });
     });
   });
