@@ -10,10 +10,12 @@ import { flagKey } from '../cli/flags.ts';
 import { readConfigFile, resumeConflicts } from '../cli/parse.ts';
 import { selectBackend, type BackendReport } from '../backend/select.ts';
 import { applyValSplit, loadManifest, manifestCounts, splitItems } from '../data/datasets/index.ts';
+import { datasetFingerprint, storedFingerprint, type DataFingerprint } from '../data/fingerprint.ts';
 import { loaderStats } from '../data/loader.ts';
 import type { ManifestItem } from '../data/manifest.ts';
 import { metricColumns } from '../eval/evaluate.ts';
 import { findCheckpoint, loadCheckpoint } from '../io/checkpoint.ts';
+import { readUserText } from '../io/safe-read.ts';
 import { initialSurrogateLabels } from '../mic/clustering.ts';
 import { countDistinct, ReclusterSchedule } from '../mic/surrogate.ts';
 import { buildModel } from '../models/registry.ts';
@@ -30,6 +32,23 @@ import { autoMicroBatch } from './task-step.ts';
 import { STREAMS, Trainer, VAL_PREFIX, type PartialEpoch, type StreamName } from './trainer.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * `--resume` must continue on the dataset the run was made with: the file list (and sizes) recorded in its
+ * hypa.json must match what `--source_path` points at now.
+ */
+function checkSameDataset(runDir: string, now: DataFingerprint): void {
+  const file = path.join(runDir, 'hypa.json');
+  const saved = storedFingerprint(JSON.parse(readUserText(file, 'config', '--resume')));
+  if (saved === undefined) {
+    log(`warning: ${file} records no dataset fingerprint (a run of an older mic-train): cannot check that the dataset is the one the run was made with`);
+    return;
+  }
+  if (saved.sha256 !== now.sha256) {
+    const counts = saved.images === now.images ? `both have ${now.images} images, but other files, labels or sizes` : `${saved.images} images then, ${now.images} now`;
+    throw new UserError(`--resume ${runDir}: the dataset is not the one the run was made with (${counts}); point --source_path at the run's dataset`);
+  }
+}
 
 /** What a `last/` checkpoint's state holds, in the words interrupt messages use (epochs 1-based). */
 function savedDescription(st: { epoch: number; partial: PartialEpoch | null }): string {
@@ -60,7 +79,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
 }
 
 async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
-  preflight(cfg);
+  preflight(cfg, log);
   const resuming = cfg.resume !== undefined;
   let resumeCk: ReturnType<typeof loadCheckpoint> | null = null;
   if (resuming) {
@@ -77,10 +96,10 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
     log(`sample dataset defaults: --input-size ${cfg.inputSize} --n_epochs ${cfg.nEpochs} --bs ${cfg.bs} --lr ${cfg.lr} --shared_num_classes ${cfg.sharedNumClasses}${cfg.notPretrained ? ' --not_pretrained' : ''} (flags override them)`);
   }
 
-  interrupts.setPhase('start-up (backend)', false);
-  const backend = await initBackend(cfg);
   interrupts.setPhase('start-up (reading the dataset)', false);
   let manifest = await loadManifest(cfg);
+  const fingerprint = datasetFingerprint(manifest);
+  if (resuming) checkSameDataset(cfg.resume!, fingerprint);
   if (cfg.valSplit > 0) manifest = applyValSplit(manifest, cfg.valSplit, rngFor(cfg.seed, 'valsplit'));
   const trainItems = splitItems(manifest, 'train');
   const testItems = splitItems(manifest, 'test');
@@ -94,6 +113,12 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
   if (trainItems.length < cfg.bs) {
     throw new UserError(`--bs ${cfg.bs}: the training split has only ${trainItems.length} images; use a smaller --bs`);
   }
+  if (hasSharedTask(cfg) && !resuming && cfg.sharedNumClasses > trainItems.length) {
+    log(`note: --shared_num_classes ${cfg.sharedNumClasses} is more than the ${trainItems.length} training images: at most ${trainItems.length} clusters are made`);
+  }
+
+  interrupts.setPhase('start-up (backend)', false);
+  const backend = await initBackend(cfg);
 
   interrupts.setPhase('start-up (building the network)', false);
   const model = await buildModel({
@@ -136,6 +161,9 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
     );
     numClusters = countDistinct(sharedLabels);
     log(`initial surrogate labels: ${numClusters} clusters from layer1 features (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    if (numClusters < cfg.sharedNumClasses) {
+      log(`note: the Shared task has ${numClusters} surrogate classes, not --shared_num_classes ${cfg.sharedNumClasses} (k-means found only ${numClusters} distinct clusters in ${trainItems.length} images)`);
+    }
   }
 
   // A fresh run's folder is made only now, after the long start-up: an interrupted start leaves none behind.
@@ -173,7 +201,7 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
       all_num_classes: [numTrainClasses, numClusters],
       source_path: path.resolve(cfg.sourcePath, cfg.dataset === 'folder' ? '' : cfg.dataset),
       save_path: runDir,
-    });
+    }, { dataFingerprint: fingerprint });
     reporter.start();
   }
   log(`run folder: ${runDir}`);
