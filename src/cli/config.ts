@@ -56,6 +56,8 @@ export interface RunConfig {
   microBs: number;
   threads: number;
   resume?: string;
+  /** Largest fraction of a split's images that may be undecodable before the run stops. */
+  maxBadImages: number;
   dryRun: boolean;
   /** Task names, always ['Class', 'Shared'] (spec §2.1). */
   tasks: ['Class', 'Shared'];

@@ -93,6 +93,8 @@ export function readConfigFileWithKeys(path: string, flag = '--config'): ConfigF
     if (RUN_FACT_KEYS.has(k)) continue;
     if (!spec) throw new UserError(`${flag} '${path}': unknown key '${k}'${suggestion(k, [...FLAG_BY_NAME.keys()])}`);
     if (spec.name === 'config' || spec.name === 'resume') continue;
+    // A run folder's hypa.json describes the run; only a --config file can ask for a dry run.
+    if (spec.name === 'dry-run' && flag === '--resume') continue;
     if (v === null) continue;
     values[spec.name] = v;
     keys[spec.name] = k;
@@ -118,7 +120,7 @@ function readResumeConfig(dir: string): ConfigFileValues & { file: string } {
 
 /** Keys that may differ between a run and its resumption (they do not change what is computed). */
 export const RESUME_MAY_CHANGE: ReadonlySet<string> = new Set([
-  'nEpochs', 'backend', 'kernels', 'threads', 'microBs', 'gpu', 'resume', 'dryRun', 'sourcePath', 'savePath', 'tasks',
+  'nEpochs', 'backend', 'kernels', 'threads', 'microBs', 'gpu', 'resume', 'dryRun', 'sourcePath', 'savePath', 'tasks', 'maxBadImages',
 ]);
 
 /** Keys whose values differ between the saved config and the resumed one (empty = compatible). */

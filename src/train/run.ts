@@ -11,8 +11,10 @@ import { readConfigFile, resumeConflicts } from '../cli/parse.ts';
 import { selectBackend, type BackendReport } from '../backend/select.ts';
 import { applyValSplit, loadManifest, manifestCounts, splitItems } from '../data/datasets/index.ts';
 import { datasetFingerprint, storedFingerprint, type DataFingerprint } from '../data/fingerprint.ts';
-import { loaderStats } from '../data/loader.ts';
-import type { ManifestItem } from '../data/manifest.ts';
+import { findUndecodable, judgeUndecodable, type BadImage } from '../data/image-check.ts';
+import { IMAGENET_RGB } from '../data/image-convention.ts';
+import { decodeFailures, loaderStats } from '../data/loader.ts';
+import type { Manifest, ManifestItem } from '../data/manifest.ts';
 import { metricColumns } from '../eval/evaluate.ts';
 import { findCheckpoint, loadCheckpoint } from '../io/checkpoint.ts';
 import { readUserText } from '../io/safe-read.ts';
@@ -48,6 +50,29 @@ function checkSameDataset(runDir: string, now: DataFingerprint): void {
     const counts = saved.images === now.images ? `both have ${now.images} images, but other files, labels or sizes` : `${saved.images} images then, ${now.images} now`;
     throw new UserError(`--resume ${runDir}: the dataset is not the one the run was made with (${counts}); point --source_path at the run's dataset`);
   }
+}
+
+/** File in the run folder listing every image that could not be decoded, with the reason. */
+const UNDECODABLE_LIST = 'undecodable_images.txt';
+
+function writeUndecodableList(runDir: string, bad: readonly BadImage[]): void {
+  fs.writeFileSync(path.join(runDir, UNDECODABLE_LIST), bad.map((b) => `${b.path}\t${b.reason}\n`).join(''));
+}
+
+/**
+ * Decodes every image once before the run starts (see image-check.ts): stops with the list when a class has
+ * no decodable image or too many cannot be decoded; otherwise names each bad file once.
+ */
+async function checkImages(cfg: RunConfig, manifest: Manifest, interrupts: RunInterrupts): Promise<void> {
+  interrupts.setPhase('start-up (checking the images)', false);
+  const t = performance.now();
+  const bad = await findUndecodable(manifest.items.map((it) => it.path), IMAGENET_RGB, { concurrency: cfg.kernels });
+  const secs = ((performance.now() - t) / 1000).toFixed(1);
+  for (const b of bad.slice(0, 100)) log(`warning: cannot decode image '${b.path}': ${b.reason}`);
+  if (bad.length > 100) log(`warning: … and ${bad.length - 100} more image(s) that cannot be decoded`);
+  const notes = judgeUndecodable(manifest, bad, cfg.maxBadImages);
+  log(`image check: ${new Set(manifest.items.map((it) => it.path)).size} files decoded in ${secs} s${bad.length ? `, ${bad.length} cannot be decoded` : ''}`);
+  for (const n of notes) log(`warning: ${n}`);
 }
 
 /** What a `last/` checkpoint's state holds, in the words interrupt messages use (epochs 1-based). */
@@ -113,6 +138,7 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
   if (trainItems.length < cfg.bs) {
     throw new UserError(`--bs ${cfg.bs}: the training split has only ${trainItems.length} images; use a smaller --bs`);
   }
+  await checkImages(cfg, manifest, interrupts);
   if (hasSharedTask(cfg) && !resuming && cfg.sharedNumClasses > trainItems.length) {
     log(`note: --shared_num_classes ${cfg.sharedNumClasses} is more than the ${trainItems.length} training images: at most ${trainItems.length} clusters are made`);
   }
@@ -204,6 +230,7 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
     }, { dataFingerprint: fingerprint });
     reporter.start();
   }
+  if (decodeFailures().length > 0) writeUndecodableList(runDir, decodeFailures());
   log(`run folder: ${runDir}`);
   if (microBs < cfg.bs) log(`micro-batches of ${microBs} images (exact full-batch gradients; --micro-bs to change)`);
 
@@ -228,9 +255,13 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
     disposeTrainingParts(parts);
     model.dispose();
   }
-  const stats = loaderStats();
-  if (stats.failedFiles > 0) {
-    const note = `${stats.failedFiles} image file(s) could not be decoded and were skipped (${stats.replaced} training slots replaced, ${stats.zeroFilled} evaluation slots zero-filled): ${stats.failedPaths.slice(0, 5).join(', ')}${stats.failedFiles > 5 ? ', …' : ''}\n`;
+  const failures = decodeFailures();
+  if (failures.length > 0) {
+    const stats = loaderStats();
+    writeUndecodableList(runDir, failures);
+    const note =
+      `${failures.length} image file(s) could not be decoded (listed in ${UNDECODABLE_LIST}): ${stats.replaced} training slot(s) took another image of the same class instead, ` +
+      `${trainer.evalLeftOut.size} evaluation image(s) were left out of the metrics\n`;
     fs.appendFileSync(path.join(runDir, 'Curr_Summary_Class.txt'), `----- data:\n${note}`);
     log(`warning: ${note.trim()}`);
   }

@@ -85,6 +85,8 @@ export class Trainer {
   private readonly sharedSampler: ClusterBalancedSampler | null;
   private readonly classLabels: Int32Array;
   private readonly warned = new Set<string>();
+  /** Distinct evaluation images left out of the metrics because they could not be decoded. */
+  readonly evalLeftOut = new Set<string>();
 
   constructor(private readonly c: TrainerContext) {
     const { cfg } = c;
@@ -204,7 +206,7 @@ export class Trainer {
 
   clusteringInputs(): ClusteringInputs {
     const { cfg, model } = this.c;
-    return { model, paths: this.c.trainItems.map((it) => it.path), bs: cfg.bs, inputSize: cfg.inputSize, conv: model.input, concurrency: cfg.kernels };
+    return { model, paths: this.c.trainItems.map((it) => it.path), classLabels: this.classLabels, bs: cfg.bs, inputSize: cfg.inputSize, conv: model.input, concurrency: cfg.kernels };
   }
 
   kmeansSettings() {
@@ -217,8 +219,8 @@ export class Trainer {
     };
   }
 
-  /** Embed and evaluate the test split (and the validation split when set). */
-  async evaluate(): Promise<{ metrics: Record<string, number>; test: EvaluationResult }> {
+  /** Embed and evaluate the test split (and the validation split when set). `test.items` are the items evaluated. */
+  async evaluate(): Promise<{ metrics: Record<string, number>; test: EvaluationResult & { items: ManifestItem[] } }> {
     const test = await this.evaluateItems(this.c.testItems);
     const metrics = { ...test.metrics };
     if (this.c.valItems.length > 0) {
@@ -228,21 +230,45 @@ export class Trainer {
     return { metrics, test };
   }
 
-  private async evaluateItems(items: ManifestItem[]): Promise<EvaluationResult> {
+  /**
+   * Metrics of `items`; images that cannot be decoded are left out of them (a zero image would be a wrong
+   * neighbour of everything) and counted.
+   */
+  private async evaluateItems(all: ManifestItem[]): Promise<EvaluationResult & { items: ManifestItem[] }> {
     const { cfg, model } = this.c;
-    const paths = items.map((it) => it.path);
-    const emb = await embedAll(model, evalBatches(paths, cfg.bs, cfg.inputSize, model.input, { concurrency: cfg.kernels, recycle: true }), paths.length, 0);
-    return evaluateManifest(emb, items, {
+    const paths = all.map((it) => it.path);
+    const failed = new Set<number>();
+    async function* tracked() {
+      for await (const b of evalBatches(paths, cfg.bs, cfg.inputSize, model.input, { concurrency: cfg.kernels, recycle: true })) {
+        for (const i of b.failed) failed.add(i);
+        yield b;
+      }
+    }
+    let emb = await embedAll(model, tracked(), paths.length, 0);
+    let items = all;
+    if (failed.size > 0) {
+      const dim = emb.length / all.length;
+      const keep = all.map((_, i) => i).filter((i) => !failed.has(i));
+      const kept = new Float32Array(keep.length * dim);
+      keep.forEach((i, r) => kept.set(emb.subarray(i * dim, (i + 1) * dim), r * dim));
+      emb = kept;
+      items = keep.map((i) => all[i]);
+      const fresh = [...failed].filter((i) => !this.evalLeftOut.has(all[i].path));
+      for (const i of failed) this.evalLeftOut.add(all[i].path);
+      if (fresh.length > 0) this.c.log(`warning: ${fresh.length} evaluation image(s) could not be decoded and are left out of the metrics: ${fresh.slice(0, 5).map((i) => all[i].path).join(', ')}${fresh.length > 5 ? ', …' : ''}`);
+    }
+    const result = evaluateManifest(emb, items, {
       kVals: cfg.kVals,
       nmiAverage: cfg.nmiAverage,
       rng: rngFor(cfg.seed, 'eval'),
       // --vehicleid-protocol applies to multi-set test splits (VehicleID) only.
       protocol: cfg.vehicleidProtocol === 'reid' && items.some((it) => it.set !== undefined) ? 'reid' : 'allvsall',
     });
+    return { ...result, items };
   }
 
   /** Best-checkpoint and recoveries picture per evaluated group, when its Recall@1 improved (spec §2.6). */
-  private async afterEvaluation(epoch: number, test: EvaluationResult): Promise<void> {
+  private async afterEvaluation(epoch: number, test: EvaluationResult & { items: ManifestItem[] }): Promise<void> {
     const { reporter, runDir } = this.c;
     const choose = this.c.valItems.length > 0 ? VAL_PREFIX : '';
     for (const [g, group] of test.recoveries.entries()) {
@@ -254,7 +280,7 @@ export class Trainer {
         extraTensors: new Map(),
         state: { ...this.c.checkpointMeta, epoch, chosenOn: column, metrics: reporter.history().val },
       });
-      const items = this.c.testItems;
+      const items = test.items;
       const rows = recoveryRows(
         {
           queryPaths: Array.from(group.queryRows, (r) => items[r].path),
