@@ -150,6 +150,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Threads for the wasm backend\'s convolutions and matmuls (0 or 1 = one thread; measured: 2 threads speed up inference, not training).' }),
   f({ name: 'resume', type: 'string', default: undefined, origin: 'port',
     help: 'Continue the run in this folder from its last/ checkpoint.' }),
+  f({ name: 'log-every', type: 'float', default: 30, origin: 'port', range: 'nonneg',
+    help: 'When the output is not a terminal (nohup, Slurm, a log file): seconds between progress lines of training, evaluation and clustering (0 = after every step).' }),
   f({ name: 'max-bad-images', type: 'float', default: 0.05, origin: 'port', range: 'prob',
     help: 'Every image is decoded once before training; the run stops when more than this fraction of a split cannot be decoded, or a class has no decodable image. Fewer are left out (listed).' }),
 ];

@@ -10,7 +10,7 @@ import { UserError } from '../errors.ts';
 import { readUserText } from '../io/safe-read.ts';
 import { FLAGS, FLAG_BY_NAME, type FlagSpec } from './flags.ts';
 import { commandsHelp } from '../commands/index.ts';
-import { suggestion } from './suggest.ts';
+import { suggestion, unknownFlagMessage } from './suggest.ts';
 import { defaultKVals, SAMPLE_DEFAULTS, type RunConfig } from './config.ts';
 
 export const VERSION = '0.1.0';
@@ -31,7 +31,8 @@ export function parseArgv(argv: string[]): Record<string, unknown> {
     })
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
-      throw new UserError(oneLine(msg || err?.message || 'invalid arguments'));
+      const text = msg || err?.message || 'invalid arguments';
+      throw new UserError(unknownFlagMessage(text, FLAGS.map((s) => s.name)) ?? oneLine(text));
     });
   for (const s of FLAGS) {
     const numeric = s.type === 'int' || s.type === 'float';
@@ -120,7 +121,7 @@ function readResumeConfig(dir: string): ConfigFileValues & { file: string } {
 
 /** Keys that may differ between a run and its resumption (they do not change what is computed). */
 export const RESUME_MAY_CHANGE: ReadonlySet<string> = new Set([
-  'nEpochs', 'backend', 'kernels', 'threads', 'microBs', 'gpu', 'resume', 'dryRun', 'sourcePath', 'savePath', 'tasks', 'maxBadImages',
+  'nEpochs', 'backend', 'kernels', 'threads', 'microBs', 'gpu', 'resume', 'dryRun', 'sourcePath', 'savePath', 'tasks', 'maxBadImages', 'logEvery',
 ]);
 
 /** Keys whose values differ between the saved config and the resumed one (empty = compatible). */

@@ -41,3 +41,14 @@ export function suggestion(word: string, candidates: readonly string[], prefix =
   const c = closest(word, candidates);
   return c === undefined ? '' : `; did you mean ${prefix ? `${prefix}${c}` : `'${c}'`}?`;
 }
+
+/**
+ * yargs' "Unknown argument(s): a, b" as one line per flag with the closest known flag, e.g.
+ * `unknown flag --n_epoch; did you mean --n_epochs?`; null for any other message.
+ */
+export function unknownFlagMessage(msg: string, known: readonly string[], helpCommand = 'mic-train --help'): string | null {
+  const m = /^Unknown arguments?: (.+)$/.exec(msg.trim());
+  if (!m) return null;
+  const names = m[1].split(', ').map((n) => n.replace(/^-+/, ''));
+  return `${names.map((n) => `unknown flag --${n}${suggestion(n, known, '--')}`).join('; ')} (${helpCommand} lists them)`;
+}

@@ -7,12 +7,13 @@ import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { UserError } from '../errors.ts';
 import { BACKENDS } from '../cli/flags.ts';
+import { unknownFlagMessage } from '../cli/suggest.ts';
 
 export type BackendName = (typeof BACKENDS)[number];
 
 /** A yargs parser for `mic-train <command>` with the project's conventions (no camel-case, one-line errors). */
 export function commandParser(argv: string[], usage: string): Argv {
-  return yargs(argv)
+  const y = yargs(argv)
     .scriptName('mic-train')
     .usage(usage)
     .help('help')
@@ -20,10 +21,16 @@ export function commandParser(argv: string[], usage: string): Argv {
     .version(false)
     .strictOptions()
     .wrap(Math.min(110, process.stdout.columns || 110))
-    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
-    .fail((msg, err) => {
-      throw new UserError((msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, '; '));
-    });
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false });
+  return y.fail((msg, err) => {
+    const text = msg || err?.message || 'invalid arguments';
+    const known = Object.keys((y as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+    // yargs reports a missing required flag before a mistyped one; the typo is the real mistake.
+    const typos = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]).filter((n) => n !== '' && !known.includes(n));
+    const help = `${/^Usage: (mic-train \w+)/.exec(usage)?.[1] ?? 'mic-train'} --help`;
+    const unknown = unknownFlagMessage(typos.length > 0 ? `Unknown arguments: ${typos.join(', ')}` : text, known, help);
+    throw new UserError(unknown ?? text.replace(/\s*\n\s*/g, '; '));
+  });
 }
 
 /** Adds the `--backend` flag every model-running command takes. */

@@ -29,6 +29,8 @@ export interface ClusteringInputs {
   conv: InputConvention;
   concurrency: number;
   decoder?: DecoderChoice;
+  /** Called after each batch with the images embedded so far (for a progress display). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface KMeansSettings {
@@ -59,7 +61,10 @@ async function features(inp: ClusteringInputs, head: number | ((m: EmbeddingMode
       yield b;
     }
   }
-  const x = await embedAll(inp.model, tracked(), inp.paths.length, typeof head === 'number' ? head : 0, typeof head === 'number' ? {} : { features: head });
+  const x = await embedAll(inp.model, tracked(), inp.paths.length, typeof head === 'number' ? head : 0, {
+    features: typeof head === 'number' ? undefined : head,
+    onProgress: inp.onProgress,
+  });
   return { x, dim: x.length / inp.paths.length, failed };
 }
 

@@ -16,7 +16,7 @@ import { IMAGENET_RGB } from '../data/image-convention.ts';
 import { decodeFailures, loaderStats } from '../data/loader.ts';
 import type { Manifest, ManifestItem } from '../data/manifest.ts';
 import { metricColumns } from '../eval/evaluate.ts';
-import { findCheckpoint, loadCheckpoint } from '../io/checkpoint.ts';
+import { bestCheckpointName, findCheckpoint, loadCheckpoint } from '../io/checkpoint.ts';
 import { readUserText } from '../io/safe-read.ts';
 import { initialSurrogateLabels } from '../mic/clustering.ts';
 import { countDistinct, ReclusterSchedule } from '../mic/surrogate.ts';
@@ -24,11 +24,14 @@ import { buildModel } from '../models/registry.ts';
 import { createRunFolder } from '../report/run-folder.ts';
 import { writeRunInfo } from '../report/run-info.ts';
 import { RunReporter } from '../report/run-reporter.ts';
+import { runSummaryLines } from '../report/run-summary.ts';
 import { UserError } from '../errors.ts';
 import { Rng, rngFor, type RngState } from '../rng.ts';
 import { restore } from './checkpointing.ts';
 import { RunInterrupts } from './interrupts.ts';
+import { PhaseProgress } from './phase-progress.ts';
 import { preflight } from './preflight.ts';
+import type { ProgressOptions } from './progress.ts';
 import { buildTrainingParts, disposeTrainingParts, hasSharedTask } from './setup.ts';
 import { autoMicroBatch } from './task-step.ts';
 import { STREAMS, Trainer, VAL_PREFIX, type PartialEpoch, type StreamName } from './trainer.ts';
@@ -63,10 +66,13 @@ function writeUndecodableList(runDir: string, bad: readonly BadImage[]): void {
  * Decodes every image once before the run starts (see image-check.ts): stops with the list when a class has
  * no decodable image or too many cannot be decoded; otherwise names each bad file once.
  */
-async function checkImages(cfg: RunConfig, manifest: Manifest, interrupts: RunInterrupts): Promise<void> {
+async function checkImages(cfg: RunConfig, manifest: Manifest, interrupts: RunInterrupts, progress: ProgressOptions): Promise<void> {
   interrupts.setPhase('start-up (checking the images)', false);
   const t = performance.now();
-  const bad = await findUndecodable(manifest.items.map((it) => it.path), IMAGENET_RGB, { concurrency: cfg.kernels });
+  const paths = manifest.items.map((it) => it.path);
+  const shown = new PhaseProgress('image check', new Set(paths).size, progress);
+  const bad = await findUndecodable(paths, IMAGENET_RGB, { concurrency: cfg.kernels, onProgress: (done) => shown.update(done) });
+  shown.end();
   const secs = ((performance.now() - t) / 1000).toFixed(1);
   for (const b of bad.slice(0, 100)) log(`warning: cannot decode image '${b.path}': ${b.reason}`);
   if (bad.length > 100) log(`warning: … and ${bad.length - 100} more image(s) that cannot be decoded`);
@@ -104,7 +110,9 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
 }
 
 async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
+  const started = performance.now();
   preflight(cfg, log);
+  const progress: ProgressOptions = { logEverySeconds: cfg.logEvery };
   const resuming = cfg.resume !== undefined;
   let resumeCk: ReturnType<typeof loadCheckpoint> | null = null;
   if (resuming) {
@@ -138,7 +146,7 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
   if (trainItems.length < cfg.bs) {
     throw new UserError(`--bs ${cfg.bs}: the training split has only ${trainItems.length} images; use a smaller --bs`);
   }
-  await checkImages(cfg, manifest, interrupts);
+  await checkImages(cfg, manifest, interrupts, progress);
   if (hasSharedTask(cfg) && !resuming && cfg.sharedNumClasses > trainItems.length) {
     log(`note: --shared_num_classes ${cfg.sharedNumClasses} is more than the ${trainItems.length} training images: at most ${trainItems.length} clusters are made`);
   }
@@ -179,12 +187,17 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
     interrupts.setPhase('initial clustering', false);
     log(`initial clustering: layer1 features of ${trainItems.length} training images, then k-means with k = ${cfg.sharedNumClasses}`);
     const t = performance.now();
+    const shown = new PhaseProgress('initial clustering', trainItems.length, progress);
     sharedLabels = await initialSurrogateLabels(
-      { model, paths: trainItems.map((it) => it.path), bs: cfg.bs, inputSize: cfg.inputSize, conv: model.input, concurrency: cfg.kernels },
+      {
+        model, paths: trainItems.map((it) => it.path), classLabels, bs: cfg.bs, inputSize: cfg.inputSize, conv: model.input, concurrency: cfg.kernels,
+        onProgress: (done) => shown.update(done),
+      },
       classLabels,
       cfg.clusterMode,
       { k: cfg.sharedNumClasses, iters: cfg.kmeansIters, maxPointsPerCentroid: cfg.kmeansMaxPoints, rng: rngFor(cfg.seed, 'kmeans'), onWarning: (m) => log(`warning: k-means: ${m}`) },
     );
+    shown.end();
     numClusters = countDistinct(sharedLabels);
     log(`initial surrogate labels: ${numClusters} clusters from layer1 features (${((performance.now() - t) / 1000).toFixed(1)} s)`);
     if (numClusters < cfg.sharedNumClasses) {
@@ -238,6 +251,7 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
     cfg, model, parts, trainItems, testItems, valItems, reporter, runDir, rngs, sharedLabels, numClusters, recluster, microBs, log,
     stopRequested: () => interrupts.stopRequested,
     onPhase: (phase) => interrupts.setPhase(phase, true),
+    progress,
     checkpointMeta: { format: 'mic-train', config: cfg },
   });
   try {
@@ -265,5 +279,9 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
     fs.appendFileSync(path.join(runDir, 'Curr_Summary_Class.txt'), `----- data:\n${note}`);
     log(`warning: ${note.trim()}`);
   }
-  log(`done: ${runDir}`);
+  const chosen = [...new Set(testItems.map((it) => it.set))].map((set, g, sets) => ({
+    column: `${valItems.length > 0 ? VAL_PREFIX : ''}${sets.includes(undefined) ? '' : `Set ${g} `}Recall @ 1`,
+    folder: bestCheckpointName(sets.includes(undefined) ? undefined : g + 1),
+  }));
+  for (const line of runSummaryLines({ runDir, val: reporter.history().val, chosen, seconds: (performance.now() - started) / 1000 })) log(line);
 }

@@ -21,7 +21,8 @@ import { drawRecoveries, recoveryRows } from '../report/recoveries.ts';
 import { recoveriesFileName, type RunReporter } from '../report/run-reporter.ts';
 import { Rng, rngFor, type RngState } from '../rng.ts';
 import { modelTensors, snapshot } from './checkpointing.ts';
-import { EpochProgress } from './progress.ts';
+import { PhaseProgress } from './phase-progress.ts';
+import { EpochProgress, type ProgressOptions } from './progress.ts';
 import { hasSharedTask, type TrainingParts } from './setup.ts';
 import { taskStep } from './task-step.ts';
 
@@ -50,6 +51,8 @@ export interface TrainerContext {
   stopRequested: () => boolean;
   /** Told what the trainer is doing ("epoch 3 (training)", "epoch 3 (evaluation)"), for interrupt messages. */
   onPhase?: (phase: string) => void;
+  /** Where and how often progress is shown (`--log-every`). */
+  progress?: ProgressOptions;
   /** Extra JSON for checkpoints (config, backend …). */
   checkpointMeta: Record<string, unknown>;
 }
@@ -87,6 +90,8 @@ export class Trainer {
   private readonly warned = new Set<string>();
   /** Distinct evaluation images left out of the metrics because they could not be decoded. */
   readonly evalLeftOut = new Set<string>();
+  /** Wall seconds of each whole epoch run by this process (for the run ETA). */
+  private readonly epochSeconds: number[] = [];
 
   constructor(private readonly c: TrainerContext) {
     const { cfg } = c;
@@ -101,6 +106,7 @@ export class Trainer {
   /** Train and evaluate one epoch (0-based). */
   async runEpoch(epoch: number, resume?: PartialEpoch): Promise<EpochOutcome> {
     const { cfg, parts, model } = this.c;
+    const wall0 = performance.now();
     if (resume) for (const s of EPOCH_STREAMS) this.c.rngs[s].setState(resume.startRng[s]);
     const startRng: Record<string, RngState> = {};
     for (const s of EPOCH_STREAMS) startRng[s] = this.c.rngs[s].getState();
@@ -130,7 +136,8 @@ export class Trainer {
     const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false }, this.c.rngs['augment.shared'], cfg.kernels, { replacementLabels: this.c.sharedLabels ?? undefined, recycle: true })[Symbol.asyncIterator]();
 
     this.c.onPhase?.(`epoch ${epoch + 1} (training)`);
-    const progress = new EpochProgress(epoch, cfg.nEpochs, iters);
+    const secondsPerEpoch = this.epochSeconds.length ? this.epochSeconds.reduce((a, b) => a + b, 0) / this.epochSeconds.length : undefined;
+    const progress = new EpochProgress(epoch, cfg.nEpochs, iters, this.c.progress, { laterEpochs: cfg.nEpochs - epoch - 1, secondsPerEpoch });
     const t0 = performance.now();
     let interrupted = false;
     let lossSum = resume?.lossSum ?? 0;
@@ -180,7 +187,7 @@ export class Trainer {
     this.c.reporter.logTrain(epoch, trainSeconds, loss);
     this.c.onPhase?.(`epoch ${epoch + 1} (evaluation)`);
     const e0 = performance.now();
-    const { metrics, test } = await this.evaluate();
+    const { metrics, test } = await this.evaluate(`epoch ${epoch + 1}/${cfg.nEpochs} evaluation`);
     const evalSeconds = (performance.now() - e0) / 1000;
     this.c.reporter.logVal(epoch, evalSeconds, metrics);
     progress.done(this.summaryLine(metrics));
@@ -191,7 +198,9 @@ export class Trainer {
     if (this.sharedSampler && this.c.recluster.afterEpoch()) {
       this.c.onPhase?.(`epoch ${epoch + 1} (re-clustering)`);
       const t = performance.now();
-      const labels = await reclusterSharedLabels(this.clusteringInputs(), this.kmeansSettings());
+      const shown = new PhaseProgress(`epoch ${epoch + 1}/${cfg.nEpochs} re-clustering`, this.c.trainItems.length, this.c.progress);
+      const labels = await reclusterSharedLabels({ ...this.clusteringInputs(), onProgress: (d) => shown.update(d) }, this.kmeansSettings());
+      shown.end();
       this.sharedSampler.setLabels(labels);
       this.c.sharedLabels = labels;
       this.c.log(`re-clustered the Shared embeddings into ${this.c.numClusters} clusters (${((performance.now() - t) / 1000).toFixed(1)} s)`);
@@ -201,6 +210,7 @@ export class Trainer {
     parts.schedule.step(parts.optimizer);
     this.c.reporter.writeSummary();
     this.saveLast(epoch);
+    this.epochSeconds.push((performance.now() - wall0) / 1000);
     return { loss, metrics };
   }
 
@@ -220,11 +230,11 @@ export class Trainer {
   }
 
   /** Embed and evaluate the test split (and the validation split when set). `test.items` are the items evaluated. */
-  async evaluate(): Promise<{ metrics: Record<string, number>; test: EvaluationResult & { items: ManifestItem[] } }> {
-    const test = await this.evaluateItems(this.c.testItems);
+  async evaluate(label = 'evaluation'): Promise<{ metrics: Record<string, number>; test: EvaluationResult & { items: ManifestItem[] } }> {
+    const test = await this.evaluateItems(this.c.testItems, label);
     const metrics = { ...test.metrics };
     if (this.c.valItems.length > 0) {
-      const val = await this.evaluateItems(this.c.valItems);
+      const val = await this.evaluateItems(this.c.valItems, `${label} (validation split)`);
       for (const [k, v] of Object.entries(val.metrics)) metrics[VAL_PREFIX + k] = v;
     }
     return { metrics, test };
@@ -234,7 +244,7 @@ export class Trainer {
    * Metrics of `items`; images that cannot be decoded are left out of them (a zero image would be a wrong
    * neighbour of everything) and counted.
    */
-  private async evaluateItems(all: ManifestItem[]): Promise<EvaluationResult & { items: ManifestItem[] }> {
+  private async evaluateItems(all: ManifestItem[], label: string): Promise<EvaluationResult & { items: ManifestItem[] }> {
     const { cfg, model } = this.c;
     const paths = all.map((it) => it.path);
     const failed = new Set<number>();
@@ -244,7 +254,9 @@ export class Trainer {
         yield b;
       }
     }
-    let emb = await embedAll(model, tracked(), paths.length, 0);
+    const shown = new PhaseProgress(label, paths.length, this.c.progress);
+    let emb = await embedAll(model, tracked(), paths.length, 0, { onProgress: (d) => shown.update(d) });
+    shown.end();
     let items = all;
     if (failed.size > 0) {
       const dim = emb.length / all.length;
