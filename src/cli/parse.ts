@@ -9,7 +9,7 @@ import yargs from 'yargs';
 import { UserError } from '../errors.ts';
 import { readUserText } from '../io/safe-read.ts';
 import { FLAGS, FLAG_BY_NAME, type FlagSpec } from './flags.ts';
-import { commandsHelp } from '../commands/index.ts';
+import { COMMANDS, commandsHelp } from '../commands/index.ts';
 import { suggestion, unknownFlagMessage } from './suggest.ts';
 import { defaultKVals, SAMPLE_DEFAULTS, type RunConfig } from './config.ts';
 
@@ -32,7 +32,7 @@ export function parseArgv(argv: string[]): Record<string, unknown> {
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
       const text = msg || err?.message || 'invalid arguments';
-      throw new UserError(unknownFlagMessage(text, FLAGS.map((s) => s.name)) ?? oneLine(text));
+      throw new UserError(unknownFlagMessage(text, FLAGS.map((s) => s.name), 'mic-train --help', argv, Object.keys(COMMANDS)) ?? oneLine(text));
     });
   for (const s of FLAGS) {
     const numeric = s.type === 'int' || s.type === 'float';

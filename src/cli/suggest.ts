@@ -43,12 +43,23 @@ export function suggestion(word: string, candidates: readonly string[], prefix =
 }
 
 /**
- * yargs' "Unknown argument(s): a, b" as one line per flag with the closest known flag, e.g.
- * `unknown flag --n_epoch; did you mean --n_epochs?`; null for any other message.
+ * yargs' "Unknown argument(s): a, b" as one line per word: a mistyped flag with the closest known flag
+ * (`unknown flag --n_epoch; did you mean --n_epochs?`), a stray word (not typed as a flag in `argv`) as an
+ * unexpected argument with the closest of `words` (e.g. the sub-commands). Null for any other message.
  */
-export function unknownFlagMessage(msg: string, known: readonly string[], helpCommand = 'mic-train --help'): string | null {
+export function unknownFlagMessage(
+  msg: string,
+  known: readonly string[],
+  helpCommand = 'mic-train --help',
+  argv?: readonly string[],
+  words: readonly string[] = [],
+): string | null {
   const m = /^Unknown arguments?: (.+)$/.exec(msg.trim());
   if (!m) return null;
-  const names = m[1].split(', ').map((n) => n.replace(/^-+/, ''));
-  return `${names.map((n) => `unknown flag --${n}${suggestion(n, known, '--')}`).join('; ')} (${helpCommand} lists them)`;
+  const typedAsFlag = (n: string) => !argv || argv.some((a) => /^--?/.test(a) && a.replace(/^--?/, '').split('=')[0] === n);
+  const parts = m[1].split(', ').map((raw) => {
+    const n = raw.replace(/^-+/, '');
+    return typedAsFlag(n) ? `unknown flag --${n}${suggestion(n, known, '--')}` : `unexpected argument '${n}' (flags start with --)${suggestion(n, words)}`;
+  });
+  return `${parts.join('; ')} (${helpCommand} lists them)`;
 }
