@@ -1,20 +1,19 @@
 /**
  * Checks of a training run that need no work, made before the backend starts: where results go (a writable
- * folder on a real file system), that a `--pretrained` file is a regular file within the size cap, and
+ * folder on a real file system), that a `--pretrained` file is a regular file within the size cap with a
+ * sound header, and
  * notes on settings that cannot take effect as given (more threads than cores, micro-batches larger than
  * the batch).
  */
 import os from 'node:os';
 import type { RunConfig } from '../cli/config.ts';
 import { FLAG_BY_NAME } from '../cli/flags.ts';
-import { checkUserFile } from '../io/safe-read.ts';
+import { checkPretrainedFile } from '../io/weights.ts';
 import { checkSavePath } from '../report/run-folder.ts';
 
 export function preflight(cfg: RunConfig, log: (line: string) => void, cores = os.availableParallelism()): void {
   checkSavePath(cfg.savePath);
-  if (cfg.pretrained !== undefined && cfg.resume === undefined) {
-    checkUserFile(cfg.pretrained, cfg.pretrainedFormat === 'keras' ? 'config' : 'weights', '--pretrained');
-  }
+  if (cfg.pretrained !== undefined && cfg.resume === undefined) checkPretrainedFile(cfg.pretrained, cfg.pretrainedFormat);
   for (const line of settingNotes(cfg, cores)) log(line);
 }
 

@@ -60,6 +60,7 @@ test('--pretrained with a null header or negative dimensions: one line, exit 2, 
     fs.writeFileSync(file, withHeader(header));
     const r = cli(['--dataset', 'sample', '--pretrained', file, '--backend', 'cpu', '--save_path', dir]);
     assertUserError(r, new RegExp(`${name}\\.safetensors: not a valid safetensors file`), name);
+    assert.doesNotMatch(r.stderr, /backend:|image check/, 'refused before any work');
   }
 });
 
