@@ -80,3 +80,16 @@ export function checkOutputFile(flag: string, file: string): void {
   }
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UserError(`${flag}: '${file}' is a folder; give a file name`);
 }
+
+/**
+ * Ctrl-C / SIGTERM in a command that writes its output only at the end: say so and stop at once (exit 130)
+ * rather than vanishing without a word.
+ */
+export function stopOnSignal(command: string, leftBehind: string): void {
+  const stop = (sig: NodeJS.Signals) => {
+    process.stderr.write(`\nmic-train ${command}: stopped by ${sig}; ${leftBehind}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

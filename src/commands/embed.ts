@@ -7,7 +7,7 @@ import { UserError } from '../errors.ts';
 import { embedPaths, loadTrainedModel, type EmbeddedPaths } from '../eval/trained-model.ts';
 import { writeGallery } from '../io/gallery.ts';
 import { npyBytes } from '../io/npy.ts';
-import { checkBackend, checkOutputFile, commandParser, logToStderr, positionals, positiveInt, withBackend, type BackendName } from './common.ts';
+import { checkBackend, checkOutputFile, commandParser, logToStderr, positionals, positiveInt, stopOnSignal, withBackend, type BackendName } from './common.ts';
 
 export interface EmbedArgs {
   checkpoint: string;
@@ -64,6 +64,7 @@ export async function runEmbed(a: EmbedArgs): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  stopOnSignal('embed', 'nothing was written');
   await runEmbed(parseEmbedArgs(argv));
   return 0;
 }

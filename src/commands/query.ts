@@ -5,7 +5,7 @@ import { knnQueryGallery } from '../eval/knn.ts';
 import { decodeRgb, ImageDecodeError } from '../data/decode.ts';
 import { embedPaths, loadTrainedModel, type EmbeddedPaths } from '../eval/trained-model.ts';
 import { readGallery } from '../io/gallery.ts';
-import { checkBackend, commandParser, logToStderr, positionals, positiveInt, withBackend, type BackendName } from './common.ts';
+import { checkBackend, commandParser, logToStderr, positionals, positiveInt, stopOnSignal, withBackend, type BackendName } from './common.ts';
 
 export interface QueryArgs {
   gallery: string;
@@ -82,6 +82,7 @@ export async function runQuery(a: QueryArgs): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  stopOnSignal('query', 'no answer was printed');
   await runQuery(parseQueryArgs(argv));
   return 0;
 }

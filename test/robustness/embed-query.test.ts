@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readGallery } from '../../src/io/gallery.ts';
 import { writeRandomCheckpoint } from './checkpoint-fixture.ts';
-import { assertUserError, cli, folderDataset, scratch } from './helpers.ts';
+import { assertUserError, cli, cliLive, folderDataset, scratch } from './helpers.ts';
 
 const dir = scratch();
 const ckA = path.join(dir, 'A');
@@ -65,4 +65,18 @@ test('query with the gallery\'s own model: the image finds itself first, no unde
   assert.equal(lines.length, 5, r.stdout);
   assert.ok(lines[1].includes(good) && /distance 0\.0000/.test(lines[1]), r.stdout);
   assert.doesNotMatch(r.stdout, /bad\.png|empty\.jpg/);
+});
+
+test('Ctrl-C during embed says that nothing was written, exits 130, and leaves no output file', async () => {
+  const out = path.join(dir, 'interrupted.safetensors');
+  let sent = false;
+  const r = await cliLive(['embed', '--checkpoint', ckA, '--images', images, '--out', out, '--backend', 'cpu'], (stderr, child) => {
+    if (!sent && /backend:/.test(stderr)) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /mic-train embed: stopped by SIGINT; nothing was written/);
+  assert.ok(!fs.existsSync(out));
 });
