@@ -4,7 +4,8 @@
  * cause instead of an "internal error" stack trace.
  */
 
-const WORDS: Record<string, string> = {
+/** System error codes in words, for messages about files. */
+export const ERRNO_WORDS: Readonly<Record<string, string>> = {
   ENOSPC: 'no space left on device',
   EDQUOT: 'disk quota exceeded',
   EACCES: 'permission denied',
@@ -27,7 +28,7 @@ const WORDS: Record<string, string> = {
 /** One line for a Node system error on a path (`cannot open '/x': permission denied (EACCES)`); null for anything else. */
 export function systemErrorLine(err: unknown): string | null {
   const e = err as (NodeJS.ErrnoException & { dest?: string }) | null;
-  if (!e || typeof e !== 'object' || typeof e.code !== 'string' || !(e.code in WORDS) || typeof e.path !== 'string') return null;
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string' || !(e.code in ERRNO_WORDS) || typeof e.path !== 'string') return null;
   const target = e.dest ? `'${e.path}' → '${e.dest}'` : `'${e.path}'`;
-  return `cannot ${e.syscall ?? 'access'} ${target}: ${WORDS[e.code]} (${e.code})`;
+  return `cannot ${e.syscall ?? 'access'} ${target}: ${ERRNO_WORDS[e.code]} (${e.code})`;
 }

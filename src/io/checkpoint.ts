@@ -15,6 +15,7 @@
 import nodeFs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
+import { ERRNO_WORDS } from '../system-errors.ts';
 import { readUserFile } from './safe-read.ts';
 import { parseSafetensors, serializeSafetensors, type TensorMap } from './safetensors.ts';
 
@@ -58,15 +59,6 @@ export const CHECKPOINT_FILES = { model: 'model.safetensors', extra: 'state.safe
 export function bestCheckpointName(set?: number): string {
   return set === undefined ? 'checkpoint_Class' : `checkpoint_set${set}`;
 }
-
-const ERRNO_WORDS: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  EIO: 'input/output error',
-};
 
 function describeFsError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;

@@ -106,6 +106,45 @@ function checkStat(file: string, st: fs.Stats, kind: FileKind, cap: number): voi
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 
 /**
+ * Collects a file's bytes as they are read, refusing more than `cap`: starts at the size the file claims
+ * (+1 to see the end) and grows for files that lie about their size (/proc) or grow while being read.
+ */
+class CappedBytes {
+  private buf: Buffer;
+  private len = 0;
+  constructor(
+    private readonly file: string,
+    private readonly kind: FileKind,
+    private readonly cap: number,
+    claimedSize: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(Math.min(cap + 1, claimedSize + 1));
+  }
+
+  /** Where the next read goes: [buffer, offset, length]. */
+  space(): [Buffer, number, number] {
+    if (this.len === this.buf.length) {
+      if (this.len > this.cap) throw tooLarge(this.file, this.len, this.kind, this.cap);
+      const bigger = Buffer.allocUnsafe(Math.min(this.cap + 1, Math.max(64 * 1024, this.len * 2)));
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    return [this.buf, this.len, this.buf.length - this.len];
+  }
+
+  /** `n` bytes were read into `space()`; false at end of file. */
+  advance(n: number): boolean {
+    this.len += n;
+    return n > 0;
+  }
+
+  bytes(): Buffer {
+    if (this.len > this.cap) throw tooLarge(this.file, this.len, this.kind, this.cap);
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+/**
  * The bytes of a regular file of at most `sizeCap(kind)` bytes. Throws `FileRefusedError` otherwise. Reads
  * until end of file, so a file that grows while being read (or a /proc file that reports size 0) is
  * still bounded by the cap.
@@ -118,21 +157,9 @@ export function readFileCapped(file: string, kind: FileKind): Buffer {
     fd = fs.openSync(file, OPEN_FLAGS);
     const st = fs.fstatSync(fd);
     checkStat(file, st, kind, cap);
-    let buf = Buffer.allocUnsafe(Math.min(cap + 1, st.size + 1));
-    let len = 0;
-    for (;;) {
-      if (len === buf.length) {
-        if (len > cap) throw tooLarge(file, len, kind, cap);
-        const bigger = Buffer.allocUnsafe(Math.min(cap + 1, Math.max(64 * 1024, len * 2)));
-        buf.copy(bigger, 0, 0, len);
-        buf = bigger;
-      }
-      const n = fs.readSync(fd, buf, len, buf.length - len, null);
-      if (n === 0) break;
-      len += n;
-    }
-    if (len > cap) throw tooLarge(file, len, kind, cap);
-    return buf.subarray(0, len);
+    const out = new CappedBytes(file, kind, cap, st.size);
+    while (out.advance(fs.readSync(fd, ...out.space(), null)));
+    return out.bytes();
   } catch (e) {
     if (e instanceof FileRefusedError) throw e;
     throw describeErrno(file, e);
@@ -150,21 +177,9 @@ export async function readFileCappedAsync(file: string, kind: FileKind): Promise
     fh = await fs.promises.open(file, OPEN_FLAGS);
     const st = await fh.stat();
     checkStat(file, st, kind, cap);
-    let buf = Buffer.allocUnsafe(Math.min(cap + 1, st.size + 1));
-    let len = 0;
-    for (;;) {
-      if (len === buf.length) {
-        if (len > cap) throw tooLarge(file, len, kind, cap);
-        const bigger = Buffer.allocUnsafe(Math.min(cap + 1, Math.max(64 * 1024, len * 2)));
-        buf.copy(bigger, 0, 0, len);
-        buf = bigger;
-      }
-      const { bytesRead } = await fh.read(buf, len, buf.length - len, null);
-      if (bytesRead === 0) break;
-      len += bytesRead;
-    }
-    if (len > cap) throw tooLarge(file, len, kind, cap);
-    return buf.subarray(0, len);
+    const out = new CappedBytes(file, kind, cap, st.size);
+    while (out.advance((await fh.read(...out.space(), null)).bytesRead));
+    return out.bytes();
   } catch (e) {
     if (e instanceof FileRefusedError) throw e;
     throw describeErrno(file, e);

@@ -47,20 +47,62 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${sec}s` : `${m}m${sec}s`;
 }
 
-/** Progress of one training epoch of `totalIters` iterations. */
-export class EpochProgress {
-  private readonly stream: ProgressStream;
-  private readonly tty: boolean;
-  private readonly now: () => number;
+/**
+ * Where and how often a progress display writes (shared by the epoch display and `PhaseProgress`): in place
+ * on a terminal, at most every `minIntervalMs`; as plain lines every `logEverySeconds` elsewhere.
+ */
+export abstract class ProgressDisplay {
+  protected readonly stream: ProgressStream;
+  protected readonly tty: boolean;
+  protected readonly now: () => number;
+  protected readonly start: number;
   private readonly minIntervalMs: number;
-  private readonly start: number;
+  private readonly logEveryMs: number;
   private lastDraw = -Infinity;
+  private lastLog: number;
+
+  constructor(opts: ProgressOptions = {}) {
+    this.stream = opts.stream ?? process.stderr;
+    this.tty = opts.tty ?? Boolean(this.stream.isTTY);
+    this.now = opts.now ?? (() => performance.now());
+    this.minIntervalMs = opts.minIntervalMs ?? 100;
+    this.logEveryMs = 1000 * (opts.logEverySeconds ?? 30);
+    this.start = this.now();
+    this.lastLog = this.start;
+  }
+
+  /**
+   * Shows `line(now)` if it is time: on a terminal redrawn in place (always for the `final` update), in a
+   * log as its own line once `logEverySeconds` have passed (never for the final update, which the caller
+   * reports itself). Returns whether anything was written.
+   */
+  protected show(final: boolean, line: (t: number) => string): boolean {
+    const t = this.now();
+    if (this.tty) {
+      if (t - this.lastDraw < this.minIntervalMs && !final) return false;
+      this.lastDraw = t;
+      this.stream.write(`\r\x1b[2K${this.fit(line(t))}`);
+      return true;
+    }
+    if (final || t - this.lastLog < this.logEveryMs) return false;
+    this.lastLog = t;
+    this.stream.write(`${line(t)}\n`);
+    return true;
+  }
+
+  /** Keep the live line within the terminal width so `\r` really rewrites it. */
+  private fit(line: string): string {
+    const cols = this.stream.columns;
+    return cols && cols > 10 && line.length >= cols ? line.slice(0, cols - 1) : line;
+  }
+}
+
+/** Progress of one training epoch of `totalIters` iterations. */
+export class EpochProgress extends ProgressDisplay {
   private iters = 0;
   private images = 0;
   private lossSum = 0;
   private steps = 0;
-  private readonly logEveryMs: number;
-  private lastLog: number;
 
   /**
    * @param epoch 0-based epoch index, as in the CSV logs (shown 1-based, `epoch 1/100`, for people)
@@ -74,13 +116,7 @@ export class EpochProgress {
     opts: ProgressOptions = {},
     private readonly outlook: RunOutlook = { laterEpochs: 0 },
   ) {
-    this.stream = opts.stream ?? process.stderr;
-    this.tty = opts.tty ?? Boolean(this.stream.isTTY);
-    this.now = opts.now ?? (() => performance.now());
-    this.minIntervalMs = opts.minIntervalMs ?? 100;
-    this.logEveryMs = 1000 * (opts.logEverySeconds ?? 30);
-    this.start = this.now();
-    this.lastLog = this.start;
+    super(opts);
   }
 
   /**
@@ -94,16 +130,7 @@ export class EpochProgress {
       this.lossSum += l;
       this.steps += 1;
     }
-    const t = this.now();
-    if (!this.tty) {
-      if (t - this.lastLog < this.logEveryMs || this.iters >= this.totalIters) return;
-      this.lastLog = t;
-      this.stream.write(`${this.logLine(t)}\n`);
-      return;
-    }
-    if (t - this.lastDraw < this.minIntervalMs && this.iters < this.totalIters) return;
-    this.lastDraw = t;
-    this.stream.write(`\r\x1b[2K${this.fit(this.liveLine(t))}`);
+    this.show(this.iters >= this.totalIters, (t) => (this.tty ? this.liveLine(t) : this.logLine(t)));
   }
 
   /** Seconds left in this epoch's training at the current pace (NaN before the first iteration). */
@@ -168,11 +195,5 @@ export class EpochProgress {
       `${this.label()} [${bar}] ${this.iters}/${this.totalIters} loss ${this.meanLoss().toFixed(4)} ` +
       `${this.rate(secs).toFixed(1)} img/s ETA ${formatDuration(this.epochEta(secs))}${run}`
     );
-  }
-
-  /** Keep the live line within the terminal width so `\r` really rewrites it. */
-  private fit(line: string): string {
-    const cols = this.stream.columns;
-    return cols && cols > 10 && line.length >= cols ? line.slice(0, cols - 1) : line;
   }
 }
