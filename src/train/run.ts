@@ -1,7 +1,8 @@
 // Port of: main.py top level (spec §2.1 start-up order)
 /**
- * One training run, start to finish: backend, dataset, network, run folder, initial surrogate labels, losses and
- * optimizer, then the epoch loop. `--resume DIR` rebuilds the same run and continues from `DIR/last/`.
+ * One training run, start to finish: checks that need no work, dataset (and a decode of every image), backend,
+ * network, initial surrogate labels, run folder, losses and optimizer, then the epoch loop and the summary.
+ * `--resume DIR` rebuilds the same run and continues from `DIR/last/`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -77,7 +78,7 @@ async function checkImages(cfg: RunConfig, manifest: Manifest, interrupts: RunIn
   for (const b of bad.slice(0, 100)) log(`warning: cannot decode image '${b.path}': ${b.reason}`);
   if (bad.length > 100) log(`warning: … and ${bad.length - 100} more image(s) that cannot be decoded`);
   const notes = judgeUndecodable(manifest, bad, cfg.maxBadImages);
-  log(`image check: ${new Set(manifest.items.map((it) => it.path)).size} files decoded in ${secs} s${bad.length ? `, ${bad.length} cannot be decoded` : ''}`);
+  log(`image check: ${shown.total} files decoded in ${secs} s${bad.length ? `, ${bad.length} cannot be decoded` : ''}`);
   for (const n of notes) log(`warning: ${n}`);
 }
 

@@ -168,6 +168,9 @@ export class Trainer {
       }
       progress.tick(images, stepLosses);
       doneIters = i + 1;
+      // When the next batch is already loaded, awaiting it never reaches the event loop, where signals are
+      // delivered: give it a turn so a Ctrl-C is seen after this step, not at the next evaluation.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.c.stopRequested() && doneIters < iters) {
         interrupted = true;
         break;
