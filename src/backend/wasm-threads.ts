@@ -39,14 +39,55 @@ export function wasmThreadsEnabled(): number {
   return enabledWith;
 }
 
+/** Prefix of the private folders that hold the worker script: `mic-train-wasm-<pid>-<random>`. */
+const WORKER_DIR_PREFIX = 'mic-train-wasm-';
+
+let workerDir: string | null = null;
+
+/** The private folder of this process's worker script while the threaded backend runs (tests look at it). */
+export function wasmWorkerDir(): string | null {
+  return workerDir;
+}
+
+/** Remove worker folders of ours whose process is gone (a killed run cannot clean up after itself). */
+function removeStaleWorkerDirs(tmp: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmp);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const n of names) {
+    const m = new RegExp(`^${WORKER_DIR_PREFIX}(\\d+)-`).exec(n);
+    if (!m || Number(m[1]) === process.pid) continue;
+    const dir = path.join(tmp, n);
+    try {
+      const st = fs.lstatSync(dir);
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * Writes the pthread worker script into a fresh private folder (`mkdtemp`: an unpredictable name, mode
+ * 0700, so no other user can plant or swap the code we run) and removes the folder when the process exits.
+ */
 function workerScriptPath(): string {
   const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
     wasmWorkerContents: string;
   };
-  const file = path.join(os.tmpdir(), `mic-train-tfjs-wasm-worker-${process.pid}.cjs`);
+  const tmp = os.tmpdir();
+  removeStaleWorkerDirs(tmp);
+  const dir = fs.mkdtempSync(path.join(tmp, `${WORKER_DIR_PREFIX}${process.pid}-`));
+  workerDir = dir;
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'worker.cjs');
   // The string holds raw newlines where the script has "\n" escapes (tfjs escapes them the same way for its Blob).
-  fs.writeFileSync(file, wasmWorkerContents.replace(/\n/g, '\\n'));
-  process.once('exit', () => fs.rmSync(file, { force: true }));
+  fs.writeFileSync(file, wasmWorkerContents.replace(/\n/g, '\\n'), { flag: 'wx', mode: 0o600 });
   return file;
 }
 

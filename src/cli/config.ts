@@ -58,6 +58,10 @@ export interface RunConfig {
   microBs: number;
   threads: number;
   resume?: string;
+  /** Seconds between progress lines when the output is not a terminal. */
+  logEvery: number;
+  /** Largest fraction of a split's images that may be undecodable before the run stops. */
+  maxBadImages: number;
   dryRun: boolean;
   /** Task names, always ['Class', 'Shared'] (docs/porting.md#startup). */
   tasks: ['Class', 'Shared'];

@@ -20,8 +20,8 @@ export interface FlagSpec {
   choices?: readonly string[];
   /** 'original' = a main.py flag (docs/porting.md#flags); 'port' = added by mic-train. */
   origin: 'original' | 'port';
-  /** Numbers must be > 0 ('positive') or >= 0 ('nonneg'); 'prob' = within [0, 1]. */
-  range?: 'positive' | 'nonneg' | 'prob';
+  /** Numbers must be > 0 ('positive') or >= 0 ('nonneg'); 'prob' = within [0, 1]; 'seed' = 0 … 2³² − 1. */
+  range?: 'positive' | 'nonneg' | 'prob' | 'seed';
 }
 
 export const DATASETS = ['cub200', 'cars196', 'online_products', 'in-shop', 'vehicle_id', 'folder', 'sample'] as const;
@@ -56,8 +56,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Number of training epochs.' }),
   f({ name: 'kernels', type: 'int', default: 8, origin: 'original', range: 'positive',
     help: 'Image-loading concurrency (DataLoader workers in the original).' }),
-  f({ name: 'seed', type: 'int', default: 1, origin: 'original',
-    help: 'Random seed for every stream (sampling, augmentation, mining, k-means, init).' }),
+  f({ name: 'seed', type: 'int', default: 1, origin: 'original', range: 'seed',
+    help: 'Random seed for every stream (sampling, augmentation, mining, k-means, init); 0 to 4294967295.' }),
   f({ name: 'scheduler', type: 'string', default: 'step', choices: SCHEDULERS, origin: 'original',
     help: 'Learning-rate schedule: step (multiply by gamma at each epoch in tau), exp (multiply by gamma every epoch), none.' }),
   f({ name: 'gamma', type: 'float', default: 0.3, origin: 'original', range: 'positive',
@@ -152,6 +152,10 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Threads for the wasm backend\'s convolutions and matmuls (0 or 1 = one thread; measured: 2 threads speed up inference, not training).' }),
   f({ name: 'resume', type: 'string', default: undefined, origin: 'port',
     help: 'Continue the run in this folder from its last/ checkpoint.' }),
+  f({ name: 'log-every', type: 'float', default: 30, origin: 'port', range: 'nonneg',
+    help: 'When the output is not a terminal (nohup, Slurm, a log file): seconds between progress lines of training, evaluation and clustering (0 = after every step).' }),
+  f({ name: 'max-bad-images', type: 'float', default: 0.05, origin: 'port', range: 'prob',
+    help: 'Every image is decoded once before training; the run stops when more than this fraction of a split cannot be decoded, or a class has no decodable image. Fewer are left out (listed).' }),
 ];
 
 export const FLAG_BY_NAME: ReadonlyMap<string, FlagSpec> = new Map(FLAGS.map((s) => [s.name, s]));

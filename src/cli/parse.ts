@@ -7,8 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import { UserError } from '../errors.ts';
+import { readUserText } from '../io/safe-read.ts';
 import { FLAGS, FLAG_BY_NAME, type FlagSpec } from './flags.ts';
-import { commandsHelp } from '../commands/index.ts';
+import { COMMANDS, commandsHelp } from '../commands/index.ts';
+import { suggestion, unknownFlagMessage } from './suggest.ts';
 import { defaultKVals, SAMPLE_DEFAULTS, type RunConfig } from './config.ts';
 
 export const VERSION = '0.1.0';
@@ -22,17 +24,23 @@ export function parseArgv(argv: string[]): Record<string, unknown> {
     .help('help')
     .alias('help', 'h')
     .strict()
-    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false, 'dot-notation': false, 'duplicate-arguments-array': false })
+    // Numbers arrive as the typed text and are parsed strictly by coerceOne (yargs would take '0x10' as 16).
+    .parserConfiguration({
+      'camel-case-expansion': false, 'boolean-negation': false, 'dot-notation': false, 'duplicate-arguments-array': false,
+      'parse-numbers': false, 'parse-positional-numbers': false,
+    })
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
-      throw new UserError(oneLine(msg || err?.message || 'invalid arguments'));
+      const text = msg || err?.message || 'invalid arguments';
+      throw new UserError(unknownFlagMessage(text, FLAGS.map((s) => s.name), 'mic-train --help', argv, Object.keys(COMMANDS)) ?? oneLine(text));
     });
   for (const s of FLAGS) {
+    const numeric = s.type === 'int' || s.type === 'float';
     y.option(s.name, {
-      type: s.type === 'boolean' ? 'boolean' : s.type === 'string' ? 'string' : 'number',
+      type: s.type === 'boolean' ? 'boolean' : s.type === 'string' ? 'string' : undefined,
       array: s.list ? true : undefined,
       // Choices are checked by coerceOne (one clear line), and listed in the help text here.
-      describe: s.choices ? `${s.help} [choices: ${s.choices.join(', ')}]` : s.help,
+      describe: (s.choices ? `${s.help} [choices: ${s.choices.join(', ')}]` : s.help) + (numeric ? ` [${s.type}]` : ''),
       defaultDescription: describeDefault(s),
       requiresArg: s.type !== 'boolean',
     });
@@ -77,50 +85,63 @@ function describeDefault(s: FlagSpec): string {
   return String(s.default);
 }
 
+/** Fields hypa.json carries beside the flags (derived, or facts about the run): not flags, skipped when read back. */
+const RUN_FACT_KEYS: ReadonlySet<string> = new Set(['tasks', 'dataFingerprint']);
+
+/** A --config file's values by flag name, and the key each was written under in the file (for messages). */
+export interface ConfigFileValues {
+  values: Record<string, unknown>;
+  keys: Record<string, string>;
+}
+
 /** Read a --config JSON file: an object keyed by flag names (or RunConfig keys, as in hypa.json). */
-export function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`--config: cannot read file '${path}'`);
-  }
+export function readConfigFileWithKeys(path: string, flag = '--config'): ConfigFileValues {
+  const text = readUserText(path, 'config', flag);
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`--config: '${path}' is not valid JSON (${(e as Error).message})`);
+    throw new UserError(`${flag}: '${path}' is not valid JSON (${(e as Error).message})`);
   }
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-    throw new UserError(`--config: '${path}' must hold a JSON object of flag values`);
+    throw new UserError(`${flag}: '${path}' must hold a JSON object of flag values`);
   }
   const byKey = new Map(FLAGS.map((s) => [s.key, s]));
-  const out: Record<string, unknown> = {};
+  const values: Record<string, unknown> = {};
+  const keys: Record<string, string> = {};
   for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
     const spec = FLAG_BY_NAME.get(k) ?? byKey.get(k);
-    if (k === 'tasks') continue; // derived field stored in hypa.json
-    if (!spec) throw new UserError(`--config: unknown key '${k}' in '${path}'`);
-    if (spec.name === 'config' || spec.name === 'dry-run' || spec.name === 'resume') continue;
+    if (RUN_FACT_KEYS.has(k)) continue;
+    if (!spec) throw new UserError(`${flag} '${path}': unknown key '${k}'${suggestion(k, [...FLAG_BY_NAME.keys()])}`);
+    if (spec.name === 'config' || spec.name === 'resume') continue;
+    // A run folder's hypa.json describes the run; only a --config file can ask for a dry run.
+    if (spec.name === 'dry-run' && flag === '--resume') continue;
     if (v === null) continue;
-    out[spec.name] = v;
+    values[spec.name] = v;
+    keys[spec.name] = k;
   }
-  return out;
+  return { values, keys };
+}
+
+/** `readConfigFileWithKeys`, values only. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  return readConfigFileWithKeys(path).values;
 }
 
 /**
  * `--resume DIR` takes the run's own `hypa.json` as the base configuration; flags given with it override
  * (the run checks that only harmless keys changed, see `resumeConflicts`).
  */
-function readResumeConfig(dir: string): Record<string, unknown> {
+function readResumeConfig(dir: string): ConfigFileValues & { file: string } {
   const file = path.join(dir, 'hypa.json');
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`--resume: '${dir}' is not a folder`);
   if (!fs.existsSync(file)) throw new UserError(`--resume: '${dir}' is not a mic-train run folder (no hypa.json)`);
-  return readConfigFile(file);
+  return { ...readConfigFileWithKeys(file, '--resume'), file };
 }
 
 /** Keys that may differ between a run and its resumption (they do not change what is computed). */
 export const RESUME_MAY_CHANGE: ReadonlySet<string> = new Set([
-  'nEpochs', 'backend', 'kernels', 'threads', 'microBs', 'gpu', 'resume', 'dryRun', 'sourcePath', 'savePath', 'tasks', 'offline',
+  'nEpochs', 'backend', 'kernels', 'threads', 'microBs', 'gpu', 'resume', 'dryRun', 'sourcePath', 'savePath', 'tasks', 'offline', 'maxBadImages', 'logEvery',
 ]);
 
 /** Keys whose values differ between the saved config and the resumed one (empty = compatible). */
@@ -135,27 +156,41 @@ export function resumeConflicts(saved: Record<string, unknown>, now: RunConfig):
 
 /** Resolve raw command-line values into a validated RunConfig. Throws UserError on any bad value. */
 export function resolveConfig(cli: Record<string, unknown>): RunConfig {
-  const fromFile =
+  const file: (ConfigFileValues & { file: string; flag: string }) | null =
     typeof cli['config'] === 'string'
-      ? readConfigFile(cli['config'] as string)
+      ? { ...readConfigFileWithKeys(cli['config'] as string), file: cli['config'] as string, flag: '--config' }
       : typeof cli['resume'] === 'string'
-        ? readResumeConfig(cli['resume'] as string)
-        : {};
+        ? { ...readResumeConfig(cli['resume'] as string), flag: '--resume' }
+        : null;
+  const fromFile = file?.values ?? {};
   const dataset = (cli['dataset'] ?? fromFile['dataset'] ?? 'cub200') as string;
   const datasetDefaults: Record<string, unknown> = dataset === 'sample' ? { ...SAMPLE_DEFAULTS } : {};
   // The sample runs from random weights unless weights are given explicitly.
   if ((cli['pretrained'] ?? fromFile['pretrained']) !== undefined) delete datasetDefaults['not_pretrained'];
   const raw: Record<string, unknown> = {};
+  // How a value is named in messages: the flag, or the file and key it came from.
+  const label: Record<string, string> = {};
   for (const s of FLAGS) {
+    const fromCli = cli[s.name] !== undefined;
     const v = cli[s.name] ?? fromFile[s.name] ?? datasetDefaults[s.name] ?? s.default;
     raw[s.name] = Array.isArray(v) ? [...v] : v;
+    label[s.name] = !fromCli && file && fromFile[s.name] !== undefined ? `${file.flag} '${file.file}', key '${file.keys[s.name]}'` : `--${s.name}`;
   }
   if (raw['loss'] !== undefined) {
     if (cli['losses'] !== undefined) throw new UserError('--loss and --losses both given: use one (--loss X sets both tasks).');
-    raw['losses'] = [raw['loss'], raw['loss']];
+    const loss = coerce(FLAG_BY_NAME.get('loss')!, raw['loss'], label['loss']);
+    raw['losses'] = [loss, loss];
+    label['losses'] = label['loss'];
   }
-  for (const s of FLAGS) raw[s.name] = coerce(s, raw[s.name]);
-  validate(raw);
+  for (const s of FLAGS) raw[s.name] = coerce(s, raw[s.name], label[s.name]);
+  try {
+    validate(raw);
+  } catch (e) {
+    // Name the file for values that came from it (validate speaks in flags).
+    const fromTheFile = file && e instanceof UserError ? [...new Set([...e.message.matchAll(/--([a-z_-]+)/g)].map((m) => m[1]))].filter((n) => label[n] && label[n] !== `--${n}`) : [];
+    if (fromTheFile.length) throw new UserError(`${(e as UserError).message} (${fromTheFile.map((n) => `--${n}`).join(', ')} from ${file!.flag} '${file!.file}')`);
+    throw e;
+  }
 
   const cfg: Record<string, unknown> = {};
   for (const s of FLAGS) if (s.name !== 'loss' && s.name !== 'config') cfg[s.key] = raw[s.name];
@@ -167,37 +202,51 @@ export function resolveConfig(cli: Record<string, unknown>): RunConfig {
   return Object.freeze(c) as RunConfig;
 }
 
-function coerce(s: FlagSpec, v: unknown): unknown {
+function coerce(s: FlagSpec, v: unknown, label = `--${s.name}`): unknown {
   if (v === undefined) return v;
-  const flag = `--${s.name}`;
   if (s.list) {
     const arr = Array.isArray(v) ? v : [v];
-    if (arr.length === 0 && (s.default as unknown[]).length > 0) throw new UserError(`${flag}: expected one or more values`);
-    return arr.map((x) => coerceOne(s, x, flag));
+    if (arr.length === 0 && (s.default as unknown[]).length > 0) throw new UserError(`${label}: expected one or more values`);
+    return arr.map((x) => coerceOne(s, x, label));
   }
-  if (Array.isArray(v)) throw new UserError(`${flag}: expected a single value, got ${v.length}`);
-  return coerceOne(s, v, flag);
+  if (Array.isArray(v)) throw new UserError(`${label}: expected a single value, got ${v.length}`);
+  return coerceOne(s, v, label);
 }
 
+/** Decimal integers only: no hex, no exponent, no fraction (argparse's `int` refuses them too). */
+const INT_TEXT = /^[+-]?\d+$/;
+/** Decimal numbers as Python's float() reads them, without inf/nan: no hex, no empty text. */
+const FLOAT_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** numpy's seed range: 0 … 2³² − 1 (the original seeds numpy, torch and random with it). */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** One value, parsed strictly; errors echo the text as typed. */
 function coerceOne(s: FlagSpec, v: unknown, flag: string): unknown {
+  const shown = typeof v === 'string' ? v : JSON.stringify(v);
   switch (s.type) {
     case 'boolean':
-      if (typeof v !== 'boolean') throw new UserError(`${flag}: expected true or false, got '${String(v)}'`);
+      if (typeof v !== 'boolean') throw new UserError(`${flag}: expected true or false, got '${shown}'`);
       return v;
     case 'string':
-      if (typeof v !== 'string' && typeof v !== 'number') throw new UserError(`${flag}: expected a string, got '${String(v)}'`);
+      if (typeof v !== 'string' && typeof v !== 'number') throw new UserError(`${flag}: expected a string, got '${shown}'`);
       if (s.choices && !s.choices.includes(String(v))) {
-        throw new UserError(`${flag}: unknown value '${String(v)}'; expected one of: ${s.choices.join(', ')}`);
+        throw new UserError(`${flag}: unknown value '${String(v)}'; expected one of: ${s.choices.join(', ')}${suggestion(String(v), s.choices)}`);
       }
       return String(v);
     case 'int':
     case 'float': {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-      if (!Number.isFinite(n)) throw new UserError(`${flag}: expected a number, got '${String(v)}'`);
-      if (s.type === 'int' && !Number.isInteger(n)) throw new UserError(`${flag}: expected an integer, got '${String(v)}'`);
-      if (s.range === 'positive' && !(n > 0)) throw new UserError(`${flag}: expected a positive number, got ${n}`);
-      if (s.range === 'nonneg' && !(n >= 0)) throw new UserError(`${flag}: expected a number >= 0, got ${n}`);
-      if (s.range === 'prob' && !(n >= 0 && n <= 1)) throw new UserError(`${flag}: expected a number between 0 and 1, got ${n}`);
+      const what = s.type === 'int' ? 'an integer' : 'a number';
+      let n: number;
+      if (typeof v === 'number') n = v;
+      else if (typeof v === 'string' && (s.type === 'int' ? INT_TEXT : FLOAT_TEXT).test(v.trim())) n = Number(v.trim());
+      else throw new UserError(`${flag}: expected ${what}, got '${shown}'`);
+      if (!Number.isFinite(n)) throw new UserError(`${flag}: expected ${what}, got '${shown}'`);
+      if (s.type === 'int' && !Number.isSafeInteger(n)) throw new UserError(`${flag}: expected an integer, got '${shown}'`);
+      if (s.range === 'positive' && !(n > 0)) throw new UserError(`${flag}: expected a positive number, got '${shown}'`);
+      if (s.range === 'nonneg' && !(n >= 0)) throw new UserError(`${flag}: expected a number >= 0, got '${shown}'`);
+      if (s.range === 'prob' && !(n >= 0 && n <= 1)) throw new UserError(`${flag}: expected a number between 0 and 1, got '${shown}'`);
+      if (s.range === 'seed' && !(n >= 0 && n <= MAX_SEED)) throw new UserError(`${flag}: expected an integer from 0 to ${MAX_SEED} (numpy's seed range), got '${shown}'`);
       return n;
     }
   }

@@ -1,11 +1,11 @@
 /** `mic-train query`: the nearest gallery images (a file written by `embed`) of each query image. */
-import fs from 'node:fs';
 import { selectBackend } from '../backend/select.ts';
 import { UserError } from '../errors.ts';
 import { knnQueryGallery } from '../eval/knn.ts';
-import { embedPaths, loadTrainedModel } from '../eval/trained-model.ts';
-import { readSafetensors } from '../io/safetensors.ts';
-import { checkBackend, commandParser, logToStderr, positionals, positiveInt, withBackend, type BackendName } from './common.ts';
+import { decodeRgb, ImageDecodeError } from '../data/decode.ts';
+import { embedPaths, loadTrainedModel, type EmbeddedPaths } from '../eval/trained-model.ts';
+import { readGallery } from '../io/gallery.ts';
+import { checkBackend, commandParser, logToStderr, positionals, positiveInt, stopOnSignal, withBackend, type BackendName } from './common.ts';
 
 export interface QueryArgs {
   gallery: string;
@@ -35,35 +35,54 @@ export function parseQueryArgs(argv: string[]): QueryArgs {
 }
 
 export async function runQuery(a: QueryArgs): Promise<void> {
-  const { tensors, metadata } = readSafetensors(a.gallery);
-  const g = tensors.get('embeddings');
-  if (!g || g.shape.length !== 2 || !metadata.paths) throw new UserError(`--gallery: '${a.gallery}' was not written by mic-train embed (no embeddings/paths)`);
-  const galleryPaths = JSON.parse(metadata.paths) as string[];
-  const ckDir = a.checkpoint ?? metadata.checkpoint;
+  const g = readGallery(a.gallery);
+  const ckDir = a.checkpoint ?? g.checkpoint;
   if (!ckDir) throw new UserError('--checkpoint: the gallery file does not record its checkpoint; pass --checkpoint');
-  for (const p of a.images) if (!fs.existsSync(p)) throw new UserError(`query image '${p}' does not exist`);
+  // Every query image must decode: a query without a picture has no neighbours (checked before the model loads).
+  for (const p of a.images) {
+    try {
+      await decodeRgb(p);
+    } catch (e) {
+      if (e instanceof ImageDecodeError) throw new UserError(`query: ${e.message}`);
+      throw e;
+    }
+  }
   await selectBackend(a.backend, { log: logToStderr });
-  const m = await loadTrainedModel(ckDir);
-  const q = await embedPaths(m, a.images, 32, 2);
-  const [ng, dim] = g.shape;
-  if (q.length / a.images.length !== dim) throw new UserError(`--gallery: ${dim}-d embeddings, but the checkpoint embeds ${q.length / a.images.length}-d`);
+  const m = await loadTrainedModel(ckDir, (fingerprint) => {
+    if (g.modelSha256 === undefined) {
+      logToStderr(`warning: '${a.gallery}' records no model fingerprint (written by an older mic-train): cannot check that '${ckDir}' is the model that made it`);
+    } else if (fingerprint !== g.modelSha256) {
+      throw new UserError(
+        `--checkpoint '${ckDir}' is not the model that made the gallery '${a.gallery}' (weights ${fingerprint.slice(0, 12)}…, gallery made with ${g.modelSha256.slice(0, 12)}…); ` +
+          'distances between embeddings of two models mean nothing: embed the gallery again with this checkpoint',
+      );
+    }
+  });
+  let q: EmbeddedPaths;
+  try {
+    q = await embedPaths(m, a.images, 32, 2);
+  } finally {
+    m.model.dispose();
+  }
+  if (q.failed.length > 0) throw new UserError(`query: cannot decode image '${a.images[q.failed[0]]}'`);
+  const { n: ng, dim, embeddings: gd } = g;
+  if (q.dim !== dim) throw new UserError(`--gallery: ${dim}-d embeddings, but the checkpoint embeds ${q.dim}-d`);
   const k = Math.min(a.k, ng);
-  const gd = g.data as Float32Array;
-  const ids = knnQueryGallery(q, a.images.length, gd, ng, dim, k);
+  const ids = knnQueryGallery(q.embeddings, a.images.length, gd, ng, dim, k);
   a.images.forEach((img, i) => {
     process.stdout.write(`${img}\n`);
     for (let j = 0; j < k; j++) {
       const id = ids[i * k + j];
       if (id < 0) continue;
       let d2 = 0;
-      for (let t = 0; t < dim; t++) d2 += (q[i * dim + t] - gd[id * dim + t]) ** 2;
-      process.stdout.write(`  ${j + 1}. ${galleryPaths[id]}  (distance ${Math.sqrt(d2).toFixed(4)})\n`);
+      for (let t = 0; t < dim; t++) d2 += (q.embeddings[i * dim + t] - gd[id * dim + t]) ** 2;
+      process.stdout.write(`  ${j + 1}. ${g.paths[id]}  (distance ${Math.sqrt(d2).toFixed(4)})\n`);
     }
   });
-  m.model.dispose();
 }
 
 export async function run(argv: string[]): Promise<number> {
+  stopOnSignal('query', 'no answer was printed');
   await runQuery(parseQueryArgs(argv));
   return 0;
 }

@@ -7,13 +7,15 @@
  * which also phrases the error for files that cannot be decoded at all. sharp's JPEG pixels equal PIL's;
  * libjpeg-turbo's (the binding asks for the fast integer IDCT) are 0.8 grey levels darker on average and
  * at most 3–5 levels off (test/data/pil-parity.test.ts, scripts/bench-data.ts's photo-like JPEGs) — noise
- * far below the augmentation's. `MIC_TRAIN_JPEG_DECODER=sharp` makes every thread use sharp.
+ * far below the augmentation's. `MIC_TRAIN_JPEG_DECODER=sharp` makes every thread use sharp. CMYK and
+ * 16-bit greyscale images get PIL's own conversions (`pil-modes.ts`), not libvips' colour management.
  */
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import sharp, { type SharpOptions } from 'sharp';
-import { jpegSize, type ImageSize } from './image-header.ts';
+import { FileRefusedError, readFileCapped, readFileCappedAsync } from '../io/safe-read.ts';
+import { jpegComponents, jpegSize, type ImageSize } from './image-header.ts';
+import { cmykToRgbLikePil, grey16ToRgbLikePil, pilConversionOf, type PilConversion } from './pil-modes.ts';
 import type { RgbImage } from './resample.ts';
 
 /** An image that cannot be read or decoded (missing, empty, truncated, not an image). */
@@ -69,21 +71,24 @@ export function jpegDecoderName(): 'libjpeg-turbo' | 'sharp' {
 export type JpegDecoderChoice = 'auto' | 'sharp';
 
 /**
- * The file's bytes. On the main thread the read runs on libuv's pool; a decode worker thread exists to
- * block, so there it reads synchronously (saving the thread hand-offs).
+ * The file's bytes: a regular file (links followed) of at most the image size cap (`io/safe-read.ts`). On
+ * the main thread the read runs on libuv's pool; a decode worker thread exists to block, so there it reads
+ * synchronously (saving the thread hand-offs).
  */
 export async function readImageBytes(path: string): Promise<Buffer> {
   try {
-    return isMainThread ? await fs.promises.readFile(path) : fs.readFileSync(path);
+    return isMainThread ? await readFileCappedAsync(path, 'image') : readFileCapped(path, 'image');
   } catch (e) {
-    throw new ImageDecodeError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message);
+    if (e instanceof FileRefusedError) throw new ImageDecodeError(path, `the file ${e.reason}`);
+    throw e;
   }
 }
 
 /** Decode the image at `path` (or its already read `bytes`) to 8-bit RGB, alpha dropped. Throws `ImageDecodeError`. */
 export async function decodeRgb(path: string, jpeg: JpegDecoderChoice = 'auto', bytes?: Buffer): Promise<RgbImage> {
   bytes ??= await readImageBytes(path);
-  if (jpeg === 'auto' && jpegTurbo && isCompleteJpeg(bytes)) {
+  const conversion = pilConversionOf(bytes, jpegComponents);
+  if (jpeg === 'auto' && jpegTurbo && conversion === 'plain' && isCompleteJpeg(bytes)) {
     try {
       const r = await jpegTurbo.decompress(bytes, { format: jpegTurbo.FORMAT_RGB });
       return { data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.width * r.height * 3), width: r.width, height: r.height };
@@ -91,7 +96,7 @@ export async function decodeRgb(path: string, jpeg: JpegDecoderChoice = 'auto', 
       // CMYK, 12-bit, damaged: let sharp decide (and word the error).
     }
   }
-  return decodeWithSharp(path, bytes);
+  return decodeWithSharp(path, bytes, conversion);
 }
 
 /** A JPEG that libjpeg-turbo can decode synchronously into a caller's buffer (`size.width·size.height·3` bytes). */
@@ -105,7 +110,8 @@ export interface DirectJpeg {
 export function directJpeg(bytes: Buffer): DirectJpeg | null {
   const turbo = jpegTurbo;
   const size = turbo && isCompleteJpeg(bytes) ? jpegSize(bytes) : null;
-  if (!turbo || !size) return null;
+  // CMYK needs PIL's conversion (pil-modes.ts), which only the sharp path applies.
+  if (!turbo || !size || jpegComponents(bytes) === 4) return null;
   return {
     size,
     decodeInto(dst: Uint8Array) {
@@ -127,8 +133,24 @@ function isCompleteJpeg(b: Buffer): boolean {
   return b[end - 2] === 0xff && b[end - 1] === 0xd9;
 }
 
-async function decodeWithSharp(path: string, bytes: Buffer): Promise<RgbImage> {
+async function decodeWithSharp(path: string, bytes: Buffer, conversion: PilConversion | 'ask'): Promise<RgbImage> {
   try {
+    let conv = conversion;
+    if (conv === 'ask') {
+      const m = await sharp(bytes, SHARP_INPUT_OPTIONS).metadata();
+      conv = m.space === 'cmyk' ? 'cmyk' : m.channels === 1 && m.depth === 'ushort' ? 'grey16' : 'plain';
+    }
+    if (conv === 'cmyk') {
+      // The CMYK values as stored (Adobe inversion undone), no colour management: PIL's formula does the rest.
+      const { data, info } = await sharp(bytes, SHARP_INPUT_OPTIONS).pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      if (info.channels < 4) throw new Error(`decoded CMYK to ${info.channels} channels`);
+      return { data: cmykToRgbLikePil(data, info.width * info.height, info.channels), width: info.width, height: info.height };
+    }
+    if (conv === 'grey16') {
+      const { data, info } = await sharp(bytes, SHARP_INPUT_OPTIONS).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+      const values = new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
+      return { data: grey16ToRgbLikePil(values, info.width * info.height, info.channels), width: info.width, height: info.height };
+    }
     const { data, info } = await sharp(bytes, SHARP_INPUT_OPTIONS).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };

@@ -128,7 +128,7 @@ export interface RgbTile {
  * sample-recoveries picture. Throws `ImageDecodeError`.
  */
 export async function loadOriginalTile(path: string, size: number): Promise<RgbTile> {
-  const pipeline = sharp(path, SHARP_INPUT_OPTIONS)
+  const pipeline = sharp(await readImageBytes(path), SHARP_INPUT_OPTIONS)
     .flatten({ background: '#ffffff' })
     .resize(size, size, { fit: 'contain', background: '#ffffff', kernel: 'linear' });
   let data: Buffer;

@@ -11,10 +11,11 @@
  *
  * A file that cannot be decoded is warned about once (with its path), counted in `loaderStats()`, and
  * never tried again: in a training batch its slot takes the next image of the same group (class, or the
- * `replacementLabels` given, e.g. clusters) with the same uniforms; in evaluation batches the slot keeps
- * its position and holds zeros (reported in the batch's `failed`).
+ * `replacementLabels` given, e.g. clusters) with the same uniforms, and a group with no decodable image left
+ * is an error (never a black image to train on); in evaluation batches the slot keeps its position and holds
+ * zeros, reported in the batch's `failed` so the consumer can leave it out.
  */
-import { assert } from '../errors.ts';
+import { assert, UserError } from '../errors.ts';
 import type { Rng } from '../rng.ts';
 import type { InputConvention } from './image-convention.ts';
 import { batchBuffer, InProcessDecoder, sharedWorkerDecoder, workerCountFor, type DecodeJob, type ImageDecoder } from './decode-pool.ts';
@@ -46,29 +47,37 @@ export interface LoaderStats {
   failedPaths: string[];
   /** Training slots filled with another image of the same group. */
   replaced: number;
-  /** Slots left as zero images (evaluation, or a group with no decodable image). */
-  zeroFilled: number;
 }
 
-const badPaths = new Set<string>();
-const stats = { replaced: 0, zeroFilled: 0 };
+/** Undecodable files seen in this process, with the reason. */
+const badPaths = new Map<string, string>();
+const stats = { replaced: 0 };
 
 /** Decode failures so far in this process (for the run summary). */
 export function loaderStats(): LoaderStats {
-  return { failedFiles: badPaths.size, failedPaths: [...badPaths].slice(0, 100), replaced: stats.replaced, zeroFilled: stats.zeroFilled };
+  return { failedFiles: badPaths.size, failedPaths: [...badPaths.keys()].slice(0, 100), replaced: stats.replaced };
+}
+
+/** Every undecodable file seen so far and why, in the order they were met. */
+export function decodeFailures(): { path: string; reason: string }[] {
+  return [...badPaths].map(([path, reason]) => ({ path, reason }));
+}
+
+/** Why `path` could not be decoded, or undefined when it has not failed. */
+export function decodeFailure(path: string): string | undefined {
+  return badPaths.get(path);
 }
 
 /** Forget failures and counters (tests). */
 export function resetLoaderStats(): void {
   badPaths.clear();
   stats.replaced = 0;
-  stats.zeroFilled = 0;
 }
 
-function recordFailure(e: unknown, path: string): void {
+function recordFailure(e: unknown, path: string, quiet: boolean): void {
   if (!(e instanceof ImageDecodeError)) throw e;
-  badPaths.add(path);
-  dataWarnOnce(`decode:${path}`, `${e.message}; skipped (counted in the run summary)`);
+  badPaths.set(path, e.reason.split('\n')[0]);
+  if (!quiet) dataWarnOnce(`decode:${path}`, `${e.message}; skipped`);
 }
 
 /** Which transform a `BatchLoader` applies. */
@@ -102,6 +111,8 @@ export interface BatchLoaderOptions {
    * took 12–20 % of the decoders' throughput.
    */
   recycle?: boolean;
+  /** Record undecodable files without a warning each (the caller lists them itself). */
+  quiet?: boolean;
 }
 
 /**
@@ -112,6 +123,7 @@ export class BatchLoader implements AsyncIterable<LoadedBatch> {
   private readonly decoder: ImageDecoder;
   private readonly prefetch: number;
   private readonly recycle: boolean;
+  private readonly quiet: boolean;
   /** Buffers of batches the consumer has finished with (`recycle`). */
   private readonly spare: Float32Array[] = [];
   private readonly groupLabels: Int32Array;
@@ -140,6 +152,7 @@ export class BatchLoader implements AsyncIterable<LoadedBatch> {
     this.decoder = makeDecoder(opts.decoder, concurrency);
     this.prefetch = Math.max(1, opts.prefetch ?? 2);
     this.recycle = opts.recycle ?? false;
+    this.quiet = opts.quiet ?? false;
     this.groupLabels = opts.replacementLabels ?? Int32Array.from(items, (it) => it.label);
     assert(this.groupLabels.length === items.length, 'BatchLoader: replacementLabels must have one label per item');
   }
@@ -190,9 +203,15 @@ export class BatchLoader implements AsyncIterable<LoadedBatch> {
           return;
         }
       }
+      if (randoms) {
+        // Training on a black image would be silent garbage; the run's image check makes this unreachable
+        // unless files break while it runs.
+        throw new UserError(
+          `'${this.items[idx].path}' and every other image of its ${this.mode.flip ? 'class' : 'cluster'} cannot be decoded (${badPaths.get(this.items[idx].path) ?? 'unreadable'}); fix or remove these files`,
+        );
+      }
       images.fill(0, slot * px, (slot + 1) * px); // a reused buffer holds an older image here
       failed.push(slot);
-      stats.zeroFilled++;
     }));
     return { images, labels: Int32Array.from(spec.labels), indices, n, failed: failed.sort((a, b) => a - b) };
   }
@@ -204,7 +223,7 @@ export class BatchLoader implements AsyncIterable<LoadedBatch> {
       await this.decoder.decode(job, out, offset);
       return true;
     } catch (e) {
-      recordFailure(e, job.path);
+      recordFailure(e, job.path, this.quiet);
       return false;
     }
   }
@@ -256,7 +275,7 @@ export async function* evalBatches(
   bs: number,
   size: number,
   conv: InputConvention,
-  opts: { concurrency?: number; prefetch?: number; decoder?: DecoderChoice; recycle?: boolean } = {},
+  opts: { concurrency?: number; prefetch?: number; decoder?: DecoderChoice; recycle?: boolean; quiet?: boolean } = {},
 ): AsyncGenerator<EvalBatch> {
   assert(Number.isInteger(bs) && bs >= 1, `evalBatches: bs must be a positive integer, got ${bs}`);
   const items = paths.map((path) => ({ path, label: -1, split: 'test' as const }));
@@ -266,7 +285,7 @@ export async function* evalBatches(
     specs.push({ indices, labels: new Int32Array(indices.length).fill(-1) });
   }
   const loader = new BatchLoader(items, specs, size, conv, { train: false, flip: false }, null,
-    opts.concurrency ?? 2, { prefetch: opts.prefetch, decoder: opts.decoder, replacementLabels: new Int32Array(paths.length), recycle: opts.recycle });
+    opts.concurrency ?? 2, { prefetch: opts.prefetch, decoder: opts.decoder, replacementLabels: new Int32Array(paths.length), recycle: opts.recycle, quiet: opts.quiet });
   let b = 0;
   for await (const batch of loader) {
     const start = b++ * bs;

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { evalBatches } from '../data/loader.ts';
 import { UserError } from '../errors.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
+import { modelFingerprint } from '../io/gallery.ts';
 import { buildModel } from '../models/registry.ts';
 import type { EmbeddingModel } from '../models/types.ts';
 import { rngFor } from '../rng.ts';
@@ -15,12 +16,22 @@ import { embedAll } from './embed.ts';
 export interface TrainedModel {
   model: EmbeddingModel;
   inputSize: number;
+  /** `modelFingerprint` of the checkpoint's weights. */
+  fingerprint: string;
 }
 
-export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
+/**
+ * The model of checkpoint folder `dir`. `checkFingerprint` sees the weights' fingerprint before the network
+ * is built (and may throw, e.g. when it is not the model a gallery was made with).
+ */
+export async function loadTrainedModel(dir: string, checkFingerprint?: (fingerprint: string) => void): Promise<TrainedModel> {
   const ck = loadCheckpoint(dir);
+  const fingerprint = modelFingerprint(ck.tensors);
+  checkFingerprint?.(fingerprint);
   const cfg = (ck.state as { config?: { arch: string; embedSizes: number[]; inputSize: number; pretrainedFormat: 'torchvision' | 'keras' } }).config;
-  if (!cfg) throw new UserError(`${dir}: checkpoint has no run configuration (not written by mic-train?)`);
+  if (!cfg || typeof cfg !== 'object' || typeof cfg.arch !== 'string' || !Array.isArray(cfg.embedSizes) || !Number.isInteger(cfg.inputSize)) {
+    throw new UserError(`${dir}: checkpoint has no usable run configuration (arch, embedSizes, inputSize); not written by mic-train?`);
+  }
   const model = await buildModel({ arch: cfg.arch, embedSizes: cfg.embedSizes, notPretrained: true, pretrainedFormat: cfg.pretrainedFormat, rng: rngFor(0, 'init') });
   const sd = new Map<string, tf.Tensor>();
   for (const [k, v] of ck.tensors) sd.set(k, tf.tensor(v.data, v.shape));
@@ -29,10 +40,32 @@ export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
   } finally {
     tf.dispose([...sd.values()]);
   }
-  return { model, inputSize: cfg.inputSize };
+  return { model, inputSize: cfg.inputSize, fingerprint };
 }
 
-/** Class embeddings of `paths`, row-major [paths.length, dim]. */
-export async function embedPaths(m: TrainedModel, paths: string[], bs: number, kernels: number): Promise<Float32Array> {
-  return embedAll(m.model, evalBatches(paths, bs, m.inputSize, m.model.input, { concurrency: kernels, recycle: true }), paths.length, 0);
+/** Embeddings of the images that could be decoded, and the indices (into `paths`) of those that could not. */
+export interface EmbeddedPaths {
+  /** [paths.length − failed.length, dim], rows in `paths` order with the failed ones left out. */
+  embeddings: Float32Array;
+  dim: number;
+  failed: number[];
+}
+
+/** Class embeddings of `paths`; undecodable images are left out (never zero rows) and listed in `failed`. */
+export async function embedPaths(m: TrainedModel, paths: string[], bs: number, kernels: number): Promise<EmbeddedPaths> {
+  const failed: number[] = [];
+  async function* tracked() {
+    for await (const b of evalBatches(paths, bs, m.inputSize, m.model.input, { concurrency: kernels, recycle: true })) {
+      failed.push(...b.failed);
+      yield b;
+    }
+  }
+  const all = await embedAll(m.model, tracked(), paths.length, 0);
+  const dim = paths.length > 0 ? all.length / paths.length : 0;
+  if (failed.length === 0) return { embeddings: all, dim, failed };
+  const bad = new Set(failed);
+  const out = new Float32Array((paths.length - bad.size) * dim);
+  let row = 0;
+  for (let i = 0; i < paths.length; i++) if (!bad.has(i)) out.set(all.subarray(i * dim, (i + 1) * dim), row++ * dim);
+  return { embeddings: out, dim, failed: [...bad].sort((a, b) => a - b) };
 }

@@ -15,6 +15,8 @@
 import nodeFs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
+import { ERRNO_WORDS } from '../system-errors.ts';
+import { readUserFile } from './safe-read.ts';
 import { parseSafetensors, serializeSafetensors, type TensorMap } from './safetensors.ts';
 
 /** A tensor as stored: row-major data and its shape. */
@@ -57,15 +59,6 @@ export const CHECKPOINT_FILES = { model: 'model.safetensors', extra: 'state.safe
 export function bestCheckpointName(set?: number): string {
   return set === undefined ? 'checkpoint_Class' : `checkpoint_set${set}`;
 }
-
-const ERRNO_WORDS: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  EIO: 'input/output error',
-};
 
 function describeFsError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
@@ -210,6 +203,8 @@ export function loadCheckpoint(dir: string, opts: { fs?: CheckpointFs } = {}): C
   }
   const read = (name: string): Buffer => {
     const file = path.join(found, name);
+    // The real file system: only regular files within the size cap (an injected one is a test's fake).
+    if (fs === nodeFs) return readUserFile(file, name === CHECKPOINT_FILES.state ? 'config' : 'weights', 'checkpoint file');
     try {
       return fs.readFileSync(file);
     } catch (e) {

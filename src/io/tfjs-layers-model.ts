@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
+import { FileRefusedError, readFileCapped, readUserFile } from './safe-read.ts';
 import { f16ToF32, type RawTensor, type TensorMap } from './safetensors.ts';
 
 /** One Keras layer of the topology: class, name and its config object. */
@@ -69,9 +70,10 @@ function decode(w: ManifestEntry, bytes: Uint8Array, count: number): RawTensor {
 function readJson(file: string): Record<string, unknown> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileCapped(file, 'config').toString('utf8');
   } catch (e) {
-    throw new UserError(`cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected a tfjs layers model.json`);
+    if (e instanceof FileRefusedError) throw new UserError(`--pretrained ${e.message}; expected a tfjs layers model.json`);
+    throw e;
   }
   try {
     const obj = JSON.parse(text) as unknown;
@@ -93,25 +95,65 @@ function parseLayers(topology: unknown): KerasLayer[] {
   }));
 }
 
+/** A non-negative integer, as shapes and counts must be. */
+const isDim = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
+/** `weightsManifest` checked for the shape the reader relies on; a UserError naming the first bad entry. */
+function checkWeightsManifest(raw: unknown, file: string): Array<{ paths: string[]; weights: ManifestEntry[] }> {
+  if (!Array.isArray(raw)) throw new UserError(`${file}: not a tfjs layers model.json (no weightsManifest list)`);
+  raw.forEach((group: unknown, g) => {
+    const gr = group as { paths?: unknown; weights?: unknown } | null;
+    if (!gr || typeof gr !== 'object' || !Array.isArray(gr.paths) || !gr.paths.every((p) => typeof p === 'string') || !Array.isArray(gr.weights)) {
+      throw new UserError(`${file}: weightsManifest group ${g} needs "paths" (a list of file names) and "weights" (a list)`);
+    }
+    gr.weights.forEach((w: unknown, i) => {
+      const e = w as Partial<ManifestEntry> | null;
+      if (!e || typeof e !== 'object' || typeof e.name !== 'string' || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !e.shape.every(isDim)) {
+        throw new UserError(`${file}: weightsManifest group ${g}, weight ${i}: expected {"name": string, "dtype": string, "shape": [non-negative integers]}`);
+      }
+      const q = e.quantization as unknown;
+      if (q !== undefined && (q === null || typeof q !== 'object' || typeof (q as { dtype?: unknown }).dtype !== 'string')) {
+        throw new UserError(`${file}: weight '${e.name}' has a malformed "quantization" (expected {"dtype": …})`);
+      }
+    });
+  });
+  return raw as Array<{ paths: string[]; weights: ManifestEntry[] }>;
+}
+
+/**
+ * The file a shard name refers to, confined to the model's folder: a manifest is data from the internet,
+ * and `../../etc/passwd` or an absolute path must not make us read (or report the size of) any other file.
+ * Links inside the folder are followed only as far as they stay inside its real location.
+ */
+export function shardPath(modelJson: string, dir: string, name: string): string {
+  const refuse = (why: string) => new UserError(`${modelJson}: weight shard '${name}' ${why}; shards must be files in the model's folder`);
+  if (name === '' || name.includes('\0') || path.isAbsolute(name)) throw refuse('is not a relative file name');
+  const base = path.resolve(dir);
+  const file = path.resolve(base, name);
+  if (!file.startsWith(base + path.sep)) throw refuse('points outside the model folder');
+  let realBase: string;
+  let realFile: string;
+  try {
+    realBase = fs.realpathSync(base);
+    realFile = fs.realpathSync(file);
+  } catch {
+    return file; // missing: the read names it
+  }
+  if (!realFile.startsWith(realBase + path.sep)) throw refuse('is a link that points outside the model folder');
+  return file;
+}
+
 /** Reads `model.json` and its shards. Every problem is a UserError naming the file and the first bad weight. */
 export function readLayersModel(modelJson: string): LayersModel {
   const doc = readJson(modelJson);
   if (doc.format === 'graph-model') {
     throw new UserError(`${modelJson}: a tfjs graph model has no Keras layer names; a layers model (Keras export) is needed`);
   }
-  const manifest = doc.weightsManifest as Array<{ paths: string[]; weights: ManifestEntry[] }> | undefined;
-  if (!Array.isArray(manifest)) throw new UserError(`${modelJson}: not a tfjs layers model.json (no weightsManifest)`);
+  const manifest = checkWeightsManifest(doc.weightsManifest, modelJson);
   const dir = path.dirname(modelJson);
   const weights: TensorMap = new Map();
   manifest.forEach((group, g) => {
-    const buffers = group.paths.map((p) => {
-      const file = path.join(dir, p);
-      try {
-        return fs.readFileSync(file);
-      } catch (e) {
-        throw new UserError(`${modelJson}: weight shard '${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-    });
+    const buffers = group.paths.map((p) => readUserFile(shardPath(modelJson, dir, p), 'weights', `${modelJson}: weight shard`));
     const data = Buffer.concat(buffers);
     let offset = 0;
     for (const w of group.weights) {

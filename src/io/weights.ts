@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import { kerasResNet50ToTorchvision } from './keras-resnet50.ts';
-import { parseSafetensors, type TensorMap } from './safetensors.ts';
+import { checkUserFile, readUserFile } from './safe-read.ts';
+import { checkSafetensorsHeader, parseSafetensors, type TensorMap } from './safetensors.ts';
 import { readLayersModel } from './tfjs-layers-model.ts';
 
 export type PretrainedFormat = 'torchvision' | 'keras';
@@ -48,20 +49,44 @@ export function checkFinite(tensors: TensorMap, source: string): void {
   }
 }
 
+/** A refusal for a file that is not safetensors, with the hint `sniffForeignFormat` gives. */
+function foreignFormatError(path: string, head: Uint8Array): UserError | null {
+  const foreign = sniffForeignFormat(head);
+  return foreign ? new UserError(`${path}: not a safetensors file; it looks like ${foreign}`) : null;
+}
+
+const folderError = (path: string) =>
+  new UserError(`--pretrained ${path}: is a folder; expected a .safetensors file (or model.json with --pretrained-format keras)`);
+
+/**
+ * Checks a `--pretrained` file before any expensive work, reading only its first bytes: a regular file within
+ * the size cap and, for torchvision safetensors, a sound header.
+ */
+export function checkPretrainedFile(path: string, format: PretrainedFormat): void {
+  if (format === 'keras') {
+    checkUserFile(path, 'config', '--pretrained');
+    return;
+  }
+  if (fs.existsSync(path) && fs.statSync(path).isDirectory()) throw folderError(path);
+  checkUserFile(path, 'weights', '--pretrained');
+  const head = Buffer.alloc(64);
+  const fd = fs.openSync(path, 'r');
+  try {
+    fs.readSync(fd, head, 0, 64, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const foreign = foreignFormatError(path, head);
+  if (foreign) throw foreign;
+  checkSafetensorsHeader(path);
+}
+
 /** Reads a torchvision-named safetensors file. */
 export function readTorchvisionSafetensors(path: string): TensorMap {
-  let buf: Buffer;
-  try {
-    if (fs.statSync(path).isDirectory()) {
-      throw new UserError(`--pretrained ${path}: is a folder; expected a .safetensors file (or model.json with --pretrained-format keras)`);
-    }
-    buf = fs.readFileSync(path);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`--pretrained ${path}: cannot read the weights file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const foreign = sniffForeignFormat(buf);
-  if (foreign) throw new UserError(`${path}: not a safetensors file; it looks like ${foreign}`);
+  if (fs.existsSync(path) && fs.statSync(path).isDirectory()) throw folderError(path);
+  const buf = readUserFile(path, 'weights', '--pretrained');
+  const foreign = foreignFormatError(path, buf);
+  if (foreign) throw foreign;
   const { tensors } = parseSafetensors(buf, path);
   if (tensors.size === 0) throw new UserError(`${path}: the safetensors file holds no tensors`);
   checkFinite(tensors, path);

@@ -5,7 +5,9 @@
  *   224 px, scaled for other sizes: `layer1PoolWindow`) → flatten → L2 → per-class standardisation → k-means with
  *   k = `shared_num_classes` (25 iterations, fit on ≤ 256 points per centroid, then assign all).
  * - Re-clustering: the current Shared embeddings of all training images, no centring, same k-means.
- * Features are written into one preallocated Float32Array (embedAll).
+ * Features are written into one preallocated Float32Array (embedAll). Images that cannot be decoded take
+ * no part in the standardisation or the k-means (their rows would be the features of a blank image); each
+ * gets the cluster most of its class's images fell into, so it stays in a pool it is never drawn from alone.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { InputConvention } from '../data/image-convention.ts';
@@ -20,11 +22,15 @@ export interface ClusteringInputs {
   model: EmbeddingModel;
   /** Training image paths, in item order. */
   paths: string[];
+  /** Class label of each path (to place undecodable images, see the file comment). */
+  classLabels?: Int32Array;
   bs: number;
   inputSize: number;
   conv: InputConvention;
   concurrency: number;
   decoder?: DecoderChoice;
+  /** Called after each batch with the images embedded so far (for a progress display). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface KMeansSettings {
@@ -47,10 +53,49 @@ export function pooledLayer1(model: EmbeddingModel, images: tf.Tensor4D): tf.Ten
   });
 }
 
-async function features(inp: ClusteringInputs, head: number | ((m: EmbeddingModel, x: tf.Tensor4D) => tf.Tensor2D)): Promise<{ x: Float32Array; dim: number }> {
-  const batches = evalBatches(inp.paths, inp.bs, inp.inputSize, inp.conv, { concurrency: inp.concurrency, decoder: inp.decoder, recycle: true });
-  const x = await embedAll(inp.model, batches, inp.paths.length, typeof head === 'number' ? head : 0, typeof head === 'number' ? {} : { features: head });
-  return { x, dim: x.length / inp.paths.length };
+async function features(inp: ClusteringInputs, head: number | ((m: EmbeddingModel, x: tf.Tensor4D) => tf.Tensor2D)): Promise<{ x: Float32Array; dim: number; failed: Set<number> }> {
+  const failed = new Set<number>();
+  async function* tracked() {
+    for await (const b of evalBatches(inp.paths, inp.bs, inp.inputSize, inp.conv, { concurrency: inp.concurrency, decoder: inp.decoder, recycle: true })) {
+      for (const i of b.failed) failed.add(i);
+      yield b;
+    }
+  }
+  const x = await embedAll(inp.model, tracked(), inp.paths.length, typeof head === 'number' ? head : 0, {
+    features: typeof head === 'number' ? undefined : head,
+    onProgress: inp.onProgress,
+  });
+  return { x, dim: x.length / inp.paths.length, failed };
+}
+
+/** Rows of `x` [n, dim] that decoded, and their indices (the matrix itself when all did). */
+function decodedRows(x: Float32Array, n: number, dim: number, failed: Set<number>): { rows: Int32Array; x: Float32Array } {
+  if (failed.size === 0) return { rows: Int32Array.from({ length: n }, (_, i) => i), x };
+  const rows = Int32Array.from({ length: n }, (_, i) => i).filter((i) => !failed.has(i));
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, k) => out.set(x.subarray(r * dim, (r + 1) * dim), k * dim));
+  return { rows, x: out };
+}
+
+/** Labels for all `n` items: `labels` for the decoded `rows`, and for each failed item its class's most common cluster. */
+function placeFailed(labels: Int32Array, rows: Int32Array, n: number, classLabels: Int32Array | undefined): Int32Array {
+  if (rows.length === n) return labels;
+  const out = new Int32Array(n).fill(-1);
+  rows.forEach((r, k) => (out[r] = labels[k]));
+  const votes = new Map<number, Map<number, number>>();
+  rows.forEach((r, k) => {
+    const c = classLabels?.[r] ?? 0;
+    let v = votes.get(c);
+    if (!v) votes.set(c, (v = new Map()));
+    v.set(labels[k], (v.get(labels[k]) ?? 0) + 1);
+  });
+  for (let i = 0; i < n; i++) {
+    if (out[i] >= 0) continue;
+    const v = votes.get(classLabels?.[i] ?? 0);
+    // A class with no decodable image stops the run before this (image check); fall back to cluster 0.
+    out[i] = v ? [...v].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0] : 0;
+  }
+  return out;
 }
 
 function cluster(x: Float32Array, n: number, dim: number, s: KMeansSettings): Int32Array {
@@ -67,15 +112,18 @@ export async function initialSurrogateLabels(
   mode: 'mean' | 'mstd' | 'no_norm',
   s: KMeansSettings,
 ): Promise<Int32Array> {
-  const { x, dim } = await features(inp, pooledLayer1);
+  const f = await features(inp, pooledLayer1);
   const n = inp.paths.length;
-  l2NormaliseRows(x, n, dim);
-  standardiseByClass(x, n, dim, classLabels, mode);
-  return cluster(x, n, dim, s);
+  const { rows, x } = decodedRows(f.x, n, f.dim, f.failed);
+  l2NormaliseRows(x, rows.length, f.dim);
+  standardiseByClass(x, rows.length, f.dim, rows.length === n ? classLabels : rows.map((r) => classLabels[r]), mode);
+  return placeFailed(cluster(x, rows.length, f.dim, s), rows, n, classLabels);
 }
 
 /** Re-clustering of the current Shared embeddings (head 1), no centring (docs/porting.md#mic-reclustering). */
 export async function reclusterSharedLabels(inp: ClusteringInputs, s: KMeansSettings): Promise<Int32Array> {
-  const { x, dim } = await features(inp, 1);
-  return cluster(x, inp.paths.length, dim, s);
+  const f = await features(inp, 1);
+  const n = inp.paths.length;
+  const { rows, x } = decodedRows(f.x, n, f.dim, f.failed);
+  return placeFailed(cluster(x, rows.length, f.dim, s), rows, n, inp.classLabels);
 }

@@ -11,6 +11,7 @@
  * rows are query → gallery as they should be.
  */
 import sharp, { type OverlayOptions } from 'sharp';
+import { readImageBytes } from '../data/decode.ts';
 import { assert } from '../errors.ts';
 import type { Rng } from '../rng.ts';
 
@@ -91,7 +92,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Decode, fit into tile×tile on white, drop alpha. An unreadable file becomes a grey tile saying so. */
 async function loadTile(path: string, tile: number): Promise<{ png: Buffer; ok: boolean }> {
   try {
-    const png = await sharp(path)
+    const png = await sharp(await readImageBytes(path))
       .resize(tile, tile, { fit: 'contain', background: '#ffffff' })
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')

@@ -65,8 +65,11 @@ export function formatParameterInfo(cfg: RunConfig | Record<string, unknown>, ex
   return out;
 }
 
-/** Write `Parameter_Info.txt` and `hypa.json` into the run folder. */
-export function writeRunInfo(runDir: string, cfg: RunConfig, extras: Record<string, unknown> = {}): void {
-  fs.writeFileSync(path.join(runDir, 'Parameter_Info.txt'), formatParameterInfo(cfg, extras));
-  fs.writeFileSync(path.join(runDir, 'hypa.json'), JSON.stringify(cfg, null, 2) + '\n');
+/**
+ * Write `Parameter_Info.txt` and `hypa.json` into the run folder. `facts` (e.g. the dataset fingerprint) go
+ * into both; in hypa.json they sit beside the flags and are skipped when the file is read as a --config.
+ */
+export function writeRunInfo(runDir: string, cfg: RunConfig, extras: Record<string, unknown> = {}, facts: Record<string, unknown> = {}): void {
+  fs.writeFileSync(path.join(runDir, 'Parameter_Info.txt'), formatParameterInfo(cfg, { ...extras, ...facts }));
+  fs.writeFileSync(path.join(runDir, 'hypa.json'), JSON.stringify({ ...cfg, ...facts }, null, 2) + '\n');
 }

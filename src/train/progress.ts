@@ -1,8 +1,9 @@
 // Port of: main.py `train_one_epoch` progress display (tqdm bar) (docs/porting.md#epoch-loop)
 /**
- * Per-epoch progress. On a terminal: one line rewritten in place (iteration, running loss, img/s, ETA),
- * at most every `minIntervalMs`. Elsewhere (CI logs, files): nothing during the epoch and one line at its
- * end, so logs stay readable.
+ * Per-epoch progress. On a terminal: one line rewritten in place (iteration, running loss, img/s, ETA of the
+ * epoch and of the run), at most every `minIntervalMs`. Elsewhere (nohup, Slurm, CI logs): a plain line every
+ * `logEverySeconds` (`--log-every`, default 30 s) with the same figures, then one line at the epoch's end, so
+ * a log shows that the run is alive without drowning in bars.
  *
  * Porting note: the original used tqdm on every stream; a redirected tqdm writes one line per refresh.
  */
@@ -17,12 +18,22 @@ export interface ProgressStream {
 export interface ProgressOptions {
   /** Where to write; default process.stderr. */
   stream?: ProgressStream;
-  /** Force the in-place (true) or one-line-per-epoch (false) mode; default: `stream.isTTY`. */
+  /** Force the in-place (true) or log-line (false) mode; default: `stream.isTTY`. */
   tty?: boolean;
   /** Clock in milliseconds (injectable for tests); default performance.now. */
   now?: () => number;
   /** Minimum time between in-place redraws; default 100 ms. */
   minIntervalMs?: number;
+  /** Not a TTY: seconds between progress lines (0 = after every iteration); default 30. */
+  logEverySeconds?: number;
+}
+
+/** The rest of the run after this epoch, for the run ETA. */
+export interface RunOutlook {
+  /** Epochs still to come after this one. */
+  laterEpochs: number;
+  /** Wall seconds a whole epoch (training, evaluation, re-clustering) took so far; undefined before one finished. */
+  secondsPerEpoch?: number;
 }
 
 /** "12.3s", "5m07s", "1h02m03s". */
@@ -36,14 +47,58 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${sec}s` : `${m}m${sec}s`;
 }
 
-/** Progress of one training epoch of `totalIters` iterations. */
-export class EpochProgress {
-  private readonly stream: ProgressStream;
-  private readonly tty: boolean;
-  private readonly now: () => number;
+/**
+ * Where and how often a progress display writes (shared by the epoch display and `PhaseProgress`): in place
+ * on a terminal, at most every `minIntervalMs`; as plain lines every `logEverySeconds` elsewhere.
+ */
+export abstract class ProgressDisplay {
+  protected readonly stream: ProgressStream;
+  protected readonly tty: boolean;
+  protected readonly now: () => number;
+  protected readonly start: number;
   private readonly minIntervalMs: number;
-  private readonly start: number;
+  private readonly logEveryMs: number;
   private lastDraw = -Infinity;
+  private lastLog: number;
+
+  constructor(opts: ProgressOptions = {}) {
+    this.stream = opts.stream ?? process.stderr;
+    this.tty = opts.tty ?? Boolean(this.stream.isTTY);
+    this.now = opts.now ?? (() => performance.now());
+    this.minIntervalMs = opts.minIntervalMs ?? 100;
+    this.logEveryMs = 1000 * (opts.logEverySeconds ?? 30);
+    this.start = this.now();
+    this.lastLog = this.start;
+  }
+
+  /**
+   * Shows `line(now)` if it is time: on a terminal redrawn in place (always for the `final` update), in a
+   * log as its own line once `logEverySeconds` have passed (never for the final update, which the caller
+   * reports itself). Returns whether anything was written.
+   */
+  protected show(final: boolean, line: (t: number) => string): boolean {
+    const t = this.now();
+    if (this.tty) {
+      if (t - this.lastDraw < this.minIntervalMs && !final) return false;
+      this.lastDraw = t;
+      this.stream.write(`\r\x1b[2K${this.fit(line(t))}`);
+      return true;
+    }
+    if (final || t - this.lastLog < this.logEveryMs) return false;
+    this.lastLog = t;
+    this.stream.write(`${line(t)}\n`);
+    return true;
+  }
+
+  /** Keep the live line within the terminal width so `\r` really rewrites it. */
+  private fit(line: string): string {
+    const cols = this.stream.columns;
+    return cols && cols > 10 && line.length >= cols ? line.slice(0, cols - 1) : line;
+  }
+}
+
+/** Progress of one training epoch of `totalIters` iterations. */
+export class EpochProgress extends ProgressDisplay {
   private iters = 0;
   private images = 0;
   private lossSum = 0;
@@ -59,12 +114,9 @@ export class EpochProgress {
     readonly nEpochs: number,
     readonly totalIters: number,
     opts: ProgressOptions = {},
+    private readonly outlook: RunOutlook = { laterEpochs: 0 },
   ) {
-    this.stream = opts.stream ?? process.stderr;
-    this.tty = opts.tty ?? Boolean(this.stream.isTTY);
-    this.now = opts.now ?? (() => performance.now());
-    this.minIntervalMs = opts.minIntervalMs ?? 100;
-    this.start = this.now();
+    super(opts);
   }
 
   /**
@@ -78,11 +130,30 @@ export class EpochProgress {
       this.lossSum += l;
       this.steps += 1;
     }
-    if (!this.tty) return;
-    const t = this.now();
-    if (t - this.lastDraw < this.minIntervalMs && this.iters < this.totalIters) return;
-    this.lastDraw = t;
-    this.stream.write(`\r\x1b[2K${this.fit(this.liveLine(t))}`);
+    this.show(this.iters >= this.totalIters, (t) => (this.tty ? this.liveLine(t) : this.logLine(t)));
+  }
+
+  /** Seconds left in this epoch's training at the current pace (NaN before the first iteration). */
+  private epochEta(secs: number): number {
+    return this.iters > 0 ? (secs / this.iters) * (this.totalIters - this.iters) : NaN;
+  }
+
+  /**
+   * Seconds left in the whole run: this epoch's training, then each later epoch at the pace of the whole
+   * epochs so far (or, before one has finished, of this epoch's training alone).
+   */
+  private runEta(secs: number): number {
+    const perEpoch = this.outlook.secondsPerEpoch ?? (this.iters > 0 ? (secs / this.iters) * this.totalIters : NaN);
+    return this.epochEta(secs) + this.outlook.laterEpochs * perEpoch;
+  }
+
+  /** One plain log line: `epoch 2/100: iteration 37/250, loss 0.1234, 23.4 img/s, ETA epoch 1m30s, run 2h10m00s`. */
+  private logLine(t: number): string {
+    const secs = (t - this.start) / 1000;
+    return (
+      `${this.label()}: iteration ${this.iters}/${this.totalIters}, loss ${this.meanLoss().toFixed(4)}, ${this.rate(secs).toFixed(1)} img/s, ` +
+      `ETA epoch ${formatDuration(this.epochEta(secs))}, run ${formatDuration(this.runEta(secs))}`
+    );
   }
 
   /** Mean loss over all steps so far (0 when no step happened, as the original logs it). */
@@ -119,16 +190,10 @@ export class EpochProgress {
     const frac = this.totalIters > 0 ? Math.min(1, this.iters / this.totalIters) : 0;
     const filled = Math.round(frac * width);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
-    const eta = this.iters > 0 ? (secs / this.iters) * (this.totalIters - this.iters) : NaN;
+    const run = this.outlook.laterEpochs > 0 ? ` (run ${formatDuration(this.runEta(secs))})` : '';
     return (
       `${this.label()} [${bar}] ${this.iters}/${this.totalIters} loss ${this.meanLoss().toFixed(4)} ` +
-      `${this.rate(secs).toFixed(1)} img/s ETA ${formatDuration(eta)}`
+      `${this.rate(secs).toFixed(1)} img/s ETA ${formatDuration(this.epochEta(secs))}${run}`
     );
-  }
-
-  /** Keep the live line within the terminal width so `\r` really rewrites it. */
-  private fit(line: string): string {
-    const cols = this.stream.columns;
-    return cols && cols > 10 && line.length >= cols ? line.slice(0, cols - 1) : line;
   }
 }

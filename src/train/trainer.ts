@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import type { RunConfig } from '../cli/config.ts';
+import { UserError } from '../errors.ts';
 import type { ManifestItem } from '../data/manifest.ts';
 import { BatchLoader, evalBatches, loaderStats } from '../data/loader.ts';
 import { ClassBalancedSampler, ClusterBalancedSampler, type BatchSpec } from '../data/samplers.ts';
@@ -20,7 +21,8 @@ import { drawRecoveries, recoveryRows } from '../report/recoveries.ts';
 import { recoveriesFileName, type RunReporter } from '../report/run-reporter.ts';
 import { Rng, rngFor, type RngState } from '../rng.ts';
 import { modelTensors, snapshot } from './checkpointing.ts';
-import { EpochProgress } from './progress.ts';
+import { PhaseProgress } from './phase-progress.ts';
+import { EpochProgress, type ProgressOptions } from './progress.ts';
 import { hasSharedTask, type TrainingParts } from './setup.ts';
 import { taskStep } from './task-step.ts';
 
@@ -47,6 +49,10 @@ export interface TrainerContext {
   log: (line: string) => void;
   /** Set by a signal handler: stop after the current step. */
   stopRequested: () => boolean;
+  /** Told what the trainer is doing ("epoch 3 (training)", "epoch 3 (evaluation)"), for interrupt messages. */
+  onPhase?: (phase: string) => void;
+  /** Where and how often progress is shown (`--log-every`). */
+  progress?: ProgressOptions;
   /** Extra JSON for checkpoints (config, backend …). */
   checkpointMeta: Record<string, unknown>;
 }
@@ -70,7 +76,8 @@ export interface PartialEpoch {
 export interface EpochOutcome {
   loss: number;
   metrics: Record<string, number>;
-  interrupted: boolean;
+  /** Set when a stop request ended the epoch early: iterations done of the epoch's total (saved in `last/`). */
+  stoppedAt?: { iters: number; total: number };
 }
 
 /** Column prefix used for validation metrics when --val-split is set. */
@@ -81,6 +88,10 @@ export class Trainer {
   private readonly sharedSampler: ClusterBalancedSampler | null;
   private readonly classLabels: Int32Array;
   private readonly warned = new Set<string>();
+  /** Distinct evaluation images left out of the metrics because they could not be decoded. */
+  readonly evalLeftOut = new Set<string>();
+  /** Wall seconds of each whole epoch run by this process (for the run ETA). */
+  private readonly epochSeconds: number[] = [];
 
   constructor(private readonly c: TrainerContext) {
     const { cfg } = c;
@@ -95,6 +106,7 @@ export class Trainer {
   /** Train and evaluate one epoch (0-based). */
   async runEpoch(epoch: number, resume?: PartialEpoch): Promise<EpochOutcome> {
     const { cfg, parts, model } = this.c;
+    const wall0 = performance.now();
     if (resume) for (const s of EPOCH_STREAMS) this.c.rngs[s].setState(resume.startRng[s]);
     const startRng: Record<string, RngState> = {};
     for (const s of EPOCH_STREAMS) startRng[s] = this.c.rngs[s].getState();
@@ -123,7 +135,9 @@ export class Trainer {
     const classIt = new BatchLoader(this.c.trainItems, classSpecs, size, conv, { train: true, flip: true }, this.c.rngs['augment.class'], cfg.kernels, { recycle: true })[Symbol.asyncIterator]();
     const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false }, this.c.rngs['augment.shared'], cfg.kernels, { replacementLabels: this.c.sharedLabels ?? undefined, recycle: true })[Symbol.asyncIterator]();
 
-    const progress = new EpochProgress(epoch, cfg.nEpochs, iters);
+    this.c.onPhase?.(`epoch ${epoch + 1} (training)`);
+    const secondsPerEpoch = this.epochSeconds.length ? this.epochSeconds.reduce((a, b) => a + b, 0) / this.epochSeconds.length : undefined;
+    const progress = new EpochProgress(epoch, cfg.nEpochs, iters, this.c.progress, { laterEpochs: cfg.nEpochs - epoch - 1, secondsPerEpoch });
     const t0 = performance.now();
     let interrupted = false;
     let lossSum = resume?.lossSum ?? 0;
@@ -144,7 +158,7 @@ export class Trainer {
           images: b.images, n: b.n, size, labels: b.labels, microBs: this.c.microBs,
         });
         if (!Number.isFinite(r.loss)) {
-          throw new Error(`training loss became ${r.loss} at epoch ${epoch}, iteration ${i} (task ${task === 0 ? 'Class' : 'Shared'}); try a lower --lr`);
+          throw new UserError(`training loss became ${r.loss} at epoch ${epoch + 1}, iteration ${i + 1} (task ${task === 0 ? 'Class' : 'Shared'}); try a lower --lr (last/ holds the last completed epoch)`);
         }
         if (r.warning) this.warnOnce(r.warning);
         stepLosses.push(r.loss);
@@ -154,6 +168,9 @@ export class Trainer {
       }
       progress.tick(images, stepLosses);
       doneIters = i + 1;
+      // When the next batch is already loaded, awaiting it never reaches the event loop, where signals are
+      // delivered: give it a turn so a Ctrl-C is seen after this step, not at the next evaluation.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.c.stopRequested() && doneIters < iters) {
         interrupted = true;
         break;
@@ -167,12 +184,13 @@ export class Trainer {
     if (interrupted) {
       progress.done('interrupted');
       this.saveLast(epoch - 1, { epoch, iters: doneIters, lossSum, steps, trainSeconds, startRng });
-      return { loss, metrics: {}, interrupted };
+      return { loss, metrics: {}, stoppedAt: { iters: doneIters, total: iters } };
     }
 
     this.c.reporter.logTrain(epoch, trainSeconds, loss);
+    this.c.onPhase?.(`epoch ${epoch + 1} (evaluation)`);
     const e0 = performance.now();
-    const { metrics, test } = await this.evaluate();
+    const { metrics, test } = await this.evaluate(`epoch ${epoch + 1}/${cfg.nEpochs} evaluation`);
     const evalSeconds = (performance.now() - e0) / 1000;
     this.c.reporter.logVal(epoch, evalSeconds, metrics);
     progress.done(this.summaryLine(metrics));
@@ -181,8 +199,11 @@ export class Trainer {
     await this.c.reporter.writePlot();
 
     if (this.sharedSampler && this.c.recluster.afterEpoch()) {
+      this.c.onPhase?.(`epoch ${epoch + 1} (re-clustering)`);
       const t = performance.now();
-      const labels = await reclusterSharedLabels(this.clusteringInputs(), this.kmeansSettings());
+      const shown = new PhaseProgress(`epoch ${epoch + 1}/${cfg.nEpochs} re-clustering`, this.c.trainItems.length, this.c.progress);
+      const labels = await reclusterSharedLabels({ ...this.clusteringInputs(), onProgress: (d) => shown.update(d) }, this.kmeansSettings());
+      shown.end();
       this.sharedSampler.setLabels(labels);
       this.c.sharedLabels = labels;
       this.c.log(`re-clustered the Shared embeddings into ${this.c.numClusters} clusters (${((performance.now() - t) / 1000).toFixed(1)} s)`);
@@ -192,12 +213,13 @@ export class Trainer {
     parts.schedule.step(parts.optimizer);
     this.c.reporter.writeSummary();
     this.saveLast(epoch);
-    return { loss, metrics, interrupted };
+    this.epochSeconds.push((performance.now() - wall0) / 1000);
+    return { loss, metrics };
   }
 
   clusteringInputs(): ClusteringInputs {
     const { cfg, model } = this.c;
-    return { model, paths: this.c.trainItems.map((it) => it.path), bs: cfg.bs, inputSize: cfg.inputSize, conv: model.input, concurrency: cfg.kernels };
+    return { model, paths: this.c.trainItems.map((it) => it.path), classLabels: this.classLabels, bs: cfg.bs, inputSize: cfg.inputSize, conv: model.input, concurrency: cfg.kernels };
   }
 
   kmeansSettings() {
@@ -210,32 +232,58 @@ export class Trainer {
     };
   }
 
-  /** Embed and evaluate the test split (and the validation split when set). */
-  async evaluate(): Promise<{ metrics: Record<string, number>; test: EvaluationResult }> {
-    const test = await this.evaluateItems(this.c.testItems);
+  /** Embed and evaluate the test split (and the validation split when set). `test.items` are the items evaluated. */
+  async evaluate(label = 'evaluation'): Promise<{ metrics: Record<string, number>; test: EvaluationResult & { items: ManifestItem[] } }> {
+    const test = await this.evaluateItems(this.c.testItems, label);
     const metrics = { ...test.metrics };
     if (this.c.valItems.length > 0) {
-      const val = await this.evaluateItems(this.c.valItems);
+      const val = await this.evaluateItems(this.c.valItems, `${label} (validation split)`);
       for (const [k, v] of Object.entries(val.metrics)) metrics[VAL_PREFIX + k] = v;
     }
     return { metrics, test };
   }
 
-  private async evaluateItems(items: ManifestItem[]): Promise<EvaluationResult> {
+  /**
+   * Metrics of `items`; images that cannot be decoded are left out of them (a zero image would be a wrong
+   * neighbour of everything) and counted.
+   */
+  private async evaluateItems(all: ManifestItem[], label: string): Promise<EvaluationResult & { items: ManifestItem[] }> {
     const { cfg, model } = this.c;
-    const paths = items.map((it) => it.path);
-    const emb = await embedAll(model, evalBatches(paths, cfg.bs, cfg.inputSize, model.input, { concurrency: cfg.kernels, recycle: true }), paths.length, 0);
-    return evaluateManifest(emb, items, {
+    const paths = all.map((it) => it.path);
+    const failed = new Set<number>();
+    async function* tracked() {
+      for await (const b of evalBatches(paths, cfg.bs, cfg.inputSize, model.input, { concurrency: cfg.kernels, recycle: true })) {
+        for (const i of b.failed) failed.add(i);
+        yield b;
+      }
+    }
+    const shown = new PhaseProgress(label, paths.length, this.c.progress);
+    let emb = await embedAll(model, tracked(), paths.length, 0, { onProgress: (d) => shown.update(d) });
+    shown.end();
+    let items = all;
+    if (failed.size > 0) {
+      const dim = emb.length / all.length;
+      const keep = all.map((_, i) => i).filter((i) => !failed.has(i));
+      const kept = new Float32Array(keep.length * dim);
+      keep.forEach((i, r) => kept.set(emb.subarray(i * dim, (i + 1) * dim), r * dim));
+      emb = kept;
+      items = keep.map((i) => all[i]);
+      const fresh = [...failed].filter((i) => !this.evalLeftOut.has(all[i].path));
+      for (const i of failed) this.evalLeftOut.add(all[i].path);
+      if (fresh.length > 0) this.c.log(`warning: ${fresh.length} evaluation image(s) could not be decoded and are left out of the metrics: ${fresh.slice(0, 5).map((i) => all[i].path).join(', ')}${fresh.length > 5 ? ', …' : ''}`);
+    }
+    const result = evaluateManifest(emb, items, {
       kVals: cfg.kVals,
       nmiAverage: cfg.nmiAverage,
       rng: rngFor(cfg.seed, 'eval'),
       // --vehicleid-protocol applies to multi-set test splits (VehicleID) only.
       protocol: cfg.vehicleidProtocol === 'reid' && items.some((it) => it.set !== undefined) ? 'reid' : 'allvsall',
     });
+    return { ...result, items };
   }
 
   /** Best-checkpoint and recoveries picture per evaluated group, when its Recall@1 improved (docs/porting.md#checkpoint-selection). */
-  private async afterEvaluation(epoch: number, test: EvaluationResult): Promise<void> {
+  private async afterEvaluation(epoch: number, test: EvaluationResult & { items: ManifestItem[] }): Promise<void> {
     const { reporter, runDir } = this.c;
     const choose = this.c.valItems.length > 0 ? VAL_PREFIX : '';
     for (const [g, group] of test.recoveries.entries()) {
@@ -247,7 +295,7 @@ export class Trainer {
         extraTensors: new Map(),
         state: { ...this.c.checkpointMeta, epoch, chosenOn: column, metrics: reporter.history().val },
       });
-      const items = this.c.testItems;
+      const items = test.items;
       const rows = recoveryRows(
         {
           queryPaths: Array.from(group.queryRows, (r) => items[r].path),

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
+import { decodeRgb } from '../../src/data/decode.ts';
 import { ImageDecodeError, loadEvalImage, loadOriginalTile, loadTrainImage } from '../../src/data/images.ts';
 import { IMAGENET_RGB, type InputConvention } from '../../src/data/image-convention.ts';
 import { tempDir } from './fixture-layouts.ts';
@@ -110,14 +111,18 @@ test('decodes grayscale, grey+alpha, RGBA, 16-bit, palette, WebP and CMYK JPEG t
   assert.ok(maxDiff(await evalOf(files['rgba.png']), ref) <= 1.001, 'rgba');
   assert.ok(maxDiff(await evalOf(files['greya.png']), greyRef) <= 1.001, 'grey+alpha');
   assert.ok(maxDiff(await evalOf(files['rgb16.png']), ref) <= 1.001, 'rgb16');
-  assert.ok(maxDiff(await evalOf(files['grey16.png']), greyRef) <= 1.001, 'grey16');
+  // 16-bit greyscale is clipped at 255 as PIL's convert('RGB') does (test/robustness/pil-pixels.test.ts): sharp
+  // stored each 8-bit grey g as 257·g, so every pixel but the black ones turns white.
+  const grey16 = await decodeRgb(files['grey16.png']);
+  for (let i = 0; i < w * h; i++) assert.equal(grey16.data[3 * i], greyBuf[i] === 0 ? 0 : 255, 'grey16 clipped like PIL');
   assert.ok(maxDiff(await evalOf(files['lossless.webp']), ref) <= 1.001, 'webp');
   assert.ok(maxDiff(await evalOf(files['palette.png']), ref) <= 12, 'palette (quantised colours)');
-  // CMYK goes through colour management (ICC round trip, saturated colours clipped to the CMYK gamut), so
-  // compare on average: a decoder that ignored or inverted the ink channels would be ~100 levels off.
+  // CMYK is read with PIL's profile-free formula (exact against PIL in test/robustness/pil-pixels.test.ts); sharp
+  // made this file through an ICC profile, so it comes back a few tens of levels off on average, as in PIL.
+  // A decoder that ignored or inverted the ink channels would be ~100 levels off.
   const cmyk = await evalOf(files['cmyk.jpg']);
   const meanLevels = (cmyk.reduce((m, v, i) => m + Math.abs(v - ref[i]), 0) * 255) / ref.length;
-  assert.ok(meanLevels < 15, `cmyk mean difference ${meanLevels} levels`);
+  assert.ok(meanLevels < 40, `cmyk mean difference ${meanLevels} levels`);
 });
 
 test('undecodable files raise ImageDecodeError naming the file: missing, empty, text, truncated JPEG', async () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { UserError } from '../../src/errors.ts';
 import { BatchLoader, evalBatches, loaderStats, resetLoaderStats, type EvalBatch, type LoadedBatch } from '../../src/data/loader.ts';
 import { ClassBalancedSampler } from '../../src/data/samplers.ts';
 import { loadSample } from '../../src/data/datasets/sample.ts';
@@ -138,7 +139,6 @@ test('corrupt files (truncated JPEG, 0-byte file, text named .jpg) are skipped, 
     const slot = (pos: number) => got[Math.floor(pos / 4)].images.subarray((pos % 4) * 768, (pos % 4 + 1) * 768);
     for (const pos of [1, 3, 5]) assert.ok(slot(pos).every((v) => v === 0));
     for (const pos of [0, 2, 4]) assert.deepEqual(slot(pos), await loadEvalImage(paths[pos], 16, IMAGENET_RGB));
-    assert.equal(loaderStats().zeroFilled, 3);
     assert.equal(warnings.length, 3, 'no new warnings for known bad files');
   } finally {
     setDataWarningSink(prev);
@@ -147,7 +147,7 @@ test('corrupt files (truncated JPEG, 0-byte file, text named .jpg) are skipped, 
   }
 });
 
-test('a class whose every image is bad leaves zero images in train batches, reported in failed', async () => {
+test('a class whose every image is bad is an error naming a file, never a black training image', async () => {
   const parent = tempDir();
   const prev = setDataWarningSink(() => undefined);
   resetLoaderStats();
@@ -155,10 +155,12 @@ test('a class whose every image is bad leaves zero images in train batches, repo
     const { bad } = await makeCorrupt(parent);
     const items: ManifestItem[] = bad.map((path) => ({ path, label: 0, split: 'train' }));
     const spec = { indices: Int32Array.from([0, 1, 2]), labels: Int32Array.from([0, 0, 0]) };
-    const [batch] = await collect(new BatchLoader(items, [spec], 8, IMAGENET_RGB, { train: true, flip: true }, new Rng(1), 1));
-    assert.deepEqual(batch.failed, [0, 1, 2]);
-    assert.ok(batch.images.every((v) => v === 0));
-    assert.equal(loaderStats().zeroFilled, 3);
+    await assert.rejects(collect(new BatchLoader(items, [spec], 8, IMAGENET_RGB, { train: true, flip: true }, new Rng(1), 1)), (e: unknown) => {
+      assert.ok(e instanceof UserError, String(e));
+      assert.match(e.message, /and every other image of its class cannot be decoded/);
+      assert.ok(bad.some((b) => e.message.includes(b)), e.message);
+      return true;
+    });
   } finally {
     setDataWarningSink(prev);
     resetLoaderStats();

@@ -90,7 +90,7 @@ test('broken layers models: the error names model.json and the first bad weight 
   const longer = editedFixture('longer', () => {}, (b) => Buffer.concat([b, Buffer.alloc(8)]));
   assert.throws(() => readLayersModel(longer), /describes \d+ \(wrong or mixed-up shard files\?\)/);
   const missing = editedFixture('missing', (d) => (d.weightsManifest[0].paths = ['group1-shard1of2.bin']));
-  assert.throws(() => readLayersModel(missing), /weight shard '.*group1-shard1of2\.bin' cannot be read/);
+  assert.throws(() => readLayersModel(missing), /weight shard '.*group1-shard1of2\.bin' was not found/);
   const graph = editedFixture('graph', (d) => (d.format = 'graph-model'));
   assert.throws(() => readLayersModel(graph), /graph model has no Keras layer names/);
 });

@@ -49,7 +49,7 @@ test('wrong formats get a hint: a PyTorch .pth (zip), a model.json, a folder, a 
   fs.writeFileSync(json, '\n  {"format": "layers-model"}');
   assert.throws(() => readTorchvisionSafetensors(json), isUserError(/model\.json: not a safetensors file.*--pretrained-format keras/));
   assert.throws(() => readTorchvisionSafetensors(tmp), isUserError(/is a folder; expected a \.safetensors file/));
-  assert.throws(() => readTorchvisionSafetensors(path.join(tmp, 'none.safetensors')), isUserError(/none\.safetensors: cannot read the weights file \(ENOENT\)/));
+  assert.throws(() => readTorchvisionSafetensors(path.join(tmp, 'none.safetensors')), isUserError(/--pretrained '.*none\.safetensors' was not found/));
   assert.throws(() => readPretrainedWeights(path.join(tmp, 'none/model.json'), 'keras'), isUserError(/no such file; expected the model\.json of a Keras ResNet50/));
 });
 

@@ -6,6 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
+import { readUserText } from '../../io/safe-read.ts';
+import { dataWarn } from '../warnings.ts';
+import { isWithin, readDirEntries, realPathOrNull, type DirEntry } from './dir-entries.ts';
 import type { ManifestItem, Split } from '../manifest.ts';
 
 /** File extensions the image pipeline (sharp) decodes; other files in class folders are ignored. */
@@ -24,6 +27,11 @@ function layoutHint(root: string, d: LayoutDescription): string {
   return `expected ${path.join(root, d.layout)}; check ${hint}`;
 }
 
+/** A note for paths that arrived with bytes that are not UTF-8 (Node shows them as U+FFFD and cannot open them). */
+function notUtf8Hint(p: string): string {
+  return p.includes('\uFFFD') ? ' (its name holds bytes that are not valid UTF-8, which Node cannot open: rename it)' : '';
+}
+
 /** Throw a `UserError` unless `dir` is a directory. */
 export function requireDir(dir: string, root: string, d: LayoutDescription): void {
   let ok = false;
@@ -32,7 +40,7 @@ export function requireDir(dir: string, root: string, d: LayoutDescription): voi
   } catch {
     ok = false;
   }
-  if (!ok) throw new UserError(`--dataset ${d.dataset}: folder '${dir}' not found; ${layoutHint(root, d)}`);
+  if (!ok) throw new UserError(`--dataset ${d.dataset}: folder '${dir}' not found${notUtf8Hint(dir)}; ${layoutHint(root, d)}`);
 }
 
 /** Throw a `UserError` unless `file` is a readable file. */
@@ -46,16 +54,25 @@ export function requireFile(file: string, root: string, d: LayoutDescription): v
   if (!ok) throw new UserError(`--dataset ${d.dataset}: index file '${file}' not found; ${layoutHint(root, d)}`);
 }
 
-/** Every image file under `root` (recursively, sorted by name, hidden files skipped); a `UserError` naming `flag` when none. */
+/**
+ * Every image file under `root` (recursively, sorted by name, hidden files skipped, linked folders followed
+ * once: a link back to a folder already walked is a loop and skipped); a `UserError` naming `flag` when none.
+ */
 export function listImagesRecursive(root: string, flag: string): string[] {
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UserError(`${flag}: '${root}' is not a folder`);
   const out: string[] = [];
+  const walked = new Set<string>();
+  const isImage = (e: DirEntry) => e.kind !== 'dir' && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase());
   const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const real = realPathOrNull(d);
+    if (real === null || walked.has(real)) return;
+    walked.add(real);
+    const entries = readDirEntries(d, (e) => !e.name.startsWith('.') && (e.kind === 'dir' || isImage(e)));
+    for (const e of entries.sort((a, b) => pythonStringCompare(a.name, b.name))) {
       if (e.name.startsWith('.')) continue;
       const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(p);
+      if (e.kind === 'dir') walk(p);
+      else if (isImage(e)) out.push(p);
     }
   };
   walk(root);
@@ -68,21 +85,44 @@ function isJunkName(name: string): boolean {
   return name.startsWith('.') || name.includes('._');
 }
 
-/** Sub-folder names of `dir` (junk names skipped), unsorted. */
+/**
+ * Sub-folder names of `dir` (junk names skipped), unsorted. Linked folders count, as for Python's
+ * `os.path.isdir`; a link to a folder that encloses `dir` (a loop) is skipped with a warning, and two names
+ * for the same folder are an error (the same images cannot be two classes).
+ */
 export function listSubdirs(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !isJunkName(e.name))
-    .map((e) => e.name);
+  const isClass = (e: DirEntry) => e.kind === 'dir' && !isJunkName(e.name);
+  const realDir = realPathOrNull(dir);
+  const seen = new Map<string, string>();
+  const out: string[] = [];
+  for (const e of readDirEntries(dir, isClass).filter(isClass)) {
+    const p = path.join(dir, e.name);
+    const real = realPathOrNull(p);
+    if (real === null) continue;
+    if (realDir !== null && isWithin(realDir, real)) {
+      dataWarn(`folder '${p}' is a link to '${real}', which contains it (a loop); skipped`);
+      continue;
+    }
+    const other = seen.get(real);
+    if (other !== undefined) {
+      throw new UserError(`class folders '${path.join(dir, other)}' and '${p}' are the same folder ('${real}'); the same images cannot be two classes: remove one`);
+    }
+    seen.set(real, e.name);
+    out.push(e.name);
+  }
+  return out;
 }
 
-/** Image file names in `dir` (by extension, case-insensitive; junk names skipped), in Python string order. */
+/**
+ * Image file names in `dir` (by extension, case-insensitive; junk names skipped), in Python string order.
+ * Links and anything else with an image name are listed: a dangling link is reported as missing by the
+ * manifest check, a device or pipe is refused (and counted) when read.
+ */
 export function listImages(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => (e.isFile() || e.isSymbolicLink()) && !isJunkName(e.name))
+  const isImage = (e: DirEntry) => e.kind !== 'dir' && !isJunkName(e.name) && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase());
+  return readDirEntries(dir, isImage)
+    .filter(isImage)
     .map((e) => e.name)
-    .filter((name) => IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase()))
     .sort(pythonStringCompare);
 }
 
@@ -104,8 +144,7 @@ export function pythonStringCompare(a: string, b: string): number {
 
 /** Non-empty lines of a text file, trimmed, with CRLF handled. */
 export function readLines(file: string): string[] {
-  return fs
-    .readFileSync(file, 'utf8')
+  return readUserText(file, 'index', 'index file')
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
