@@ -17,7 +17,7 @@ test('doctor flags: defaults left to the backend, checks with one-line errors', 
     [['--input-size', '16'], /--input-size: at least 32/],
     [['--bs', '3'], /--bs: even and at least 4/],
     [['--gpu', 'x'], /--gpu: expected a GPU index/],
-    [['--epochs', '3'], /Unknown argument/],
+    [['--epochs', '3'], /unknown flag --epochs/],
   ] as const) {
     assert.throws(() => parseDoctorArgs([...argv]), (err: unknown) => err instanceof UserError && msg.test(err.message));
   }
