@@ -38,3 +38,19 @@ test('selectRows / selectEntries equal gather exactly and route gradients back t
   assert.deepEqual(g.arraySync(), [[1, 1], [0, 0], [2, 2]]);
   x.dispose();
 });
+
+test('selectRows / selectEntries train on wasm, which has no gather gradient (UnsortedSegmentSum)', async () => {
+  const before = tf.getBackend();
+  await useTestBackend('wasm');
+  try {
+    assert.equal(tf.getKernel('UnsortedSegmentSum', 'wasm'), undefined, 'wasm gained a gather gradient: tf.gather may now replace the one-hot product');
+    const x = tf.tensor2d([[1.5, -2], [3.25, 4], [5, 6.125]]);
+    const idx = Int32Array.from([2, 0, 2]);
+    assert.deepEqual(grad2d((v) => tf.sum(selectRows(v, idx)))(x).arraySync(), [[1, 1], [0, 0], [2, 2]]);
+    const v = tf.tensor1d([7, 8, 9]);
+    assert.deepEqual(Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(selectEntries(t as tf.Tensor1D, idx), tf.tensor1d([1, 10, 100]))))(v).dataSync()), [10, 0, 101]);
+    tf.dispose([x, v]);
+  } finally {
+    await tf.setBackend(before);
+  }
+});
