@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import type { Rng } from '../rng.ts';
 import { BaseLoss } from './base-loss.ts';
-import { l2Normalize, oneHotMatrix } from './distances.ts';
+import { l2Normalize } from '../models/layers.ts';
+import { oneHotMatrix } from './distances.ts';
 import type { LossOutput } from './types.ts';
 
 /** The fixed scale applied to both normalised samples and proxies (acts as an inverse temperature). */

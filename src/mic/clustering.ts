@@ -14,7 +14,7 @@ import { embedAll } from '../eval/embed.ts';
 import { kmeans } from '../eval/kmeans.ts';
 import type { EmbeddingModel } from '../models/types.ts';
 import type { Rng } from '../rng.ts';
-import { compactLabels, l2NormaliseRows, layer1PoolWindow, standardiseByClass } from './surrogate.ts';
+import { compactLabels, l2NormalizeRows, layer1PoolWindow, standardiseByClass } from './surrogate.ts';
 
 export interface ClusteringInputs {
   model: EmbeddingModel;
@@ -69,7 +69,7 @@ export async function initialSurrogateLabels(
 ): Promise<Int32Array> {
   const { x, dim } = await features(inp, pooledLayer1);
   const n = inp.paths.length;
-  l2NormaliseRows(x, n, dim);
+  l2NormalizeRows(x, n, dim);
   standardiseByClass(x, n, dim, classLabels, mode);
   return cluster(x, n, dim, s);
 }
