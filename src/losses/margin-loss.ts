@@ -9,9 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseLoss, connectedZero, mineBatch, miningParts } from './base-loss.ts';
 import { rowMarginDistance, selectEntries, selectRows } from './distances.ts';
-import type { LossOutput, Miner } from './types.ts';
-
-export type MarginCount = 'terms' | 'triplets';
+import type { Loss, LossOptions, LossOutput, MarginCount, Miner } from './types.ts';
 
 /** Options of {@link MarginLoss}; defaults are MIC's. */
 export interface MarginLossOptions {
@@ -78,4 +76,9 @@ export class MarginLoss extends BaseLoss {
     const total = tf.div(tf.sum(tf.add(pos, neg)), Math.max(count, 1)) as tf.Scalar;
     return { total, parts: { ...mined, activePos, activeNeg, normalizer: count } };
   }
+}
+
+/** The registry's factory (`--losses marginloss`, docs/architecture.md#add-loss). */
+export function createLoss(o: LossOptions, miner: Miner): Loss {
+  return new MarginLoss({ numClasses: o.numClasses, miner, margin: o.margin, beta: o.beta, marginCount: o.marginCount });
 }

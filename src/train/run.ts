@@ -19,7 +19,7 @@ import { countDistinct, ReclusterSchedule } from '../mic/surrogate.ts';
 import { withInterruptSignal } from '../io/download.ts';
 import { offlineByEnv } from '../io/sources.ts';
 import { resolvePretrainedWeights } from '../models/fetch-weights.ts';
-import { buildModel } from '../models/registry.ts';
+import { buildModel } from '../models/build-model.ts';
 import { createRunFolder } from '../report/run-folder.ts';
 import { writeRunInfo } from '../report/run-info.ts';
 import { RunReporter } from '../report/run-reporter.ts';
@@ -118,7 +118,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     log(`initial surrogate labels: ${numClusters} clusters from layer1 features (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   }
 
-  const parts = buildTrainingParts(cfg, model, [numTrainClasses, Math.max(numClusters, 1)], { miner: rngs.miner, init: rngFor(cfg.seed, 'init.loss') });
+  const parts = await buildTrainingParts(cfg, model, [numTrainClasses, Math.max(numClusters, 1)], { miner: rngs.miner, init: rngFor(cfg.seed, 'init.loss') });
   const reporter = new RunReporter(runDir, columnsFor(cfg, testItems, valItems));
   let startEpoch = 0;
   let partial: PartialEpoch | undefined;
