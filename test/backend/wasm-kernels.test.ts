@@ -6,6 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { selectRows } from '../../src/losses/distances.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff } from '../helpers/tf.ts';
 import { setFilterGradStrategy } from '../../src/backend/kernels/conv2d-backprop-filter.ts';
@@ -173,7 +174,7 @@ test('depthwise conv gradients (cpu fallback) match cpu', async () => {
 
 /**
  * A small net using every op our architectures train through (strided and 1×1 convs, explicit pad,
- * maxPool/avgPool with padding, concat, relu, mean, matMul, gather): all parameter gradients on wasm
+ * maxPool/avgPool with padding, concat, relu, mean, matMul, the losses' row picks): all parameter gradients on wasm
  * equal the cpu ones.
  */
 function smallNet(params: Record<string, tf.Variable>, images: tf.Tensor4D): tf.Scalar {
@@ -187,8 +188,8 @@ function smallNet(params: Record<string, tf.Variable>, images: tf.Tensor4D): tf.
     h = tf.concat([a, b, c], 3);
     h = tf.relu(tf.add(h, tf.conv2d(h, w('mix'), 1, 'same').mul(0.1))) as tf.Tensor4D;
     const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
-    const emb = tf.matMul(pooled, params.head as unknown as tf.Tensor2D);
-    const picked = tf.gather(emb, tf.tensor1d([0, 2, 2, 1], 'int32'));
+    const emb = tf.matMul(pooled, params.head as unknown as tf.Tensor2D) as tf.Tensor2D;
+    const picked = selectRows(emb, Int32Array.from([0, 2, 2, 1]));
     return tf.sum(tf.square(picked)).add(tf.sum(tf.mul(emb, emb.reverse(0)))) as tf.Scalar;
   });
 }
