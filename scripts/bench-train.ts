@@ -20,7 +20,7 @@ import { installWasmTrainingKernels } from '../src/backend/wasm-kernels.ts';
 import { enableWasmThreads } from '../src/backend/wasm-threads.ts';
 import { autoMicroBatchSize, computeGradients } from '../src/train/microbatch.ts';
 import { GroupedAdam } from '../src/train/optimizer.ts';
-import { buildModel } from '../src/models/registry.ts';
+import { buildModel } from '../src/models/build-model.ts';
 import { rngFor } from '../src/rng.ts';
 import type { EmbeddingModel } from '../src/models/types.ts';
 

@@ -9,7 +9,6 @@
  * | Conv2DBackpropInput | stock one is a naive loop; ours is XNNPACK convolutions (phase decomposition when strided) |
  * | Conv2D, FusedConv2D | where the filter outweighs the input, the transposed product (XNNPACK repacks the smaller operand) |
  * | Identity | the stock one copies the buffer; ours shares it (tfjs calls it for every pass-through gradient) |
- * | UnsortedSegmentSum | missing: the gradient of tf.gather (losses gather mined embeddings) |
  * | Slice, SplitV | stock ones copy the whole input out of the heap per slice (gradients of pad and concat) |
  * | Sum | over leading axes (conv bias gradients) without the stock kernel's full transpose |
  * | DepthwiseConv2dNativeBackpropFilter/Input | missing; cpu fallback (no architecture of ours uses depthwise convs) |
@@ -21,7 +20,6 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilterConfig } from './kernels/conv2d-backprop-filter.ts';
 import { conv2dBackpropInputConfig, setStockInputGrad } from './kernels/conv2d-backprop-input.ts';
-import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.ts';
 import { fastSliceConfigs } from './kernels/fast-slice.ts';
 import { cpuFallback } from './kernels/cpu-fallback.ts';
 import { captureStockKernel } from './kernels/wasm-scope.ts';
@@ -60,7 +58,6 @@ export function installWasmTrainingKernels(): void {
   setStockInputGrad(stockInput as tf.KernelConfig);
   replaceKernel(conv2dBackpropFilterConfig);
   replaceKernel(conv2dBackpropInputConfig(stockInput));
-  replaceKernel(unsortedSegmentSumConfig);
   replaceKernel(leadingAxesSumConfig(stockSum));
   if (stockConv) replaceKernel(conv2dConfig(stockConv));
   if (stockFusedConv) replaceKernel(fusedConv2dConfig(stockFusedConv));

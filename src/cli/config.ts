@@ -2,9 +2,13 @@
  * RunConfig: the resolved, validated, JSON-able configuration of one run. Field names are the camelCase
  * forms of the flag names (see `flags.ts`); list flags are arrays. Produced only by `resolveConfig`.
  */
+import type { DatasetName } from '../data/datasets/index.ts';
+import type { LossName, MinerName } from '../losses/registry.ts';
+import type { ArchName } from '../models/registry.ts';
+
 export interface RunConfig {
-  dataset: string;
-  arch: 'resnet50' | 'googlenet' | 'bninception';
+  dataset: DatasetName;
+  arch: ArchName;
   notPretrained: boolean;
   /** Recall@k values (dataset default filled in). */
   kVals: number[];
@@ -22,8 +26,8 @@ export interface RunConfig {
   /** Per task; forced to 1 for proxynca tasks. */
   csPerBs: number[];
   embedSizes: number[];
-  losses: ('marginloss' | 'triplet' | 'proxynca')[];
-  sampling: ('distance' | 'semihard' | 'random')[];
+  losses: LossName[];
+  sampling: MinerName[];
   proxyLr: number[];
   beta: number[];
   betaLr: number[];
@@ -65,20 +69,6 @@ export interface RunConfig {
   dryRun: boolean;
   /** Task names, always ['Class', 'Shared'] (docs/porting.md#startup). */
   tasks: ['Class', 'Shared'];
-}
-
-/** Recall@k defaults per dataset (docs/porting.md#evaluation). */
-export function defaultKVals(dataset: string): number[] {
-  switch (dataset) {
-    case 'online_products':
-      return [1, 10, 100, 1000];
-    case 'in-shop':
-      return [1, 10, 20, 30, 50];
-    case 'vehicle_id':
-      return [1, 5];
-    default:
-      return [1, 2, 4, 8];
-  }
 }
 
 /**

@@ -1,8 +1,12 @@
 /**
  * The flag table: every flag of the original `main.py` (docs/porting.md#flags) with its name, type, arity and default,
  * plus mic-train's own flags. The yargs parser, the validation, `--help`, the README's flags table and the
- * defaults test are all generated from this one table.
+ * defaults test are all generated from this one table. The choices of `--dataset`, `--arch`, `--losses` and
+ * `--sampling` are the keys of their registries (read without loading tfjs: docs/architecture.md#extending).
  */
+import { DATASETS, DEFAULT_RECALL_K } from '../data/datasets/index.ts';
+import { LOSSES, MINERS } from '../losses/registry.ts';
+import { ARCHS } from '../models/registry.ts';
 
 export type FlagType = 'string' | 'int' | 'float' | 'boolean';
 
@@ -24,10 +28,6 @@ export interface FlagSpec {
   range?: 'positive' | 'nonneg' | 'prob' | 'seed';
 }
 
-export const DATASETS = ['cub200', 'cars196', 'online_products', 'in-shop', 'vehicle_id', 'folder', 'sample'] as const;
-export const LOSSES = ['marginloss', 'triplet', 'proxynca'] as const;
-export const SAMPLINGS = ['distance', 'semihard', 'random'] as const;
-export const ARCHS = ['resnet50', 'googlenet', 'bninception'] as const;
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export const SCHEDULERS = ['step', 'exp', 'none'] as const;
 export const ADV_DIRECTIONS = ['Class-Shared', 'Shared-Class'] as const;
@@ -42,16 +42,25 @@ function f(spec: Omit<FlagSpec, 'key'>): FlagSpec {
   return { ...spec, key: flagKey(spec.name) };
 }
 
+/** Losses that take no miner, so get plain random batches (one image per class). */
+const NON_MINING_LOSSES = Object.entries(LOSSES).filter(([, e]) => !e.mines).map(([name]) => name).join(', ');
+
+/** "online_products 1 10 100 1000; …; others 1 2 4 8" from the dataset registry. */
+function recallDefaults(): string {
+  const own = Object.entries(DATASETS).flatMap(([name, e]) => ('recallK' in e ? [`${name} ${e.recallK.join(' ')}`] : []));
+  return [...own, `others ${DEFAULT_RECALL_K.join(' ')}`].join('; ');
+}
+
 export const FLAGS: readonly FlagSpec[] = [
   // ---- original main.py flags (docs/porting.md#flags), same names, types, arity and defaults ----
-  f({ name: 'dataset', type: 'string', default: 'cub200', choices: DATASETS, origin: 'original',
-    help: 'Dataset to train on: cub200, cars196, online_products, in-shop, vehicle_id; also folder (any root/<class>/<img> tree) and sample (the embedded demo set).' }),
-  f({ name: 'arch', type: 'string', default: 'resnet50', choices: ARCHS, origin: 'original',
-    help: 'Backbone: resnet50 (the paper), googlenet, bninception. (The original ignored this flag.)' }),
+  f({ name: 'dataset', type: 'string', default: 'cub200', choices: Object.keys(DATASETS), origin: 'original',
+    help: 'Dataset to train on; folder = any root/<class>/<img> tree, sample = the embedded demo set.' }),
+  f({ name: 'arch', type: 'string', default: 'resnet50', choices: Object.keys(ARCHS), origin: 'original',
+    help: 'Backbone; resnet50 is the paper\'s. (The original ignored this flag.)' }),
   f({ name: 'not_pretrained', type: 'boolean', default: false, origin: 'original',
     help: 'Start from random weights (torchvision init) instead of ImageNet weights.' }),
   f({ name: 'k_vals', type: 'int', list: true, default: [], origin: 'original', range: 'positive',
-    help: 'Recall@k values. Empty = dataset default (CUB/CARS 1 2 4 8; SOP 1 10 100 1000; In-Shop 1 10 20 30 50; VehicleID 1 5).' }),
+    help: `Recall@k values. Empty = dataset default (${recallDefaults()}).` }),
   f({ name: 'n_epochs', type: 'int', default: 130, origin: 'original', range: 'positive',
     help: 'Number of training epochs.' }),
   f({ name: 'kernels', type: 'int', default: 8, origin: 'original', range: 'positive',
@@ -73,13 +82,13 @@ export const FLAGS: readonly FlagSpec[] = [
   f({ name: 'bs', type: 'int', default: 112, origin: 'original', range: 'positive',
     help: 'Batch size (both tasks and evaluation).' }),
   f({ name: 'cs_per_bs', type: 'int', list: true, default: [4, 4], origin: 'original', range: 'positive',
-    help: 'Images drawn per class (resp. per cluster) in a batch, per task. Must divide bs. Forced to 1 for proxynca.' }),
+    help: `Images drawn per class (resp. per cluster) in a batch, per task. Must divide bs. Forced to 1 for ${NON_MINING_LOSSES}.` }),
   f({ name: 'embed_sizes', type: 'int', list: true, default: [128, 128], origin: 'original', range: 'positive',
     help: 'Embedding dimensions of the [Class, Shared] heads.' }),
-  f({ name: 'losses', type: 'string', list: true, default: ['marginloss', 'marginloss'], choices: LOSSES, origin: 'original',
-    help: 'Loss per task: marginloss, triplet, proxynca.' }),
-  f({ name: 'sampling', type: 'string', list: true, default: ['distance', 'distance'], choices: SAMPLINGS, origin: 'original',
-    help: 'Tuple miner per task: distance, semihard, random (ignored by proxynca).' }),
+  f({ name: 'losses', type: 'string', list: true, default: ['marginloss', 'marginloss'], choices: Object.keys(LOSSES), origin: 'original',
+    help: 'Loss per task.' }),
+  f({ name: 'sampling', type: 'string', list: true, default: ['distance', 'distance'], choices: Object.keys(MINERS), origin: 'original',
+    help: `Tuple miner per task (ignored by ${NON_MINING_LOSSES}).` }),
   f({ name: 'proxy_lr', type: 'float', list: true, default: [1e-5, 1e-5], origin: 'original', range: 'positive',
     help: 'Learning rate of the ProxyNCA proxies, per task.' }),
   f({ name: 'beta', type: 'float', list: true, default: [1.2, 1.2], origin: 'original',
@@ -116,7 +125,7 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Parent folder of the per-dataset result folders.' }),
 
   // ---- mic-train additions (docs/porting.md#flags-additions) ----
-  f({ name: 'loss', type: 'string', default: undefined, choices: LOSSES, origin: 'port',
+  f({ name: 'loss', type: 'string', default: undefined, choices: Object.keys(LOSSES), origin: 'port',
     help: 'Alias: one loss for both tasks (sets --losses X X).' }),
   f({ name: 'backend', type: 'string', default: 'auto', choices: BACKENDS, origin: 'port',
     help: 'tfjs backend: auto tries tensorflow-gpu, tensorflow, wasm, cpu in that order.' }),

@@ -6,12 +6,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
+import { defaultRecallK } from '../data/datasets/index.ts';
 import { UserError } from '../errors.ts';
 import { readUserText } from '../io/safe-read.ts';
+import { lossMines } from '../losses/registry.ts';
 import { FLAGS, FLAG_BY_NAME, type FlagSpec } from './flags.ts';
 import { COMMANDS, commandsHelp } from '../commands/index.ts';
 import { suggestion, unknownFlagMessage } from './suggest.ts';
-import { defaultKVals, SAMPLE_DEFAULTS, type RunConfig } from './config.ts';
+import { SAMPLE_DEFAULTS, type RunConfig } from './config.ts';
 
 export const VERSION = '0.1.0';
 
@@ -195,8 +197,8 @@ export function resolveConfig(cli: Record<string, unknown>): RunConfig {
   const cfg: Record<string, unknown> = {};
   for (const s of FLAGS) if (s.name !== 'loss' && s.name !== 'config') cfg[s.key] = raw[s.name];
   const c = cfg as unknown as RunConfig;
-  if (c.kVals.length === 0) c.kVals = defaultKVals(c.dataset);
-  c.csPerBs = c.csPerBs.map((n, i) => (c.losses[i] === 'proxynca' ? 1 : n));
+  if (c.kVals.length === 0) c.kVals = defaultRecallK(c.dataset);
+  c.csPerBs = c.csPerBs.map((n, i) => (lossMines(c.losses[i]) ? n : 1));
   c.tasks = ['Class', 'Shared'];
   for (const k of Object.keys(c) as (keyof RunConfig)[]) if (c[k] === undefined) delete c[k];
   return Object.freeze(c) as RunConfig;
@@ -272,13 +274,14 @@ function validate(r: Record<string, unknown>): void {
   const bs = r['bs'] as number;
   for (const [i, c] of (r['cs_per_bs'] as number[]).entries()) {
     const loss = (r['losses'] as string[])[i];
-    if (loss !== 'proxynca' && bs % c !== 0) {
+    const mines = lossMines(loss);
+    if (mines && bs % c !== 0) {
       throw new UserError(`--bs ${bs} / --cs_per_bs ${c}: bs must be a multiple of cs_per_bs (task ${i === 0 ? 'Class' : 'Shared'})`);
     }
-    if (loss !== 'proxynca' && bs / c < 2) {
+    if (mines && bs / c < 2) {
       throw new UserError(`--bs ${bs} / --cs_per_bs ${c}: a batch needs at least 2 classes (bs >= 2 * cs_per_bs)`);
     }
-    if (loss !== 'proxynca' && c < 2) {
+    if (mines && c < 2) {
       throw new UserError(`--cs_per_bs: expected >= 2 for ${loss} (anchors need a positive), got ${c}`);
     }
   }

@@ -7,7 +7,8 @@
 import { describeProfile } from '../backend/profile.ts';
 import { gpuVerdict, surveyBackends, type Survey } from '../backend/survey.ts';
 import type { BackendReport } from '../backend/select.ts';
-import { ARCHS, FLAG_BY_NAME } from '../cli/flags.ts';
+import { FLAG_BY_NAME } from '../cli/flags.ts';
+import { ARCHS } from '../models/registry.ts';
 import { UserError } from '../errors.ts';
 import { checkBackend, commandParser, positiveInt, withBackend, type BackendName } from './common.ts';
 
@@ -32,14 +33,14 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
   const a = withBackend(
     commandParser(argv, 'mic-train doctor [--backend B] [--arch A] [--input-size N] [--bs N]\n\nChecks the backends of the auto order, the GPU, a forward/backward against the cpu backend, and measures training speed.'),
   )
-    .option('arch', { type: 'string', default: 'resnet50', describe: `backbone [choices: ${ARCHS.join(', ')}]` })
+    .option('arch', { type: 'string', default: 'resnet50', describe: `backbone [choices: ${Object.keys(ARCHS).join(', ')}]` })
     .option('input-size', { type: 'string', describe: `crop size (default ${DOCTOR_DEFAULTS.gpu.inputSize} on a GPU, ${DOCTOR_DEFAULTS.wasm.inputSize} on wasm, ${DOCTOR_DEFAULTS.cpu.inputSize} on cpu)` })
     .option('bs', { type: 'string', describe: `batch size, even and at least 4 (default ${DOCTOR_DEFAULTS.gpu.bs} on a GPU, ${DOCTOR_DEFAULTS.wasm.bs} on wasm, ${DOCTOR_DEFAULTS.cpu.bs} on cpu)` })
     .option('threads', { type: 'string', default: String(FLAG_BY_NAME.get('threads')!.default), describe: 'wasm threads, as for training' })
     .option('gpu', { type: 'string', describe: 'GPU index (sets CUDA_VISIBLE_DEVICES), as for training' })
     .parseSync();
   const arch = String(a.arch);
-  if (!(ARCHS as readonly string[]).includes(arch)) throw new UserError(`--arch: unknown value '${arch}'; expected one of: ${ARCHS.join(', ')}`);
+  if (!Object.hasOwn(ARCHS, arch)) throw new UserError(`--arch: unknown value '${arch}'; expected one of: ${Object.keys(ARCHS).join(', ')}`);
   const out: DoctorArgs = { backend: checkBackend(a.backend), arch, threads: Number(a.threads) || 0 };
   if (a['input-size'] !== undefined) {
     out.inputSize = positiveInt('input-size', a['input-size']);

@@ -7,7 +7,8 @@ import { withInterruptSignal } from '../io/download.ts';
 import { cacheDir, loadSources, manualSteps, offlineByEnv, sourceItem, type SourceItem, type SourcesTable } from '../io/sources.ts';
 import { formatBytes } from '../io/transfer-progress.ts';
 import { fetchWeights } from '../models/fetch-weights.ts';
-import { locateDefaultWeights, archSpec, defaultWeightDirs } from '../models/registry.ts';
+import { defaultWeightDirs, locateDefaultWeights } from '../models/build-model.ts';
+import { archSpec } from '../models/registry.ts';
 import { commandParser, logToStderr, positionals } from './common.ts';
 
 export interface DownloadArgs {
@@ -48,11 +49,11 @@ export function parseDownloadArgs(argv: string[], table: SourcesTable): Download
 }
 
 /** Manual items must already be in place; checked before anything is fetched. */
-function checkManualItems(items: SourceItem[], sourcePath: string): void {
+async function checkManualItems(items: SourceItem[], sourcePath: string): Promise<void> {
   for (const item of items) {
     if (item.file) continue;
     const present =
-      item.kind === 'dataset' ? verifyInstalled(item.key, sourcePath) !== null : locateDefaultWeights(archSpec(item.arch ?? ''), 'torchvision', defaultWeightDirs()) !== null;
+      item.kind === 'dataset' ? verifyInstalled(item.key, sourcePath) !== null : locateDefaultWeights(await archSpec(item.arch ?? ''), 'torchvision', defaultWeightDirs()) !== null;
     if (!present) throw new UserError(`${item.key}: no automatic download; ${manualSteps(item)}`);
   }
 }
@@ -60,12 +61,12 @@ function checkManualItems(items: SourceItem[], sourcePath: string): void {
 export async function runDownload(a: DownloadArgs, table: SourcesTable): Promise<void> {
   if (offlineByEnv()) throw new UserError('download: MIC_TRAIN_OFFLINE forbids network access; unset it to download');
   const items = a.items.map((k) => sourceItem(table, k));
-  checkManualItems(items, a.sourcePath);
+  await checkManualItems(items, a.sourcePath);
   await withInterruptSignal(async (signal) => {
     for (const item of items) {
       const o = { log: logToStderr, signal, noVerify: a.noVerify };
       if (item.kind === 'weights') {
-        const r = item.file ? await fetchWeights(item, o) : { path: locateDefaultWeights(archSpec(item.arch ?? ''), 'torchvision', defaultWeightDirs())!, outcome: 'present' };
+        const r = item.file ? await fetchWeights(item, o) : { path: locateDefaultWeights(await archSpec(item.arch ?? ''), 'torchvision', defaultWeightDirs())!, outcome: 'present' };
         process.stdout.write(`${item.key}: ${r.path} (${r.outcome === 'present' ? 'already there' : 'downloaded'}${item.file ? ', sha256 verified' : ''})\n`);
       } else {
         const r = await fetchDataset(item, { ...o, sourcePath: a.sourcePath });

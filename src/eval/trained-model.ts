@@ -8,7 +8,7 @@ import { evalBatches } from '../data/loader.ts';
 import { UserError } from '../errors.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFingerprint } from '../io/gallery.ts';
-import { buildModel } from '../models/registry.ts';
+import { buildModel } from '../models/build-model.ts';
 import type { EmbeddingModel } from '../models/types.ts';
 import { rngFor } from '../rng.ts';
 import { embedAll } from './embed.ts';

@@ -9,9 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseLoss, connectedZero, mineBatch, miningParts } from './base-loss.ts';
 import { rowMarginDistance, selectEntries, selectRows } from './distances.ts';
-import type { LossOutput, Miner } from './types.ts';
-
-export type MarginCount = 'terms' | 'triplets';
+import type { Loss, LossOptions, LossOutput, MarginCount, Miner } from './types.ts';
 
 /** Options of {@link MarginLoss}; defaults are MIC's. */
 export interface MarginLossOptions {
@@ -54,7 +52,7 @@ export class MarginLoss extends BaseLoss {
     const t = mineBatch(this.miner, emb, labels);
     const mined = miningParts(t);
     if (t.anchors.length === 0) {
-      return { total: connectedZero(emb, this.variables), parts: { ...mined, activePos: 0, activeNeg: 0, normaliser: 0 } };
+      return { total: connectedZero(emb, this.variables), parts: { ...mined, activePos: 0, activeNeg: 0, normalizer: 0 } };
     }
     const anchors = selectRows(emb, t.anchors);
     const dAP = rowMarginDistance(anchors, selectRows(emb, t.positives));
@@ -76,6 +74,11 @@ export class MarginLoss extends BaseLoss {
     const count = this.marginCount === 'terms' ? activePos + activeNeg : activeTriplets;
     // With count = 0 every term is 0, so dividing by 1 gives the defined L = 0 (and no NaN).
     const total = tf.div(tf.sum(tf.add(pos, neg)), Math.max(count, 1)) as tf.Scalar;
-    return { total, parts: { ...mined, activePos, activeNeg, normaliser: count } };
+    return { total, parts: { ...mined, activePos, activeNeg, normalizer: count } };
   }
+}
+
+/** The registry's factory (`--losses marginloss`, docs/architecture.md#add-loss). */
+export function createLoss(o: LossOptions, miner: Miner): Loss {
+  return new MarginLoss({ numClasses: o.numClasses, miner, margin: o.margin, beta: o.beta, marginCount: o.marginCount });
 }

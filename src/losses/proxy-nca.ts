@@ -6,10 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
+import { l2Normalize } from '../models/layers.ts';
 import type { Rng } from '../rng.ts';
 import { BaseLoss } from './base-loss.ts';
-import { l2Normalize, oneHotMatrix } from './distances.ts';
-import type { LossOutput } from './types.ts';
+import { oneHotMatrix } from './distances.ts';
+import type { Loss, LossOptions, LossOutput } from './types.ts';
 
 /** The fixed scale applied to both normalised samples and proxies (acts as an inverse temperature). */
 export const PROXY_SCALE = 3;
@@ -59,4 +60,9 @@ export class ProxyNcaLoss extends BaseLoss {
     const total = tf.mean(tf.add(dPositive, tf.logSumExp(negLogits, 1))) as tf.Scalar;
     return { total, parts: {} };
   }
+}
+
+/** The registry's factory (`--losses proxynca`, docs/architecture.md#add-loss): no miner, proxies from `initRng`. */
+export function createLoss(o: LossOptions): Loss {
+  return new ProxyNcaLoss({ numClasses: o.numClasses, embedDim: o.embedDim, rng: o.initRng ?? o.rng });
 }

@@ -1,57 +1,36 @@
 /**
  * Registries keyed by the original flag values: `--losses` (marginloss, triplet, proxynca) and `--sampling`
- * (distance, semihard, random). Adding a loss or miner = one file + one line here.
+ * (distance, semihard, random). They are the single source of these values: the flags' choices, the `RunConfig`
+ * types and the README flags table derive from their keys. Each entry loads its module only when built, so the
+ * CLI reads these tables (`--help`, `--dry-run`) without loading tfjs. Adding a loss or miner = its file (with a
+ * `createLoss` / `createMiner` factory) + one line here + its test (docs/architecture.md#add-loss).
  */
 import { UserError } from '../errors.ts';
-import type { Rng } from '../rng.ts';
-import { MarginLoss, type MarginCount } from './margin-loss.ts';
-import { DistanceWeightedMiner } from './miners/distance-weighted.ts';
-import { RandomMiner } from './miners/random.ts';
-import { SemihardMiner } from './miners/semihard.ts';
-import { ProxyNcaLoss } from './proxy-nca.ts';
-import { TripletLoss } from './triplet-loss.ts';
-import type { Loss, Miner } from './types.ts';
+import type { Loss, LossOptions, Miner, MinerOptions } from './types.ts';
 
-/** What a miner factory gets. */
-export interface MinerOptions {
-  /** Loss margin α (semihard band width). */
-  margin: number;
-  /** The 'miner' stream. */
-  rng: Rng;
-}
+export type { LossOptions, MinerOptions } from './types.ts';
 
-/** What a loss factory gets (one task's settings). */
-export interface LossOptions {
-  /** Classes of the task (Class: train classes; Shared: clusters). */
-  numClasses: number;
-  embedDim: number;
-  /** `--margin` of the task (α). */
-  margin: number;
-  /** `--beta` of the task (initial β). */
-  beta: number;
-  /** `--sampling` of the task (ignored by proxynca: its batches are plain random). */
-  sampling: string;
-  /** `--margin-count`. */
-  marginCount: MarginCount;
-  /** The 'miner' stream. */
-  rng: Rng;
-  /** Stream for parameter initialisation (proxies); defaults to `rng`. */
-  initRng?: Rng;
-}
+/** A `--losses` value. `mines`: the loss takes triplets from a `--sampling` miner on class-balanced batches of
+ * `--cs_per_bs` images per class; a loss that does not mine gets plain random batches (`--cs_per_bs` forced to 1). */
+export type LossEntry =
+  | { mines: true; load: () => Promise<{ createLoss(o: LossOptions, miner: Miner): Loss }> }
+  | { mines: false; load: () => Promise<{ createLoss(o: LossOptions): Loss }> };
 
-export const MINERS: Readonly<Record<string, (o: MinerOptions) => Miner>> = {
-  distance: (o) => new DistanceWeightedMiner(o.rng),
-  semihard: (o) => new SemihardMiner(o.rng, o.margin),
-  random: (o) => new RandomMiner(o.rng),
-};
+export const LOSSES = {
+  marginloss: { mines: true, load: () => import('./margin-loss.ts') },
+  triplet: { mines: true, load: () => import('./triplet-loss.ts') },
+  proxynca: { mines: false, load: () => import('./proxy-nca.ts') },
+} satisfies Record<string, LossEntry>;
 
-export const LOSSES: Readonly<Record<string, (o: LossOptions) => Loss>> = {
-  marginloss: (o) => new MarginLoss({
-    numClasses: o.numClasses, miner: buildMiner(o.sampling, o), margin: o.margin, beta: o.beta, marginCount: o.marginCount,
-  }),
-  triplet: (o) => new TripletLoss({ numClasses: o.numClasses, miner: buildMiner(o.sampling, o), margin: o.margin }),
-  proxynca: (o) => new ProxyNcaLoss({ numClasses: o.numClasses, embedDim: o.embedDim, rng: o.initRng ?? o.rng }),
-};
+/** A `--sampling` value → its miner module. */
+export const MINERS = {
+  distance: () => import('./miners/distance-weighted.ts'),
+  semihard: () => import('./miners/semihard.ts'),
+  random: () => import('./miners/random.ts'),
+} satisfies Record<string, () => Promise<{ createMiner(o: MinerOptions): Miner }>>;
+
+export type LossName = keyof typeof LOSSES;
+export type MinerName = keyof typeof MINERS;
 
 function lookup<T>(table: Readonly<Record<string, T>>, key: string, flag: string): T {
   if (!Object.hasOwn(table, key)) {
@@ -60,12 +39,21 @@ function lookup<T>(table: Readonly<Record<string, T>>, key: string, flag: string
   return table[key];
 }
 
-/** The miner for `--sampling <name>`; an unknown name is a UserError listing the valid ones. */
-export function buildMiner(name: string, options: MinerOptions): Miner {
-  return lookup(MINERS, name, '--sampling')(options);
+/** Whether `--losses <name>` mines triplets (see `LossEntry`); an unknown name is a UserError. */
+export function lossMines(name: string): boolean {
+  return lookup<LossEntry>(LOSSES, name, '--losses').mines;
 }
 
-/** The loss for `--losses <name>`; an unknown name is a UserError listing the valid ones. */
-export function buildLoss(name: string, options: LossOptions): Loss {
-  return lookup(LOSSES, name, '--losses')(options);
+/** The miner for `--sampling <name>`; an unknown name is a UserError listing the valid ones. */
+export async function buildMiner(name: string, options: MinerOptions): Promise<Miner> {
+  const load = lookup<() => Promise<{ createMiner(o: MinerOptions): Miner }>>(MINERS, name, '--sampling');
+  return (await load()).createMiner(options);
+}
+
+/** The loss for `--losses <name>` (with its `--sampling` miner when it mines); an unknown name is a UserError. */
+export async function buildLoss(name: string, options: LossOptions): Promise<Loss> {
+  const entry = lookup<LossEntry>(LOSSES, name, '--losses');
+  if (!entry.mines) return (await entry.load()).createLoss(options);
+  const miner = await buildMiner(options.sampling, options);
+  return (await entry.load()).createLoss(options, miner);
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseLoss, connectedZero, mineBatch, miningParts } from './base-loss.ts';
 import { rowSquaredDistance, selectRows } from './distances.ts';
-import type { LossOutput, Miner } from './types.ts';
+import type { Loss, LossOptions, LossOutput, Miner } from './types.ts';
 
 /** Options of {@link TripletLoss}. */
 export interface TripletLossOptions {
@@ -44,4 +44,9 @@ export class TripletLoss extends BaseLoss {
     const activeTriplets = Array.from(hinge.dataSync()).filter((v) => v > 0).length;
     return { total: tf.mean(hinge) as tf.Scalar, parts: { ...parts, activeTriplets } };
   }
+}
+
+/** The registry's factory (`--losses triplet`, docs/architecture.md#add-loss). */
+export function createLoss(o: LossOptions, miner: Miner): Loss {
+  return new TripletLoss({ numClasses: o.numClasses, miner, margin: o.margin });
 }

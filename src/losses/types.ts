@@ -2,6 +2,7 @@
  * The contract for losses and miners (docs/architecture.md#losses-contract).
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../rng.ts';
 
 /** What a miner skipped or noticed in one batch; feeds the loss's `parts` and the run's warnings. */
 export interface MiningStats {
@@ -57,4 +58,34 @@ export interface Loss {
   stateDict(): Map<string, tf.Tensor>;
   /** Strict: missing, unexpected or shape-mismatched names throw a UserError naming `source`. */
   loadStateDict(sd: Map<string, tf.Tensor>, source?: string): void;
+}
+
+/** Margin-loss normaliser (`--margin-count`): active terms (paper era) or triplets with any active term. */
+export type MarginCount = 'terms' | 'triplets';
+
+/** What a miner module's `createMiner` gets. */
+export interface MinerOptions {
+  /** Loss margin α (semihard band width). */
+  margin: number;
+  /** The 'miner' stream. */
+  rng: Rng;
+}
+
+/** What a loss module's `createLoss` gets (one task's settings). */
+export interface LossOptions {
+  /** Classes of the task (Class: train classes; Shared: clusters). */
+  numClasses: number;
+  embedDim: number;
+  /** `--margin` of the task (α). */
+  margin: number;
+  /** `--beta` of the task (initial β). */
+  beta: number;
+  /** `--sampling` of the task (used only by losses whose registry entry mines). */
+  sampling: string;
+  /** `--margin-count`. */
+  marginCount: MarginCount;
+  /** The 'miner' stream. */
+  rng: Rng;
+  /** Stream for parameter initialisation (proxies); defaults to `rng`. */
+  initRng?: Rng;
 }

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { assert, UserError } from '../errors.ts';
-import { l2Normalize } from '../losses/distances.ts';
+import { l2Normalize } from '../models/layers.ts';
 import { loadVariablesStrict } from '../losses/state.ts';
 import type { Rng } from '../rng.ts';
 

@@ -16,7 +16,7 @@ import { embedAll } from '../eval/embed.ts';
 import { kmeans } from '../eval/kmeans.ts';
 import type { EmbeddingModel } from '../models/types.ts';
 import type { Rng } from '../rng.ts';
-import { compactLabels, l2NormaliseRows, layer1PoolWindow, standardiseByClass } from './surrogate.ts';
+import { compactLabels, l2NormalizeRows, layer1PoolWindow, standardiseByClass } from './surrogate.ts';
 
 export interface ClusteringInputs {
   model: EmbeddingModel;
@@ -115,7 +115,7 @@ export async function initialSurrogateLabels(
   const f = await features(inp, pooledLayer1);
   const n = inp.paths.length;
   const { rows, x } = decodedRows(f.x, n, f.dim, f.failed);
-  l2NormaliseRows(x, rows.length, f.dim);
+  l2NormalizeRows(x, rows.length, f.dim);
   standardiseByClass(x, rows.length, f.dim, rows.length === n ? classLabels : rows.map((r) => classLabels[r]), mode);
   return placeFailed(cluster(x, rows.length, f.dim, s), rows, n, classLabels);
 }

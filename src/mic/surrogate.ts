@@ -22,7 +22,7 @@ export function pooledSide(size: number, kernel: number, stride: number): number
 }
 
 /** In-place L2 normalisation of each row of a [n, dim] matrix (eps 1e-12 like torch's normalize). */
-export function l2NormaliseRows(x: Float32Array, n: number, dim: number): void {
+export function l2NormalizeRows(x: Float32Array, n: number, dim: number): void {
   for (let i = 0; i < n; i++) {
     let s = 0;
     const o = i * dim;

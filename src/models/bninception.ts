@@ -16,6 +16,7 @@ import type { Rng } from '../rng.ts';
 import { EmbeddingNet, scaledChannels } from './embedding-net.ts';
 import { Conv2d, FrozenBatchNorm2d, avgPool2dIncludePad, convBn, maxPool2d, torchPoolLength } from './layers.ts';
 import type { Scope } from './module.ts';
+import type { ArchSpec } from './types.ts';
 
 /** Caffe BN-Inception input: BGR, 0–255, per-channel mean, no std. */
 export const BNINCEPTION_INPUT: InputConvention = {
@@ -181,3 +182,20 @@ export class BNInception extends EmbeddingNet {
     return y;
   }
 }
+
+/** `--arch bninception` (docs/architecture.md#add-backbone): ImageNet weights and the builder. */
+export const ARCH: ArchSpec = {
+  key: 'bninception',
+  weights: [
+    {
+      tag: 'in1k',
+      format: 'torchvision',
+      file: 'bninception.safetensors',
+      origin:
+        'http://data.lip6.fr/cadene/pretrainedmodels/bn_inception-52deb4733.pth (pretrainedmodels), converted with scripts/fetch-pretrained.sh --convert',
+      license: 'BSD-3-Clause (pretrainedmodels)',
+      input: BNINCEPTION_INPUT,
+    },
+  ],
+  build: (o) => new BNInception(o),
+};

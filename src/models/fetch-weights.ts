@@ -10,7 +10,8 @@ import { downloadFile, type DownloadOptions, type DownloadOutcome } from '../io/
 import { loadSources, manualSteps, weightsItemFor, type SourceItem } from '../io/sources.ts';
 import { formatBytes } from '../io/transfer-progress.ts';
 import type { PretrainedFormat } from '../io/weights.ts';
-import { archSpec, defaultWeightDirs, locateDefaultWeights, missingWeightsMessage, weightSource } from './registry.ts';
+import { defaultWeightDirs, locateDefaultWeights, missingWeightsMessage, weightSource } from './build-model.ts';
+import { archSpec } from './registry.ts';
 
 export interface FetchWeightsOptions extends DownloadOptions {
   /** Folders searched for weights; downloads go to the first. Default: defaultWeightDirs(). */
@@ -20,8 +21,8 @@ export interface FetchWeightsOptions extends DownloadOptions {
 }
 
 /** Where `item`'s weights live once fetched (the file name the registry looks for). */
-export function weightsDestination(item: SourceItem, dirs: string[]): string {
-  const spec = archSpec(item.arch ?? '');
+export async function weightsDestination(item: SourceItem, dirs: string[]): Promise<string> {
+  const spec = await archSpec(item.arch ?? '');
   return path.join(dirs[0], weightSource(spec, 'torchvision').file);
 }
 
@@ -40,8 +41,8 @@ function requireAutomatic(item: SourceItem, noVerify: boolean): NonNullable<Sour
 export async function fetchWeights(item: SourceItem, o: FetchWeightsOptions = {}): Promise<{ path: string; outcome: DownloadOutcome }> {
   const file = requireAutomatic(item, o.noVerify ?? false);
   const dirs = o.weightDirs ?? defaultWeightDirs();
-  const spec = archSpec(item.arch ?? '');
-  const dest = locateDefaultWeights(spec, 'torchvision', dirs) ?? weightsDestination(item, dirs);
+  const spec = await archSpec(item.arch ?? '');
+  const dest = locateDefaultWeights(spec, 'torchvision', dirs) ?? (await weightsDestination(item, dirs));
   return { path: dest, outcome: await downloadFile(file, dest, o) };
 }
 
@@ -64,7 +65,7 @@ export interface ResolveWeightsOptions extends FetchWeightsOptions {
  */
 export async function resolvePretrainedWeights(o: ResolveWeightsOptions): Promise<string | undefined> {
   if (o.notPretrained || o.pretrained !== undefined || o.format !== 'torchvision') return o.pretrained;
-  const spec = archSpec(o.arch);
+  const spec = await archSpec(o.arch);
   const dirs = o.weightDirs ?? defaultWeightDirs();
   const found = locateDefaultWeights(spec, o.format, dirs);
   if (found) return found;
@@ -74,7 +75,7 @@ export async function resolvePretrainedWeights(o: ResolveWeightsOptions): Promis
   if (o.offline) {
     throw new UserError(`${missing} (offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded; \`mic-train download ${item.key}\` fetches them where there is network)`);
   }
-  const dest = weightsDestination(item, dirs);
+  const dest = await weightsDestination(item, dirs);
   const file = requireAutomatic(item, o.noVerify ?? false);
   o.log?.(`weights: no local ${path.basename(dest)}; downloading ${item.title} (${formatBytes(file.size)}, sha256 ${file.sha256?.slice(0, 12)}…) from ${file.urls[0]} into ${dest}`);
   try {

@@ -17,6 +17,7 @@ import type { Rng } from '../rng.ts';
 import { EmbeddingNet, scaledChannels } from './embedding-net.ts';
 import { Conv2d, FrozenBatchNorm2d, convBn, maxPool2d } from './layers.ts';
 import type { Scope } from './module.ts';
+import type { ArchSpec } from './types.ts';
 
 /** What torchvision's GoogLeNet weights expect after `transform_input`: RGB [0,1], mean 0.5, std 0.5. */
 export const GOOGLENET_INPUT: InputConvention = {
@@ -144,3 +145,19 @@ export class GoogLeNet extends EmbeddingNet {
     return y;
   }
 }
+
+/** `--arch googlenet` (docs/architecture.md#add-backbone): ImageNet weights and the builder. */
+export const ARCH: ArchSpec = {
+  key: 'googlenet',
+  weights: [
+    {
+      tag: 'tv_in1k',
+      format: 'torchvision',
+      file: 'googlenet.safetensors',
+      origin: 'https://download.pytorch.org/models/googlenet-1378be20.pth, converted with scripts/fetch-pretrained.sh --convert',
+      license: 'BSD-3-Clause',
+      input: GOOGLENET_INPUT,
+    },
+  ],
+  build: (o) => new GoogLeNet(o),
+};

@@ -199,7 +199,8 @@ export function globalAvgPool(x: tf.Tensor4D): tf.Tensor2D {
 
 /**
  * F.normalize(x, dim=1, eps): x / max(‖x‖₂, eps). The clamp is applied to the squared norm (same value,
- * and a zero gradient below eps instead of NaN). x: [batch, dim] → [batch, dim].
+ * and a zero gradient below eps instead of NaN). x: [batch, dim] → [batch, dim]. The one L2 normalisation with
+ * gradient: the embedding heads, ProxyNCA and the adversarial term all use it.
  */
 export function l2Normalize(x: tf.Tensor2D, eps = 1e-12): tf.Tensor2D {
   return tf.tidy(() => {

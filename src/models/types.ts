@@ -3,6 +3,9 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { InputConvention } from '../data/image-convention.ts';
+import type { PretrainedFormat } from '../io/weights.ts';
+import type { Rng } from '../rng.ts';
+import type { EmbeddingNet } from './embedding-net.ts';
 
 export interface ForwardOutput {
   /** One L2-normalised embedding per head, in task order [Class, Shared]; each [batch, embedSizes[i]]. */
@@ -41,4 +44,38 @@ export interface EmbeddingModel {
   /** Strict: missing, unexpected or shape-mismatched names throw a UserError listing them. Takes PyTorch layout. */
   loadStateDict(sd: Map<string, tf.Tensor>, source?: string): void;
   dispose(): void;
+}
+
+/** Where ImageNet weights for an architecture can be had (documentation as data; nothing is downloaded here). */
+export interface WeightSource {
+  tag: string;
+  format: PretrainedFormat;
+  /** File name looked for in the weights folder. */
+  file: string;
+  /** Where to get it by hand (or the script that fetches it). */
+  origin: string;
+  license: string;
+  input: InputConvention;
+}
+
+export interface ArchBuildOptions {
+  embedSizes: number[];
+  rng: Rng;
+  randomBackbone: boolean;
+  width?: number;
+  /** Only resnet50: the Keras v1 network and its BN ε. */
+  keras?: { bnEps: number };
+}
+
+/**
+ * An `--arch` value's settings, kept in the architecture's own file next to the network (its `ARCH` export, which
+ * `src/models/registry.ts` points to). Input convention, feature width, cluster layer and the ImageNet classifier
+ * to drop are the network's own (`EmbeddingNet`), not repeated here.
+ */
+export interface ArchSpec {
+  /** The `--arch` value. */
+  key: string;
+  /** Weight sources, default first; the default's input convention is the network's. */
+  weights: WeightSource[];
+  build(o: ArchBuildOptions): EmbeddingNet;
 }

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
+import { LOSSES, lossMines } from '../losses/registry.ts';
 import { recoveriesFileName, RUN_FILES } from './run-reporter.ts';
 
 /** The metric columns the report compares (R-Precision and validation columns are left to the CSV). */
@@ -148,7 +149,7 @@ export function readRunSummary(dir: string): RunSummary {
     config,
     dataset: String(config.dataset ?? '?'),
     arch: String(config.arch ?? '?'),
-    loss: losses[0] === 'proxynca' ? 'proxynca' : `${losses[0] ?? '?'} (${sampling[0] ?? '?'})`,
+    loss: Object.hasOwn(LOSSES, losses[0]) && !lossMines(losses[0]) ? losses[0] : `${losses[0] ?? '?'} (${sampling[0] ?? '?'})`,
     method: (taskP[1] ?? 0) > 0 || advWeights.some((w) => w > 0) ? 'MIC' : 'single-task',
     backend: info.get('backend') || String(config.backend ?? '?'),
     device: info.get('device') || '?',

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compareSides, forwardBackward, loadWeights, PARITY_TOLERANCE, PARITY_TOLERANCE_GPU, snapshotWeights, type ParityResult } from '../backend/parity.ts';
 import { selectBackend, type BackendReport } from '../backend/select.ts';
 import { parseArgv, resolveConfig } from '../cli/parse.ts';
-import { buildModel } from '../models/registry.ts';
+import { buildModel } from '../models/build-model.ts';
 import type { EmbeddingNet } from '../models/embedding-net.ts';
 import { rngFor } from '../rng.ts';
 import { estimateRun, formatDuration, PAPER_RUNS } from './eta.ts';
@@ -77,7 +77,7 @@ export async function checkAndMeasure(o: CheckOptions): Promise<{ parity: Parity
       parseArgv(['--arch', o.arch, '--input-size', String(o.size), '--bs', String(o.bs), '--cs_per_bs', String(perClass), String(perClass), '--not_pretrained', '--threads', String(o.threads)]),
     );
     const cpuEngine = o.backend.tfName === 'cpu';
-    const speed = measureThroughput(cfg, model, { warmup: cpuEngine ? 0 : 1, steps: cpuEngine ? 1 : 5, budgetSeconds: 20 });
+    const speed = await measureThroughput(cfg, model, { warmup: cpuEngine ? 0 : 1, steps: cpuEngine ? 1 : 5, budgetSeconds: 20 });
     const steps = speed.stepTimes.length;
     o.print(
       `training speed: ${speed.stepSeconds.toFixed(speed.stepSeconds < 1 ? 3 : 2)} s per task step of ${o.bs} images = ${speed.imagesPerSecond < 1 ? speed.imagesPerSecond.toPrecision(2) : speed.imagesPerSecond.toFixed(1)} img/s ` +

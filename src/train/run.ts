@@ -25,7 +25,7 @@ import { countDistinct, ReclusterSchedule } from '../mic/surrogate.ts';
 import { withInterruptSignal } from '../io/download.ts';
 import { offlineByEnv } from '../io/sources.ts';
 import { resolvePretrainedWeights } from '../models/fetch-weights.ts';
-import { buildModel } from '../models/registry.ts';
+import { buildModel } from '../models/build-model.ts';
 import { createRunFolder } from '../report/run-folder.ts';
 import { writeRunInfo } from '../report/run-info.ts';
 import { RunReporter } from '../report/run-reporter.ts';
@@ -222,7 +222,7 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
   // A fresh run's folder is made only now, after the long start-up: an interrupted start leaves none behind.
   const runDir = resuming ? path.resolve(cfg.resume!) : createRunFolder({ savePath: cfg.savePath, dataset: cfg.dataset, arch: cfg.arch, savename: cfg.savename });
   if (!resuming) interrupts.setRunFolder(runDir, true);
-  const parts = buildTrainingParts(cfg, model, [numTrainClasses, Math.max(numClusters, 1)], { miner: rngs.miner, init: rngFor(cfg.seed, 'init.loss') });
+  const parts = await buildTrainingParts(cfg, model, [numTrainClasses, Math.max(numClusters, 1)], { miner: rngs.miner, init: rngFor(cfg.seed, 'init.loss') });
   const reporter = new RunReporter(runDir, columnsFor(cfg, testItems, valItems));
   let startEpoch = 0;
   let partial: PartialEpoch | undefined;

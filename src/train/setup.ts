@@ -33,18 +33,23 @@ export function hasSharedTask(cfg: RunConfig): boolean {
   return cfg.taskP[1] > 0;
 }
 
-export function buildTrainingParts(
+export async function buildTrainingParts(
   cfg: RunConfig,
   model: EmbeddingNet,
   numClasses: [number, number],
   rngs: { miner: Rng; init: Rng },
-): TrainingParts {
+): Promise<TrainingParts> {
   const named = new Map<string, tf.Variable>();
   for (const p of model.parameters()) if (p.trainable) named.set(`net.${p.name}`, p.variable);
 
-  const losses = TASKS.map((task, t) => {
-    if (t === 1 && !hasSharedTask(cfg)) return null;
-    const loss = buildLoss(cfg.losses[t], {
+  // One task after the other: proxies draw from the shared init stream in task order.
+  const losses: (Loss | null)[] = [];
+  for (const [t, task] of TASKS.entries()) {
+    if (t === 1 && !hasSharedTask(cfg)) {
+      losses.push(null);
+      continue;
+    }
+    const loss = await buildLoss(cfg.losses[t], {
       numClasses: numClasses[t],
       embedDim: cfg.embedSizes[t],
       margin: cfg.margin[t],
@@ -55,8 +60,8 @@ export function buildTrainingParts(
       initRng: rngs.init,
     });
     for (const [name, v] of loss.stateDict()) named.set(`loss.${task}.${name}`, v as tf.Variable);
-    return loss;
-  });
+    losses.push(loss);
+  }
 
   const active = cfg.adversarial.map((d, i) => ({ d, w: cfg.advWeights[i] })).filter((x) => x.w > 0);
   const adversarial = buildAdversarialLosses({

@@ -46,11 +46,11 @@ function batchLabels(bs: number, perClass: number): Int32Array {
  * Time task steps of `cfg` on `model` (which keeps its weights: the optimizer moves them) and an evaluation
  * forward. Leaves no tensors behind.
  */
-export function measureThroughput(cfg: RunConfig, model: EmbeddingNet, o: ThroughputOptions): Throughput {
+export async function measureThroughput(cfg: RunConfig, model: EmbeddingNet, o: ThroughputOptions): Promise<Throughput> {
   const bs = cfg.bs;
   const size = cfg.inputSize;
   const numClasses = Math.max(2, Math.ceil(bs / cfg.csPerBs[0]));
-  const parts = buildTrainingParts(cfg, model, [numClasses, Math.max(2, cfg.sharedNumClasses)], { miner: rngFor(cfg.seed, 'miner'), init: rngFor(cfg.seed, 'init.loss') });
+  const parts = await buildTrainingParts(cfg, model, [numClasses, Math.max(2, cfg.sharedNumClasses)], { miner: rngFor(cfg.seed, 'miner'), init: rngFor(cfg.seed, 'init.loss') });
   const microBs = autoMicroBatch(activeProfile(), size, bs, cfg.microBs);
   const rng = rngFor(cfg.seed, 'doctor.images');
   const images = Float32Array.from({ length: bs * size * size * 3 }, () => rng.normal());

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareSides, forwardBackward, loadWeights, parityParameters, relativeError, snapshotWeights } from '../../src/backend/parity.ts';
 import { installWasmTrainingKernels } from '../../src/backend/wasm-kernels.ts';
-import { buildModel } from '../../src/models/registry.ts';
+import { buildModel } from '../../src/models/build-model.ts';
 import { rngFor } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
 

@@ -6,6 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { selectRows } from '../../src/losses/distances.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff } from '../helpers/tf.ts';
 import { setFilterGradStrategy } from '../../src/backend/kernels/conv2d-backprop-filter.ts';
@@ -127,16 +128,6 @@ test('axisPhases: stride 2, pad 1, k 3 splits rows into even (tap 1) and odd (ta
   assert.deepEqual(axisPhases(5, 3, 1, 1), [{ rho: 0, count: 5, taps: [2, 1, 0], offset: -1 }]);
 });
 
-test('UnsortedSegmentSum sums rows per segment and drops out-of-range ids, like cpu', async () => {
-  const rng = new Rng(13, 'segsum');
-  const x = { values: randomValues(rng, [7, 3, 2]), shape: [7, 3, 2] };
-  const segmentIds = { values: Int32Array.from([2, 0, 2, 5, -1, 1, 0]), shape: [7], dtype: 'int32' as const };
-  await compare('UnsortedSegmentSum', { x, segmentIds }, { numSegments: 4 }, 'segsum');
-  // Hand check of one entry: segment 2 = rows 0 and 2.
-  const [got] = await runKernelOn('wasm', 'UnsortedSegmentSum', { x, segmentIds }, { numSegments: 4 });
-  assert.ok(Math.abs(got.values[2 * 6] - (x.values[0] + x.values[2 * 6])) < 1e-6);
-});
-
 test('Slice and SplitV match cpu for ranks 1–5 and partial/whole trailing dims', async () => {
   const rng = new Rng(14, 'slice');
   const cases: { shape: number[]; begin: number[]; size: number[] }[] = [
@@ -183,7 +174,7 @@ test('depthwise conv gradients (cpu fallback) match cpu', async () => {
 
 /**
  * A small net using every op our architectures train through (strided and 1×1 convs, explicit pad,
- * maxPool/avgPool with padding, concat, relu, mean, matMul, gather): all parameter gradients on wasm
+ * maxPool/avgPool with padding, concat, relu, mean, matMul, the losses' row picks): all parameter gradients on wasm
  * equal the cpu ones.
  */
 function smallNet(params: Record<string, tf.Variable>, images: tf.Tensor4D): tf.Scalar {
@@ -197,8 +188,8 @@ function smallNet(params: Record<string, tf.Variable>, images: tf.Tensor4D): tf.
     h = tf.concat([a, b, c], 3);
     h = tf.relu(tf.add(h, tf.conv2d(h, w('mix'), 1, 'same').mul(0.1))) as tf.Tensor4D;
     const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
-    const emb = tf.matMul(pooled, params.head as unknown as tf.Tensor2D);
-    const picked = tf.gather(emb, tf.tensor1d([0, 2, 2, 1], 'int32'));
+    const emb = tf.matMul(pooled, params.head as unknown as tf.Tensor2D) as tf.Tensor2D;
+    const picked = selectRows(emb, Int32Array.from([0, 2, 2, 1]));
     return tf.sum(tf.square(picked)).add(tf.sum(tf.mul(emb, emb.reverse(0)))) as tf.Scalar;
   });
 }

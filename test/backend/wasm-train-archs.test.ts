@@ -7,14 +7,15 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel } from '../../src/models/registry.ts';
+import { buildModel } from '../../src/models/build-model.ts';
+import { ARCHS } from '../../src/models/registry.ts';
 import { rngFor } from '../../src/rng.ts';
 import { Rng } from '../../src/rng.ts';
 import { initBothBackends, on, randomValues } from './cross-backend.ts';
 
 before(initBothBackends);
 
-for (const arch of ['resnet50', 'googlenet', 'bninception']) {
+for (const arch of Object.keys(ARCHS)) {
   test(`${arch}: all parameter gradients on wasm equal cpu`, async () => {
     await on('cpu');
     const model = await buildModel({ arch, embedSizes: [8, 8], notPretrained: true, pretrainedFormat: 'torchvision', rng: rngFor(3, 'init'), width: 16 });

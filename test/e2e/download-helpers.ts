@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { serializeSafetensors, type TensorMap } from '../../src/io/safetensors.ts';
-import { ARCHS } from '../../src/models/registry.ts';
+import { ARCH as RESNET50 } from '../../src/models/resnet50.ts';
 import { Rng } from '../../src/rng.ts';
 import { tgzBytes, type ArchiveMember } from '../helpers/archives.ts';
 import { useTestBackend } from '../helpers/tf.ts';
@@ -52,7 +52,7 @@ export function cubArchive(classes: string[], perClass: number, extra: ArchiveMe
 /** A ResNet50 safetensors file with torchvision names and shapes: the model's own randomly initialised backbone. */
 export async function resnet50Safetensors(): Promise<Buffer> {
   await useTestBackend('cpu');
-  const model = ARCHS.resnet50.build({ embedSizes: [128, 128], rng: new Rng(11), randomBackbone: true });
+  const model = RESNET50.build({ embedSizes: [128, 128], rng: new Rng(11), randomBackbone: true });
   const sd = model.stateDict();
   const tensors: TensorMap = new Map();
   for (const [name, t] of sd) {

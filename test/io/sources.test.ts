@@ -3,26 +3,28 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DATASET_LOADERS } from '../../src/data/datasets/index.ts';
+import { DATASETS } from '../../src/data/datasets/index.ts';
 import { UserError } from '../../src/errors.ts';
 import { cacheDir, loadSources, offlineByEnv, readSources, sourceItem, weightsItemFor, DEFAULT_SOURCES } from '../../src/io/sources.ts';
 import { torchShape } from '../../src/models/module.ts';
-import { ARCHS, weightSource } from '../../src/models/registry.ts';
+import { weightSource } from '../../src/models/build-model.ts';
+import { ARCHS, archSpec } from '../../src/models/registry.ts';
+import { ARCH as RESNET50 } from '../../src/models/resnet50.ts';
 import { Rng } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-sources-test-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-test('the shipped table covers every --arch and every public dataset, and lands them where the code looks', () => {
+test('the shipped table covers every --arch and every public dataset, and lands them where the code looks', async () => {
   const t = loadSources({});
   assert.equal(t.path, DEFAULT_SOURCES);
   for (const arch of Object.keys(ARCHS)) {
     const item = weightsItemFor(t, arch);
     assert.ok(item, `weights item for ${arch}`);
-    assert.equal(item.landsIn, `weights/${weightSource(ARCHS[arch as keyof typeof ARCHS], 'torchvision').file}`, arch);
+    assert.equal(item.landsIn, `weights/${weightSource(await archSpec(arch), 'torchvision').file}`, arch);
   }
-  for (const ds of Object.keys(DATASET_LOADERS).filter((d) => d !== 'folder' && d !== 'sample')) {
+  for (const ds of Object.keys(DATASETS).filter((d) => d !== 'folder' && d !== 'sample')) {
     const item = sourceItem(t, ds);
     assert.equal(item.kind, 'dataset');
     assert.equal(item.landsIn, `Datasets/${ds}/`);
@@ -46,7 +48,7 @@ test("the table's ResNet50 size is exactly torchvision's ResNet50 state dict lai
   // ImageNet classifier and the BN step counters a torchvision state dict carries, laid out as the safetensors
   // library writes them (tensors sorted by dtype, larger first, then name; header padded with spaces to 8 bytes).
   await useTestBackend('cpu');
-  const model = ARCHS.resnet50.build({ embedSizes: [128, 128], rng: new Rng(1), randomBackbone: false });
+  const model = RESNET50.build({ embedSizes: [128, 128], rng: new Rng(1), randomBackbone: false });
   const entries: { name: string; shape: number[]; dtype: 'F32' | 'I64' }[] = [];
   for (const p of model.parameters()) {
     if (p.name.startsWith('last_linear')) continue;

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { disposeStateDict, readPretrainedWeights, toTfTensors } from '../../src/io/weights.ts';
 import type { EmbeddingNet } from '../../src/models/embedding-net.ts';
-import { ARCHS } from '../../src/models/registry.ts';
+import { ARCH as RESNET50 } from '../../src/models/resnet50.ts';
 import { Rng } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
 import { maxAbsError } from '../models/fixtures.ts';
@@ -33,7 +33,7 @@ async function realModel(): Promise<{ model: EmbeddingNet; fc: Map<string, tf.Te
   if (loaded) return loaded;
   await useTestBackend('wasm');
   const w = readPretrainedWeights(MODEL_JSON, 'keras');
-  const model = ARCHS.resnet50.build({ embedSizes: [8], rng: new Rng(0, 'init'), randomBackbone: false, keras: { bnEps: w.bnEps! } });
+  const model = RESNET50.build({ embedSizes: [8], rng: new Rng(0, 'init'), randomBackbone: false, keras: { bnEps: w.bnEps! } });
   const sd = toTfTensors(w.tensors);
   model.loadPretrained(sd, MODEL_JSON);
   const fc = new Map([...sd].filter(([n]) => n.startsWith('fc.')));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize, rowMarginDistance, samplerDistances, selectEntries, selectRows } from '../../src/losses/distances.ts';
+import { rowMarginDistance, samplerDistances, selectEntries, selectRows } from '../../src/losses/distances.ts';
 import { useTestBackend } from '../helpers/tf.ts';
 import { grad2d } from './helpers.ts';
 
@@ -22,13 +22,6 @@ test('margin distance keeps 1e-8 inside the root: identical rows give 1e-4 and a
   tf.dispose([a, b]);
 });
 
-test('l2Normalize: unit rows, zero row stays zero (norm floored at 1e-12)', () => {
-  const x = tf.tensor2d([[3, 4], [0, 0]]);
-  assert.deepEqual(Array.from(l2Normalize(x).dataSync()), [0.6000000238418579, 0.800000011920929, 0, 0]);
-  assert.ok(Array.from(grad2d((v) => tf.sum(l2Normalize(v)))(x).dataSync()).every(Number.isFinite));
-  x.dispose();
-});
-
 test('selectRows / selectEntries equal gather exactly and route gradients back to the picked rows', () => {
   const x = tf.tensor2d([[1.5, -2], [3.25, 4], [5, 6.125]]);
   const idx = Int32Array.from([2, 0, 2]);
@@ -37,4 +30,20 @@ test('selectRows / selectEntries equal gather exactly and route gradients back t
   const g = grad2d((v) => tf.sum(selectRows(v, idx)))(x);
   assert.deepEqual(g.arraySync(), [[1, 1], [0, 0], [2, 2]]);
   x.dispose();
+});
+
+test('selectRows / selectEntries train on wasm, which has no gather gradient (UnsortedSegmentSum)', async () => {
+  const before = tf.getBackend();
+  await useTestBackend('wasm');
+  try {
+    assert.equal(tf.getKernel('UnsortedSegmentSum', 'wasm'), undefined, 'wasm gained a gather gradient: tf.gather may now replace the one-hot product');
+    const x = tf.tensor2d([[1.5, -2], [3.25, 4], [5, 6.125]]);
+    const idx = Int32Array.from([2, 0, 2]);
+    assert.deepEqual(grad2d((v) => tf.sum(selectRows(v, idx)))(x).arraySync(), [[1, 1], [0, 0], [2, 2]]);
+    const v = tf.tensor1d([7, 8, 9]);
+    assert.deepEqual(Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(selectEntries(t as tf.Tensor1D, idx), tf.tensor1d([1, 10, 100]))))(v).dataSync()), [10, 0, 101]);
+    tf.dispose([x, v]);
+  } finally {
+    await tf.setBackend(before);
+  }
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../src/errors.ts';
-import { l2Normalize } from '../../src/losses/distances.ts';
+import { l2Normalize } from '../../src/models/layers.ts';
 import { lossWarning } from '../../src/losses/base-loss.ts';
 import { MarginLoss } from '../../src/losses/margin-loss.ts';
 import { DistanceWeightedMiner } from '../../src/losses/miners/distance-weighted.ts';
@@ -31,7 +31,7 @@ for (const mode of ['terms', 'triplets'] as const) {
     assert.ok(maxAbsDiff(grads[loss.beta.name].dataSync(), ref.gradBeta) < 1e-5);
     assert.ok(maxAbsDiff(gEmb.dataSync(), ref.gradEmb) < 1e-5);
     const { total, parts } = loss.compute(emb, labels);
-    assert.equal(parts.normaliser, ref.count);
+    assert.equal(parts.normalizer, ref.count);
     assert.equal(parts.activePos, ref.activePos);
     assert.equal(parts.activeNeg, ref.activeNeg);
     tf.dispose([value, grads[loss.beta.name], gEmb, emb, total, ...loss.variables]);
@@ -54,7 +54,7 @@ test('margin loss on one hand-made triplet: d_ap = 1.2, d_an = 1.3, β = 1.2, α
   const loss = new MarginLoss({ numClasses: 2, miner });
   const out = loss.compute(easy, y);
   assert.equal(out.total.dataSync()[0], 0);
-  assert.equal(out.parts.normaliser, 0);
+  assert.equal(out.parts.normalizer, 0);
   const g = grad2d((e: tf.Tensor2D) => loss.compute(e, y).total)(easy);
   assert.deepEqual(Array.from(g.dataSync()), new Array(6).fill(0));
   tf.dispose([emb, easy, out.total, g, loss.beta]);

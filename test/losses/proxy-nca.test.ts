@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../src/errors.ts';
-import { l2Normalize } from '../../src/losses/distances.ts';
+import { l2Normalize } from '../../src/models/layers.ts';
 import { ProxyNcaLoss } from '../../src/losses/proxy-nca.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff, useTestBackend } from '../helpers/tf.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize } from '../../src/losses/distances.ts';
+import { l2Normalize } from '../../src/models/layers.ts';
 import { RandomMiner } from '../../src/losses/miners/random.ts';
 import { TripletLoss } from '../../src/losses/triplet-loss.ts';
 import { Rng } from '../../src/rng.ts';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../src/errors.ts';
-import { l2Normalize } from '../../src/losses/distances.ts';
+import { l2Normalize } from '../../src/models/layers.ts';
 import {
   AdversarialLoss, adversarialTotal, buildAdversarialLosses, gradientReversal,
 } from '../../src/mic/adversarial.ts';

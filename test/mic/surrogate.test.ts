@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { layer1PoolWindow, pooledSide, standardiseByClass, ReclusterSchedule, l2NormaliseRows, compactLabels } from '../../src/mic/surrogate.ts';
+import { layer1PoolWindow, pooledSide, standardiseByClass, ReclusterSchedule, l2NormalizeRows, compactLabels } from '../../src/mic/surrogate.ts';
 
 test('layer1 pooling: 224 px gives the original kernel 18 / stride 12 and a 4×4 grid (4096-d)', () => {
   assert.deepEqual(layer1PoolWindow(56), { kernel: 18, stride: 12 });
@@ -40,7 +40,7 @@ test('re-clustering after epochs 3, 7, 11 for freq 3', () => {
 
 test('row L2 normalisation and label compaction', () => {
   const x = Float32Array.from([3, 4, 0, 0]);
-  l2NormaliseRows(x, 2, 2);
+  l2NormalizeRows(x, 2, 2);
   assert.deepEqual([...x].map((v) => +v.toFixed(6)), [0.6, 0.8, 0, 0]);
   assert.deepEqual([...compactLabels(Int32Array.from([5, 2, 5, 9]))], [1, 0, 1, 2]);
 });

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../src/errors.ts';
-import { ARCHS, archSpec, buildModel, defaultWeightDirs, type ArchKey } from '../../src/models/registry.ts';
+import { buildModel, defaultWeightDirs } from '../../src/models/build-model.ts';
+import { ARCHS, archSpec } from '../../src/models/registry.ts';
 import { KERAS_CAFFE_BGR } from '../../src/models/resnet50.ts';
 import { Rng } from '../../src/rng.ts';
 import { readTorchvisionSafetensors } from '../../src/io/weights.ts';
@@ -15,17 +16,25 @@ import { tempDir } from '../helpers/tmp.ts';
 await useTestBackend();
 const rng = () => new Rng(0, 'init');
 
+/** Per architecture, from its weight source's state dict: first conv, ImageNet classifier, pooled width. */
+const KNOWN = {
+  resnet50: { firstConv: 'conv1.weight', classifier: 'fc.', featureDim: 2048 },
+  googlenet: { firstConv: 'conv1.conv.weight', classifier: 'fc.', featureDim: 1024 },
+  bninception: { firstConv: 'conv1_7x7_s2.weight', classifier: 'last_linear.weight', featureDim: 1024 },
+};
+
 test('every --arch builds at reduced width, with its named first conv, convention and feature width', async () => {
-  assert.deepEqual(Object.keys(ARCHS).sort(), ['bninception', 'googlenet', 'resnet50']);
-  for (const key of Object.keys(ARCHS) as ArchKey[]) {
-    const spec = ARCHS[key];
+  assert.deepEqual(Object.keys(ARCHS), Object.keys(KNOWN));
+  for (const key of Object.keys(KNOWN) as (keyof typeof KNOWN)[]) {
+    const spec = await archSpec(key);
+    const known = KNOWN[key];
+    assert.equal(spec.key, key);
     const m = await buildModel({ arch: key, embedSizes: [8, 4], notPretrained: true, pretrainedFormat: 'torchvision', rng: rng(), width: 16 });
     const names = new Set(m.parameters().map((p) => p.name));
-    assert.ok(names.has(spec.firstConv), `${key}: ${spec.firstConv}`);
-    assert.ok(![...names].some((n) => n === spec.classifier || (spec.classifier.endsWith('.') && n.startsWith(spec.classifier))), `${key}: no ImageNet classifier`);
-    assert.equal(m.featureDim * 16, spec.featureDim, key);
-    assert.deepEqual(m.input, spec.input, key);
-    assert.deepEqual(spec.weights[0].input, spec.input, key);
+    assert.ok(names.has(known.firstConv), `${key}: ${known.firstConv}`);
+    assert.ok(![...names].some((n) => n === known.classifier || (known.classifier.endsWith('.') && n.startsWith(known.classifier))), `${key}: no ImageNet classifier`);
+    assert.equal(m.featureDim * 16, known.featureDim, key);
+    assert.deepEqual(m.input, spec.weights[0].input, `${key}: the network expects its default weights' input`);
     const x = tf.zeros([1, 64, 64, 3]) as tf.Tensor4D;
     const out = m.forward(x);
     assert.deepEqual(out.pooled.shape, [1, m.featureDim], key);
@@ -41,7 +50,8 @@ test('bad flag combinations are UserErrors that say what to do', async () => {
   await assert.rejects(buildModel({ ...base, arch: 'vgg16' }), (e: unknown) => e instanceof UserError && /--arch vgg16.*resnet50, googlenet, bninception/.test(e.message));
   await assert.rejects(buildModel({ ...base, arch: 'googlenet', pretrainedFormat: 'keras' }), /only --arch resnet50 has Keras weights/);
   await assert.rejects(buildModel({ ...base, arch: 'resnet50', pretrained: 'x.safetensors' }), /contradict/);
-  assert.throws(() => archSpec('resnet18'), UserError);
+  await assert.rejects(archSpec('resnet18'), UserError);
+  await assert.rejects(archSpec('toString'), UserError);
 });
 
 test('no weights anywhere: the error names the files looked for, the fetch script and --not_pretrained', async () => {

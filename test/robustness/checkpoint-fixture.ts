@@ -4,7 +4,7 @@
  * different one) in seconds.
  */
 import { saveCheckpoint } from '../../src/io/checkpoint.ts';
-import { buildModel } from '../../src/models/registry.ts';
+import { buildModel } from '../../src/models/build-model.ts';
 import { rngFor } from '../../src/rng.ts';
 import { modelTensors } from '../../src/train/checkpointing.ts';
 import { useTestBackend } from '../helpers/tf.ts';

@@ -7,6 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend, maxAbsDiff } from '../helpers/tf.ts';
+import { selectRows } from '../../src/losses/distances.ts';
 import { installWasmTrainingKernels } from '../../src/backend/wasm-kernels.ts';
 import { computeGradients, type MicrobatchGradientOptions } from '../../src/train/microbatch.ts';
 import { UserError } from '../../src/errors.ts';
@@ -67,14 +68,15 @@ function marginLoss(beta: tf.Variable, labels: number[]) {
       positives.push(pos);
       negatives.push(neg);
     }
-    const idx = (xs: number[]) => tf.tensor1d(xs, 'int32');
+    // Rows picked as the losses pick them (no gather gradient on wasm).
+    const rows = (e: tf.Tensor2D, xs: number[]) => selectRows(e, Int32Array.from(xs));
     const dist = (e: tf.Tensor2D, i: number[], j: number[]) =>
-      tf.sqrt(tf.sum(tf.square(tf.sub(tf.gather(e, idx(i)), tf.gather(e, idx(j)))), 1).add(1e-8));
+      tf.sqrt(tf.sum(tf.square(tf.sub(rows(e, i), rows(e, j))), 1).add(1e-8));
     const dap = dist(a, anchors, positives);
     const dan = dist(a, anchors, negatives);
     const lossA = tf.mean(tf.add(tf.relu(tf.add(tf.sub(dap, beta), 0.2)), tf.relu(tf.add(tf.sub(beta, dan), 0.2))));
     // Head B: cosine similarity of mined pairs pulled towards head A's distance (couples the two heads).
-    const cosB = tf.sum(tf.mul(tf.gather(b, idx(anchors)), tf.gather(b, idx(negatives))), 1);
+    const cosB = tf.sum(tf.mul(rows(b, anchors), rows(b, negatives)), 1);
     const lossB = tf.mean(tf.square(tf.sub(cosB, dap)));
     return tf.add(lossA, tf.mul(0.5, lossB)) as tf.Scalar;
   };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PROFILE_ENV, profileFor } from '../../src/backend/profile.ts';
 import { buildLoss } from '../../src/losses/registry.ts';
 import { buildAdversarialLosses } from '../../src/mic/adversarial.ts';
-import { buildModel } from '../../src/models/registry.ts';
+import { buildModel } from '../../src/models/build-model.ts';
 import { rngFor } from '../../src/rng.ts';
 import { GroupedAdam } from '../../src/train/optimizer.ts';
 import { autoMicroBatch, taskStep } from '../../src/train/task-step.ts';
@@ -12,7 +12,7 @@ import { useTestBackend } from '../helpers/tf.ts';
 test('a training step (ResNet50 topology, margin loss + adversarial term) leaks no tensors and moves the weights', async () => {
   const tf = await useTestBackend('wasm');
   const model = await buildModel({ arch: 'resnet50', embedSizes: [16, 16], notPretrained: true, pretrainedFormat: 'torchvision', rng: rngFor(1, 'init'), width: 16 });
-  const loss = buildLoss('marginloss', { numClasses: 4, embedDim: 16, margin: 0.2, beta: 1.2, sampling: 'distance', marginCount: 'terms', rng: rngFor(1, 'miner') });
+  const loss = await buildLoss('marginloss', { numClasses: 4, embedDim: 16, margin: 0.2, beta: 1.2, sampling: 'distance', marginCount: 'terms', rng: rngFor(1, 'miner') });
   const adversarial = buildAdversarialLosses({ directions: ['Class-Shared'], weights: [250], embedDims: { Class: 16, Shared: 16 }, advDim: 32, rng: rngFor(1, 'init.loss') });
   const optimizer = new GroupedAdam([
     { name: 'network', vars: model.trainableVariables(), lr: 1e-3, weightDecay: 4e-4 },

@@ -1,10 +1,8 @@
 // Port of: datasets.py give_CARS196_datasets (docs/porting.md#dataset-cars196)
 import path from 'node:path';
-import { UserError } from '../../errors.ts';
-import { checkManifest } from '../check-manifest.ts';
-import type { Manifest, ManifestItem } from '../manifest.ts';
-import { imagesIn } from './cub200.ts';
-import { halfSplit, labelSplit, listSubdirs, pythonStringCompare, requireDir, type LayoutDescription } from './layout.ts';
+import type { Manifest } from '../manifest.ts';
+import { loadSortedClassTree } from './class-tree.ts';
+import type { LayoutDescription } from './layout.ts';
 
 export const CARS_LAYOUT: LayoutDescription = { dataset: 'cars196', layout: 'images/<Make Model Year>/<image>.jpg' };
 
@@ -14,25 +12,4 @@ export const CARS_LAYOUT: LayoutDescription = { dataset: 'cars196', layout: 'ima
  */
 export function loadCars196(root: string): Manifest {
   return loadSortedClassTree(root, path.join(root, 'images'), CARS_LAYOUT);
-}
-
-/** Shared by CARS196 and `folder --split-mode half`: class folders in Python string order, halves. */
-export function loadSortedClassTree(root: string, imagesDir: string, layout: LayoutDescription): Manifest {
-  requireDir(imagesDir, root, layout);
-  const classes = listSubdirs(imagesDir).sort(pythonStringCompare);
-  if (classes.length === 0) {
-    throw new UserError(`--dataset ${layout.dataset}: no class folders in '${imagesDir}'; expected ${path.join(root, layout.layout)}`);
-  }
-  const halves = halfSplit(classes);
-  const items: ManifestItem[] = [];
-  const classNames = { train: [] as string[], test: [] as string[] };
-  for (const split of ['train', 'test'] as const) {
-    const entries = halves[split].flatMap((cls) =>
-      imagesIn(imagesDir, cls, layout).map((file) => ({ path: path.join(imagesDir, cls, file), key: cls })),
-    );
-    const s = labelSplit(entries, split, pythonStringCompare);
-    items.push(...s.items);
-    classNames[split] = s.classNames;
-  }
-  return checkManifest({ dataset: layout.dataset, root, classNames, items });
 }

@@ -10,8 +10,7 @@ import { UserError } from '../../errors.ts';
 import { checkManifest } from '../check-manifest.ts';
 import type { Manifest, ManifestItem } from '../manifest.ts';
 import { dataWarn } from '../warnings.ts';
-import { loadSortedClassTree } from './cars196.ts';
-import { imagesIn } from './cub200.ts';
+import { imagesIn, loadSortedClassTree } from './class-tree.ts';
 import { labelSplit, listSubdirs, pythonStringCompare, readLines, requireDir, requireFile, type LayoutDescription } from './layout.ts';
 
 export const FOLDER_LAYOUT: LayoutDescription = { dataset: 'folder', layout: '<class>/<image>.jpg' };

@@ -5,12 +5,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../manifest.ts';
-import { loadCub200 } from './cub200.ts';
+import { loadNumberedClassTree } from './class-tree.ts';
 
 /** Absolute path of the committed `Datasets/sample` folder. */
 export const SAMPLE_ROOT = fileURLToPath(new URL('../../../Datasets/sample', import.meta.url));
 
 /** 10 train classes (001–010) and 10 test classes (011–020), 50 PNGs each. */
 export function loadSample(): Manifest {
-  return loadCub200(SAMPLE_ROOT, { dataset: 'sample', layout: 'images/<NNN.ClassName>/<image>.png' });
+  return loadNumberedClassTree(SAMPLE_ROOT, { dataset: 'sample', layout: 'images/<NNN.ClassName>/<image>.png' });
 }

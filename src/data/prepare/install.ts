@@ -10,7 +10,7 @@ import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { pidAlive } from '../../io/checkpoint.ts';
 import { manifestCounts } from '../check-manifest.ts';
-import { DATASET_LOADERS } from '../datasets/index.ts';
+import { DATASETS, type DatasetName } from '../datasets/index.ts';
 import type { Manifest } from '../manifest.ts';
 
 /** Written into every folder mic-train installs. */
@@ -51,9 +51,8 @@ export function describeManifest(m: Manifest): string {
 
 /** Runs the dataset's loader on `root` (throws the loader's UserError when the layout is wrong). */
 export function checkLayout(name: string, root: string): Manifest {
-  const load = DATASET_LOADERS[name];
-  if (!load) throw new UserError(`unknown dataset '${name}'`);
-  return load(root, { splitMode: 'half' });
+  if (!Object.hasOwn(DATASETS, name)) throw new UserError(`unknown dataset '${name}'`);
+  return DATASETS[name as DatasetName].load(root, { splitMode: 'half' });
 }
 
 /**

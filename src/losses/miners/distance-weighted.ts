@@ -5,6 +5,7 @@
  * unit (n−1)-sphere, so negatives are spread over all distances instead of bunching near √2.
  */
 import type { Rng } from '../../rng.ts';
+import type { Miner, MinerOptions } from '../types.ts';
 import { BaseMiner, type MinedTriplets, type MiningContext, usableAnchors } from './base-miner.ts';
 
 /** Options of {@link DistanceWeightedMiner}; defaults are the MIC values. */
@@ -76,4 +77,9 @@ export class DistanceWeightedMiner extends BaseMiner {
     });
     return { anchors: Int32Array.from(anchors), positives, negatives, fallbacks: 0 };
   }
+}
+
+/** The registry's factory (`--sampling distance`, docs/architecture.md#add-miner). */
+export function createMiner(o: MinerOptions): Miner {
+  return new DistanceWeightedMiner(o.rng);
 }

@@ -3,6 +3,7 @@
  * Random sampling: every valid triplet of the batch (a ≠ p same label, n another label) is a candidate;
  * `batch` of them are drawn uniformly without replacement (all of them when there are fewer).
  */
+import type { Miner, MinerOptions } from '../types.ts';
 import { BaseMiner, type MinedTriplets, type MiningContext } from './base-miner.ts';
 
 /** `--sampling random`. */
@@ -32,4 +33,9 @@ export class RandomMiner extends BaseMiner {
     });
     return { anchors, positives, negatives, fallbacks: 0 };
   }
+}
+
+/** The registry's factory (`--sampling random`, docs/architecture.md#add-miner). */
+export function createMiner(o: MinerOptions): Miner {
+  return new RandomMiner(o.rng);
 }

@@ -5,6 +5,7 @@
  * Porting note: MIC HEAD crashes here (undefined margin); we use the loss margin as Rev does.
  */
 import type { Rng } from '../../rng.ts';
+import type { Miner, MinerOptions } from '../types.ts';
 import { BaseMiner, type MinedTriplets, type MiningContext, usableAnchors } from './base-miner.ts';
 
 /** `--sampling semihard`; `margin` is the loss margin α (default 0.2). */
@@ -36,4 +37,9 @@ export class SemihardMiner extends BaseMiner {
     });
     return { anchors: Int32Array.from(anchors), positives, negatives, fallbacks };
   }
+}
+
+/** The registry's factory (`--sampling semihard`, docs/architecture.md#add-miner): the band is the loss margin. */
+export function createMiner(o: MinerOptions): Miner {
+  return new SemihardMiner(o.rng, o.margin);
 }

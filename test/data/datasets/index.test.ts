@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DATASET_LOADERS, datasetRoot, loadManifest } from '../../../src/data/datasets/index.ts';
+import { DATASETS, datasetRoot, loadManifest } from '../../../src/data/datasets/index.ts';
 import { UserError } from '../../../src/errors.ts';
 import { makeCars, makeCub, makeInShop, makeSop, makeVehicleId, tempDir } from '../fixture-layouts.ts';
 
@@ -23,7 +23,7 @@ test('loadManifest dispatches every --dataset key; root = <source_path>/<dataset
     assert.deepEqual(f.classNames.train, ['1.Zebra', '10.Mango']); // string order, not numeric
     const s = await loadManifest(cfg('sample', '/nonexistent'));
     assert.equal(s.classNames.train.length, 10);
-    assert.deepEqual(Object.keys(DATASET_LOADERS).sort(), ['cars196', 'cub200', 'folder', 'in-shop', 'online_products', 'sample', 'vehicle_id']);
+    assert.deepEqual(Object.keys(DATASETS).sort(), ['cars196', 'cub200', 'folder', 'in-shop', 'online_products', 'sample', 'vehicle_id']);
     assert.equal(datasetRoot(cfg('cub200', 'rel/dir')), path.resolve('rel/dir', 'cub200'));
   } finally {
     fs.rmSync(parent, { recursive: true, force: true });
