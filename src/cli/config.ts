@@ -44,6 +44,8 @@ export interface RunConfig {
   savePath: string;
   backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
   inputSize: number;
+  /** RandomResizedCrop of torchvision ≥ 0.3 ('torchvision') or of 0.2.x, the paper's ('torchvision-0.2'). */
+  cropStyle: 'torchvision' | 'torchvision-0.2';
   pretrained?: string;
   pretrainedFormat: 'torchvision' | 'keras';
   marginCount: 'terms' | 'triplets';

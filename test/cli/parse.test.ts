@@ -69,6 +69,12 @@ function expectUserError(argv: string[], re: RegExp) {
   });
 }
 
+test('--crop-style: torchvision by default, torchvision-0.2 on request, anything else refused', () => {
+  assert.equal(resolve([]).cropStyle, 'torchvision');
+  assert.equal(resolve(['--crop-style', 'torchvision-0.2']).cropStyle, 'torchvision-0.2');
+  expectUserError(['--crop-style', '0.2'], /--crop-style: unknown value '0.2'; expected one of: torchvision, torchvision-0.2/);
+});
+
 test('sanity checks of spec §1.1 fail with one line naming the flag', () => {
   expectUserError(['--dataset', 'nope'], /--dataset.*nope.*cub200/);
   expectUserError(['--bs', '10', '--cs_per_bs', '4', '4'], /--bs 10.*--cs_per_bs 4/);
