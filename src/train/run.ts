@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RunConfig } from '../cli/config.ts';
+import { sampleDefaultsLine, type RunConfig } from '../cli/config.ts';
 import { flagKey } from '../cli/flags.ts';
 import { readConfigFile, resumeConflicts } from '../cli/parse.ts';
 import { selectBackend, type BackendReport } from '../backend/select.ts';
@@ -26,6 +26,7 @@ import { restore } from './checkpointing.ts';
 import { buildTrainingParts, disposeTrainingParts, hasSharedTask } from './setup.ts';
 import { autoMicroBatch } from './task-step.ts';
 import { STREAMS, Trainer, VAL_PREFIX, type PartialEpoch, type StreamName } from './trainer.ts';
+import { improvementLine, untrainedFigures } from './untrained.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -55,7 +56,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     resumeCk = loadCheckpoint(path.join(cfg.resume!, 'last'));
   }
   if (cfg.dataset === 'sample' && !resuming) {
-    log(`sample dataset defaults: --input-size ${cfg.inputSize} --n_epochs ${cfg.nEpochs} --bs ${cfg.bs} --lr ${cfg.lr} --shared_num_classes ${cfg.sharedNumClasses}${cfg.notPretrained ? ' --not_pretrained' : ''} (flags override them)`);
+    log(sampleDefaultsLine(cfg));
   }
 
   const backend = await initBackend(cfg);
@@ -157,12 +158,15 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const checkpointMeta: Record<string, unknown> = { format: 'mic-train', config: cfg };
   const trainer = new Trainer({
     cfg, model, parts, trainItems, testItems, valItems, reporter, runDir, rngs, sharedLabels, numClusters, recluster, microBs, log,
     stopRequested: () => stop,
-    checkpointMeta: { format: 'mic-train', config: cfg },
+    checkpointMeta,
   });
+  let untrained: Awaited<ReturnType<typeof untrainedFigures>>;
   try {
+    untrained = await untrainedFigures(() => trainer.evaluate(), resumeCk?.state, checkpointMeta, log);
     for (let epoch = startEpoch; epoch < cfg.nEpochs; epoch++) {
       const out = await trainer.runEpoch(epoch, partial?.epoch === epoch ? partial : undefined);
       if (!out.interrupted && stop && epoch + 1 < cfg.nEpochs) {
@@ -184,5 +188,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
     fs.appendFileSync(path.join(runDir, 'Curr_Summary_Class.txt'), `----- data:\n${note}`);
     log(`warning: ${note.trim()}`);
   }
+  const gain = improvementLine(untrained, reporter.history());
+  if (gain) log(gain);
   log(`done: ${runDir}`);
 }

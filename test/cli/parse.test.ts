@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgv, resolveConfig } from '../../src/cli/parse.ts';
 import { FLAGS } from '../../src/cli/flags.ts';
+import { SAMPLE_DEFAULTS, sampleDefaultsLine } from '../../src/cli/config.ts';
 import { UserError } from '../../src/errors.ts';
 
 const resolve = (argv: string[]) => resolveConfig(parseArgv(argv));
@@ -116,4 +117,12 @@ test('sample dataset gets its own small defaults; explicit flags still win', () 
   const c = resolve(['--dataset', 'sample']);
   assert.ok(c.inputSize < 224 && c.nEpochs < 130 && c.bs < 112);
   assert.equal(resolve(['--dataset', 'sample', '--bs', '16']).bs, 16);
+});
+
+test('the sample run\'s start line lists every sample default with the value the run uses', () => {
+  const line = sampleDefaultsLine(resolve(['--dataset', 'sample', '--bs', '16', '--tau', '2', '3']));
+  assert.match(line, /^sample dataset defaults: .* \(flags override them\)$/);
+  for (const name of Object.keys(SAMPLE_DEFAULTS)) assert.ok(line.includes(`--${name}`), `--${name} in ${line}`);
+  assert.ok(line.includes('--bs 16 ') && line.includes('--tau 2 3 '), line);
+  assert.ok(!sampleDefaultsLine(resolve(['--dataset', 'sample', '--pretrained', 'w.safetensors'])).includes('--not_pretrained'));
 });
