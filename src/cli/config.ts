@@ -1,3 +1,5 @@
+import { flagKey } from './flags.ts';
+
 /**
  * RunConfig: the resolved, validated, JSON-able configuration of one run. Field names are the camelCase
  * forms of the flag names (see `flags.ts`); list flags are arrays. Produced only by `resolveConfig`.
@@ -48,6 +50,8 @@ export interface RunConfig {
   savePath: string;
   backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
   inputSize: number;
+  /** RandomResizedCrop of torchvision ≥ 0.3 ('torchvision') or of 0.2.x, the paper's ('torchvision-0.2'). */
+  cropStyle: 'torchvision' | 'torchvision-0.2';
   pretrained?: string;
   /** `--offline`: no automatic weight download. */
   offline: boolean;
@@ -87,3 +91,16 @@ export const SAMPLE_DEFAULTS: Readonly<Record<string, unknown>> = {
   lr: 1e-4,
   kernels: 2,
 };
+
+/**
+ * The start-up line of a sample run: every sample default with the value this run resolved it to (an explicit
+ * flag may have changed it), e.g. `sample dataset defaults: --not_pretrained --input-size 32 --n_epochs 4 … (flags override them)`.
+ */
+export function sampleDefaultsLine(cfg: RunConfig): string {
+  const values = Object.keys(SAMPLE_DEFAULTS).map((name) => {
+    const v = (cfg as unknown as Record<string, unknown>)[flagKey(name)];
+    if (typeof v === 'boolean') return v ? `--${name}` : '';
+    return `--${name} ${Array.isArray(v) ? v.join(' ') : String(v)}`;
+  });
+  return `sample dataset defaults: ${values.filter(Boolean).join(' ')} (flags override them)`;
+}

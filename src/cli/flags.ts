@@ -131,6 +131,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'tfjs backend: auto tries tensorflow-gpu, tensorflow, wasm, cpu in that order.' }),
   f({ name: 'input-size', type: 'int', default: 224, origin: 'port', range: 'positive',
     help: 'Crop size in pixels; evaluation resizes the shorter side to size*256/224 first. Minimum 32.' }),
+  f({ name: 'crop-style', type: 'string', default: 'torchvision', choices: ['torchvision', 'torchvision-0.2'], origin: 'port',
+    help: 'Training crops: torchvision (RandomResizedCrop of torchvision >= 0.3: log-uniform aspect ratio, ratio-clamped fallback) or torchvision-0.2 (the paper\'s torchvision 0.2.x: uniform aspect ratio, w/h swapped with p = 0.5, centred-square fallback).' }),
   f({ name: 'config', type: 'string', default: undefined, origin: 'port',
     help: 'JSON file of flag values (e.g. a run\'s hypa.json); flags on the command line override it.' }),
   f({ name: 'dry-run', type: 'boolean', default: false, origin: 'port',

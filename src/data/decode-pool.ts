@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { InternalError, assert } from '../errors.ts';
 import type { InputConvention } from './image-convention.ts';
 import { drawnCropPlan, evalPlan, ImageDecodeError, loadImage } from './images.ts';
-import { trainParamsFromRandoms } from './transforms.ts';
+import { trainParamsFromRandoms, type CropStyle } from './transforms.ts';
 
 /** One image to decode into [size, size, 3] normalised floats. */
 export interface DecodeJob {
@@ -30,6 +30,8 @@ export interface DecodeJob {
   randoms?: Float64Array;
   /** Train transform: apply the flip decision in `randoms`. */
   flip: boolean;
+  /** Train transform: which RandomResizedCrop `randoms` were drawn for (default 'torchvision'). */
+  cropStyle?: CropStyle;
 }
 
 /**
@@ -37,8 +39,8 @@ export interface DecodeJob {
  * pre-drawn uniforms become the crop box. Rejects with `ImageDecodeError`.
  */
 export function runDecodeJob(job: DecodeJob, out?: Float32Array, offset = 0): Promise<Float32Array> {
-  const { randoms, flip } = job;
-  const plan = randoms ? drawnCropPlan(job.size, (w, h) => trainParamsFromRandoms(randoms, w, h, flip)) : evalPlan(job.size);
+  const { randoms, flip, cropStyle } = job;
+  const plan = randoms ? drawnCropPlan(job.size, (w, h) => trainParamsFromRandoms(randoms, w, h, flip, undefined, cropStyle)) : evalPlan(job.size);
   return loadImage(job.path, job.size, job.conv, plan, out, offset);
 }
 

@@ -22,7 +22,7 @@ import { batchBuffer, InProcessDecoder, sharedWorkerDecoder, workerCountFor, typ
 import { ImageDecodeError } from './images.ts';
 import type { ManifestItem } from './manifest.ts';
 import type { BatchSpec } from './samplers.ts';
-import { drawTrainRandoms } from './transforms.ts';
+import { drawTrainRandoms, type CropStyle } from './transforms.ts';
 import { dataWarnOnce } from './warnings.ts';
 
 /** One loaded batch. */
@@ -86,6 +86,8 @@ export interface BatchLoaderMode {
   train: boolean;
   /** Horizontal flip p = 0.5 (Class task: true; Shared task: false, docs/porting.md#transforms). Only with train. */
   flip: boolean;
+  /** Which torchvision's RandomResizedCrop (`--crop-style`; default 'torchvision'). Only with train. */
+  cropStyle?: CropStyle;
 }
 
 /** Which decoder runs sharp (see `decode-pool.ts`); default 'workers'. */
@@ -190,10 +192,10 @@ export class BatchLoader implements AsyncIterable<LoadedBatch> {
     if (this.mode.train) {
       const rng = this.rng;
       assert(rng, 'BatchLoader: an Rng is required in train mode');
-      randoms = Array.from(indices, () => drawTrainRandoms(rng));
+      randoms = Array.from(indices, () => drawTrainRandoms(rng, this.mode.cropStyle));
     }
     await Promise.all(Array.from(indices, async (idx, slot) => {
-      const job = (i: number): DecodeJob => ({ path: this.items[i].path, size: this.size, conv: this.conv, randoms: randoms?.[slot], flip: this.mode.flip });
+      const job = (i: number): DecodeJob => ({ path: this.items[i].path, size: this.size, conv: this.conv, randoms: randoms?.[slot], flip: this.mode.flip, cropStyle: this.mode.cropStyle });
       if (await this.tryDecode(job(idx), images, slot * px)) return;
       // Training: the next decodable image of the same group takes the slot, with the same uniforms.
       for (let r = randoms ? this.nextInGroup(idx, idx) : -1; r >= 0; r = this.nextInGroup(r, idx)) {

@@ -158,14 +158,19 @@ export class ClassBalancedSampler {
  * random non-empty cluster (possibly the same), otherwise from the block's cluster; the slot's label is
  * always the block's cluster (deliberate label noise). The trainer loads these images without flip.
  *
- * Porting notes: empty clusters are never drawn (the original would fail on one); perCluster = 1 keeps the
- * block scheme with blocks of one slot, as the original's cluster dataset had no special case for it.
+ * perCluster = 1 (`cs_per_bs[1]` forced to 1 by ProxyNCA): as the original's cluster dataset, an epoch is a
+ * plain shuffle of all training images, each labelled with its own cluster (drop_last): no blocks, no
+ * random-cluster substitution, every image once per epoch.
  *
- * Draw order per slot: random-pick decision, then (if taken) the random cluster, then the image.
+ * Porting note: empty clusters are never drawn (the original would fail on one).
+ *
+ * Draw order per slot (blocks): random-pick decision, then (if taken) the random cluster, then the image.
+ * perCluster = 1: one permutation of the items per epoch.
  */
 export class ClusterBalancedSampler {
   private grouping: Grouping;
-  private nItems: number;
+  private labels: Int32Array;
+  private readonly nItems: number;
 
   /**
    * @param labels [N] cluster label of each training item (surrogate labels from k-means).
@@ -186,12 +191,14 @@ export class ClusterBalancedSampler {
       throw new UserError(`--random_cluster_pick_p: expected a probability in [0, 1], got ${randomPickP}`);
     }
     this.nItems = labels.length;
+    this.labels = Int32Array.from(labels);
     this.grouping = groupByLabel(labels);
   }
 
   /** Replace the cluster labels (after re-clustering); used from the next `epoch()` on. Same items, same order. */
   setLabels(labels: Int32Array): void {
     assert(labels.length === this.nItems, `ClusterBalancedSampler.setLabels: ${labels.length} labels for ${this.nItems} items`);
+    this.labels = Int32Array.from(labels);
     this.grouping = groupByLabel(labels);
   }
 
@@ -202,6 +209,7 @@ export class ClusterBalancedSampler {
 
   /** Draw one epoch of batches. */
   epoch(): BatchSpec[] {
+    if (this.perCluster === 1) return plainShuffledBatches(this.labels, this.bs, this.rng);
     const nGroups = this.grouping.groups.length;
     // With probability randomPickP a slot's image comes from a random cluster; its label stays the block's.
     return blockBatches(this.grouping, this.batchesPerEpoch, this.bs, this.perCluster, this.rng, (g) =>

@@ -3,6 +3,7 @@
  * The geometry and arithmetic of the image transforms, free of any decoding: which box to crop, whether
  * to flip and how large to resize for evaluation. `images.ts` applies them (`resample.ts` does the pixels).
  */
+import { assert } from '../errors.ts';
 import type { Rng } from '../rng.ts';
 
 /** A crop box in source-image pixels plus the flip decision: one RandomResizedCrop (+ flip) draw. */
@@ -23,7 +24,7 @@ export interface TrainParams {
 export interface CropRange {
   /** Range of the crop area as a fraction of the image area. */
   scale: [number, number];
-  /** Range of the crop aspect ratio width/height (drawn log-uniformly). */
+  /** Range of the crop aspect ratio width/height (drawn log-uniformly; uniformly for crop style torchvision-0.2). */
   ratio: [number, number];
 }
 
@@ -35,55 +36,95 @@ export function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** Uniform numbers behind one RandomResizedCrop + flip: 10 attempts × (scale, ratio), then top, left, flip. */
-export const RANDOMS_PER_IMAGE = 23;
+/**
+ * Which torchvision's RandomResizedCrop to follow (`--crop-style`):
+ * - 'torchvision' (≥ 0.3, the version of the reference fixtures; default): aspect ratio drawn log-uniformly,
+ *   no swap, both sides must be ≥ 1; fallback = the largest centred box with its aspect clamped into `ratio`.
+ * - 'torchvision-0.2' (0.2.x, what the paper's code ran on): aspect ratio drawn uniformly, then w and h swapped
+ *   with p = 0.5; fallback = the largest centred square.
+ */
+export type CropStyle = 'torchvision' | 'torchvision-0.2';
+export const CROP_STYLES: readonly CropStyle[] = ['torchvision', 'torchvision-0.2'];
+
+/** Uniforms per crop attempt: (scale, ratio), plus the swap decision for 0.2. */
+function perAttempt(style: CropStyle): number {
+  return style === 'torchvision-0.2' ? 3 : 2;
+}
+
+const ATTEMPTS = 10;
+
+/** Uniform numbers behind one RandomResizedCrop + flip: 10 attempts' draws, then top, left, flip (23, or 33 for 0.2). */
+export function randomsPerImage(style: CropStyle = 'torchvision'): number {
+  return ATTEMPTS * perAttempt(style) + 3;
+}
+
+/** `randomsPerImage()` of the default style. */
+export const RANDOMS_PER_IMAGE = randomsPerImage('torchvision');
 
 /**
- * Draw the `RANDOMS_PER_IMAGE` uniforms in [0, 1) of one training image, always the same count, so the
+ * Draw the `randomsPerImage(style)` uniforms in [0, 1) of one training image, always the same count, so the
  * stream's position never depends on image sizes, decode failures or which thread decodes the image.
  * Turned into a crop box by `trainParamsFromRandoms` where the image size is known.
  */
-export function drawTrainRandoms(rng: Rng): Float64Array {
-  const r = new Float64Array(RANDOMS_PER_IMAGE);
-  for (let i = 0; i < RANDOMS_PER_IMAGE; i++) r[i] = rng.float();
+export function drawTrainRandoms(rng: Rng, style: CropStyle = 'torchvision'): Float64Array {
+  const r = new Float64Array(randomsPerImage(style));
+  for (let i = 0; i < r.length; i++) r[i] = rng.float();
   return r;
 }
 
 /**
- * RandomResizedCrop (+ flip) for a `srcWidth`×`srcHeight` image from pre-drawn uniforms, following
- * torchvision's algorithm: up to 10 attempts of (area fraction ~ U(scale), log aspect ~ U(log ratio));
- * w = round(√(A·r)), h = round(√(A/r)); the first box that fits gets a uniform position (top, left). If none
- * fits, the fallback is the largest centred box whose aspect is clamped into `ratio`. Flip if `withFlip`
- * and the flip uniform < 0.5.
+ * RandomResizedCrop (+ flip) for a `srcWidth`×`srcHeight` image from pre-drawn uniforms, following the chosen
+ * torchvision's algorithm: up to 10 attempts of (area fraction ~ U(scale), aspect ~ log-uniform over `ratio`,
+ * or uniform for 0.2); w = round(√(A·r)), h = round(√(A/r)) (Python rounding); 0.2 then swaps w and h when its
+ * third uniform is < 0.5. The first box that fits (1 ≤ w ≤ W, 1 ≤ h ≤ H) gets a uniform position: top in
+ * 0..H−h, then left in 0..W−w. If none fits, the style's centred fallback box. Flip if `withFlip` and the flip
+ * uniform < 0.5.
  *
- * Porting note: torchvision draws only as many numbers as it uses; here every image consumes the same 23
- * (attempt k uses r[2k], r[2k+1]; then r[20] top, r[21] left, r[22] flip), the same distribution.
+ * Porting notes: torchvision draws only as many numbers as it uses; here every image consumes the same count
+ * (attempt k uses r[2k], r[2k+1] — 0.2: r[3k], r[3k+1], r[3k+2] —, then top, left, flip as the last three),
+ * the same distribution. 0.2 accepted a zero-sized box (then failed on it, images of a few pixels only);
+ * here it counts as not fitting.
  */
-export function trainParamsFromRandoms(r: ArrayLike<number>, srcWidth: number, srcHeight: number, withFlip = true, range: CropRange = DEFAULT_CROP_RANGE): TrainParams {
+export function trainParamsFromRandoms(
+  r: ArrayLike<number>,
+  srcWidth: number,
+  srcHeight: number,
+  withFlip = true,
+  range: CropRange = DEFAULT_CROP_RANGE,
+  style: CropStyle = 'torchvision',
+): TrainParams {
+  const n = randomsPerImage(style);
+  assert(r.length === n, () => `trainParamsFromRandoms: ${r.length} uniforms for crop style ${style}, expected ${n}`);
+  const legacy = style === 'torchvision-0.2';
+  const stride = perAttempt(style);
   const area = srcWidth * srcHeight;
-  const logLo = Math.log(range.ratio[0]);
-  const logHi = Math.log(range.ratio[1]);
+  const [lo, hi] = range.ratio;
+  const logLo = Math.log(lo);
+  const logHi = Math.log(hi);
   let box: { left: number; top: number; width: number; height: number } | undefined;
-  for (let attempt = 0; attempt < 10 && !box; attempt++) {
-    const targetArea = area * (range.scale[0] + (range.scale[1] - range.scale[0]) * r[2 * attempt]);
-    const aspect = Math.exp(logLo + (logHi - logLo) * r[2 * attempt + 1]);
-    const w = roundHalfEven(Math.sqrt(targetArea * aspect));
-    const h = roundHalfEven(Math.sqrt(targetArea / aspect));
+  for (let attempt = 0; attempt < ATTEMPTS && !box; attempt++) {
+    const u = attempt * stride;
+    const targetArea = area * (range.scale[0] + (range.scale[1] - range.scale[0]) * r[u]);
+    const aspect = legacy ? lo + (hi - lo) * r[u + 1] : Math.exp(logLo + (logHi - logLo) * r[u + 1]);
+    let w = roundHalfEven(Math.sqrt(targetArea * aspect));
+    let h = roundHalfEven(Math.sqrt(targetArea / aspect));
+    if (legacy && r[u + 2] < 0.5) [w, h] = [h, w];
     if (w > 0 && w <= srcWidth && h > 0 && h <= srcHeight) {
-      const top = Math.floor(r[20] * (srcHeight - h + 1));
-      const left = Math.floor(r[21] * (srcWidth - w + 1));
+      const top = Math.floor(r[n - 3] * (srcHeight - h + 1));
+      const left = Math.floor(r[n - 2] * (srcWidth - w + 1));
       box = { left, top, width: w, height: h };
     }
   }
-  if (!box) box = fallbackCentreBox(srcWidth, srcHeight, range.ratio);
-  return { ...box, flip: withFlip && r[22] < 0.5, srcWidth, srcHeight };
+  if (!box) box = legacy ? centredSquare(srcWidth, srcHeight) : fallbackCentreBox(srcWidth, srcHeight, range.ratio);
+  return { ...box, flip: withFlip && r[n - 1] < 0.5, srcWidth, srcHeight };
 }
 
 /** One RandomResizedCrop (+ flip) draw for a known image size: `drawTrainRandoms` then `trainParamsFromRandoms`. */
-export function drawTrainParams(rng: Rng, srcWidth: number, srcHeight: number, withFlip = true, range: CropRange = DEFAULT_CROP_RANGE): TrainParams {
-  return trainParamsFromRandoms(drawTrainRandoms(rng), srcWidth, srcHeight, withFlip, range);
+export function drawTrainParams(rng: Rng, srcWidth: number, srcHeight: number, withFlip = true, range: CropRange = DEFAULT_CROP_RANGE, style: CropStyle = 'torchvision'): TrainParams {
+  return trainParamsFromRandoms(drawTrainRandoms(rng, style), srcWidth, srcHeight, withFlip, range, style);
 }
 
+/** torchvision ≥ 0.3 fallback: the whole image, its aspect clamped into `ratio`, centred. */
 function fallbackCentreBox(W: number, H: number, ratio: [number, number]) {
   const inRatio = W / H;
   let w = W;
@@ -91,6 +132,12 @@ function fallbackCentreBox(W: number, H: number, ratio: [number, number]) {
   if (inRatio < Math.min(...ratio)) h = roundHalfEven(w / Math.min(...ratio));
   else if (inRatio > Math.max(...ratio)) w = roundHalfEven(h * Math.max(...ratio));
   return { left: Math.floor((W - w) / 2), top: Math.floor((H - h) / 2), width: w, height: h };
+}
+
+/** torchvision 0.2 fallback: the largest centred square. */
+function centredSquare(W: number, H: number) {
+  const side = Math.min(W, H);
+  return { left: Math.floor((W - side) / 2), top: Math.floor((H - side) / 2), width: side, height: side };
 }
 
 /** Evaluation geometry: resize to `resizeWidth`×`resizeHeight`, then crop `size`×`size` at (left, top). */

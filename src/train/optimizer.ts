@@ -4,6 +4,9 @@
  * bias correction:
  *   g ← ∇ + wd·θ;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
  *   θ ← θ − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + ε)
+ * ε placement: ε is added to the bias-corrected √v̂, as current torch. The original's torch 1.0 added it to √v
+ * before the correction (θ ← θ − lr·√(1−β2^t)/(1−β1^t) · m / (√v + ε)), an effective ε/√(1−β2^t): 32× larger
+ * at step 1, 1.3× at step 1000; only parameters with gradients near 1e-7 notice (README, port decisions).
  * tfjs's built-in Adam has neither groups nor this decay, and its moments are not exposed for checkpoints.
  *
  * Three interchangeable implementations (same state, same results to float32 rounding):

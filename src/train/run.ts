@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RunConfig } from '../cli/config.ts';
+import { sampleDefaultsLine, type RunConfig } from '../cli/config.ts';
 import { flagKey } from '../cli/flags.ts';
 import { readConfigFile, resumeConflicts } from '../cli/parse.ts';
 import { describeProfile } from '../backend/profile.ts';
@@ -40,6 +40,7 @@ import type { ProgressOptions } from './progress.ts';
 import { buildTrainingParts, disposeTrainingParts, hasSharedTask } from './setup.ts';
 import { autoMicroBatch } from './task-step.ts';
 import { STREAMS, Trainer, VAL_PREFIX, type PartialEpoch, type StreamName } from './trainer.ts';
+import { improvementLine, untrainedFigures } from './untrained.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -134,7 +135,7 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
     resumeCk = loadCheckpoint(path.join(cfg.resume!, 'last'));
   }
   if (cfg.dataset === 'sample' && !resuming) {
-    log(`sample dataset defaults: --input-size ${cfg.inputSize} --n_epochs ${cfg.nEpochs} --bs ${cfg.bs} --lr ${cfg.lr} --shared_num_classes ${cfg.sharedNumClasses}${cfg.notPretrained ? ' --not_pretrained' : ''} (flags override them)`);
+    log(sampleDefaultsLine(cfg));
   }
 
   interrupts.setPhase('start-up (reading the dataset)', false);
@@ -263,14 +264,17 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
   log(`run folder: ${runDir}`);
   if (microBs < cfg.bs) log(`micro-batches of ${microBs} images (exact full-batch gradients; --micro-bs to change)`);
 
+  const checkpointMeta: Record<string, unknown> = { format: 'mic-train', config: cfg };
   const trainer = new Trainer({
     cfg, model, parts, trainItems, testItems, valItems, reporter, runDir, rngs, sharedLabels, numClusters, recluster, microBs, log,
     stopRequested: () => interrupts.stopRequested,
     onPhase: (phase) => interrupts.setPhase(phase, true),
     progress,
-    checkpointMeta: { format: 'mic-train', config: cfg },
+    checkpointMeta,
   });
+  let untrained: Awaited<ReturnType<typeof untrainedFigures>>;
   try {
+    untrained = await untrainedFigures(() => trainer.evaluate(), resumeCk?.state, checkpointMeta, log);
     for (let epoch = startEpoch; epoch < cfg.nEpochs; epoch++) {
       const out = await trainer.runEpoch(epoch, partial?.epoch === epoch ? partial : undefined);
       interrupts.setSaved(out.stoppedAt ? `epoch ${epoch + 1} up to iteration ${out.stoppedAt.iters} of ${out.stoppedAt.total}` : `epoch ${epoch + 1} complete`);
@@ -295,6 +299,8 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
     fs.appendFileSync(path.join(runDir, 'Curr_Summary_Class.txt'), `----- data:\n${note}`);
     log(`warning: ${note.trim()}`);
   }
+  const gain = improvementLine(untrained, reporter.history());
+  if (gain) log(gain);
   const chosen = [...new Set(testItems.map((it) => it.set))].map((set, g, sets) => ({
     column: `${valItems.length > 0 ? VAL_PREFIX : ''}${sets.includes(undefined) ? '' : `Set ${g} `}Recall @ 1`,
     folder: bestCheckpointName(sets.includes(undefined) ? undefined : g + 1),

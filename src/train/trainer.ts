@@ -125,15 +125,15 @@ export class Trainer {
       const drawn = (specs: BatchSpec[], upTo: number) => specs.slice(0, upTo).reduce((n, b) => n + b.indices.length, 0);
       const classDone = runs.slice(0, skip).filter((r) => r[0]).length;
       const sharedDone = this.sharedSampler ? runs.slice(0, skip).filter((r) => r[1]).length : 0;
-      for (let k = drawn(classSpecs, classDone); k > 0; k--) drawTrainRandoms(this.c.rngs['augment.class']);
-      for (let k = drawn(sharedSpecs, sharedDone); k > 0; k--) drawTrainRandoms(this.c.rngs['augment.shared']);
+      for (let k = drawn(classSpecs, classDone); k > 0; k--) drawTrainRandoms(this.c.rngs['augment.class'], cfg.cropStyle);
+      for (let k = drawn(sharedSpecs, sharedDone); k > 0; k--) drawTrainRandoms(this.c.rngs['augment.shared'], cfg.cropStyle);
       classSpecs.splice(0, classDone);
       sharedSpecs.splice(0, sharedDone);
     }
     const size = cfg.inputSize;
     const conv = model.input;
-    const classIt = new BatchLoader(this.c.trainItems, classSpecs, size, conv, { train: true, flip: true }, this.c.rngs['augment.class'], cfg.kernels, { recycle: true })[Symbol.asyncIterator]();
-    const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false }, this.c.rngs['augment.shared'], cfg.kernels, { replacementLabels: this.c.sharedLabels ?? undefined, recycle: true })[Symbol.asyncIterator]();
+    const classIt = new BatchLoader(this.c.trainItems, classSpecs, size, conv, { train: true, flip: true, cropStyle: cfg.cropStyle }, this.c.rngs['augment.class'], cfg.kernels, { recycle: true })[Symbol.asyncIterator]();
+    const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false, cropStyle: cfg.cropStyle }, this.c.rngs['augment.shared'], cfg.kernels, { replacementLabels: this.c.sharedLabels ?? undefined, recycle: true })[Symbol.asyncIterator]();
 
     this.c.onPhase?.(`epoch ${epoch + 1} (training)`);
     const secondsPerEpoch = this.epochSeconds.length ? this.epochSeconds.reduce((a, b) => a + b, 0) / this.epochSeconds.length : undefined;

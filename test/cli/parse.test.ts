@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgv, resolveConfig } from '../../src/cli/parse.ts';
 import { FLAGS } from '../../src/cli/flags.ts';
+import { SAMPLE_DEFAULTS, sampleDefaultsLine } from '../../src/cli/config.ts';
 import { UserError } from '../../src/errors.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -82,6 +83,12 @@ function expectUserError(argv: string[], re: RegExp) {
   });
 }
 
+test('--crop-style: torchvision by default, torchvision-0.2 on request, anything else refused', () => {
+  assert.equal(resolve([]).cropStyle, 'torchvision');
+  assert.equal(resolve(['--crop-style', 'torchvision-0.2']).cropStyle, 'torchvision-0.2');
+  expectUserError(['--crop-style', '0.2'], /--crop-style: unknown value '0.2'; expected one of: torchvision, torchvision-0.2/);
+});
+
 test('the original’s sanity checks fail with one line naming the flag', () => {
   expectUserError(['--dataset', 'nope'], /--dataset.*nope.*cub200/);
   expectUserError(['--bs', '10', '--cs_per_bs', '4', '4'], /--bs 10.*--cs_per_bs 4/);
@@ -123,4 +130,12 @@ test('sample dataset gets its own small defaults; explicit flags still win', () 
   const c = resolve(['--dataset', 'sample']);
   assert.ok(c.inputSize < 224 && c.nEpochs < 130 && c.bs < 112);
   assert.equal(resolve(['--dataset', 'sample', '--bs', '16']).bs, 16);
+});
+
+test('the sample run\'s start line lists every sample default with the value the run uses', () => {
+  const line = sampleDefaultsLine(resolve(['--dataset', 'sample', '--bs', '16', '--tau', '2', '3']));
+  assert.match(line, /^sample dataset defaults: .* \(flags override them\)$/);
+  for (const name of Object.keys(SAMPLE_DEFAULTS)) assert.ok(line.includes(`--${name}`), `--${name} in ${line}`);
+  assert.ok(line.includes('--bs 16 ') && line.includes('--tau 2 3 '), line);
+  assert.ok(!sampleDefaultsLine(resolve(['--dataset', 'sample', '--pretrained', 'w.safetensors'])).includes('--not_pretrained'));
 });

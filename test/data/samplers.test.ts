@@ -149,3 +149,37 @@ test('ClusterBalancedSampler: setLabels applies from the next epoch; empty clust
   }
   assert.throws(() => s.setLabels(new Int32Array(5)), /5 labels for 24 items/);
 });
+
+test('ClusterBalancedSampler perCluster=1 (ProxyNCA Shared task): each epoch a permutation of all images, labelled with their own cluster', () => {
+  const clusters = Int32Array.from([3, 0, 0, 2, 3, 1, 1, 1, 2, 0, 3, 2]); // 12 items, 4 clusters of uneven sizes
+  const rng = new Rng(5, 'sampler.shared');
+  const s = new ClusterBalancedSampler(clusters, 4, 1, 0.2, rng);
+  for (let e = 0; e < 5; e++) {
+    const before = rng.getState();
+    const epoch = s.epoch();
+    assert.equal(epoch.length, 3);
+    const all = epoch.flatMap((b) => Array.from(b.indices));
+    assert.deepEqual([...all].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i), 'every image exactly once');
+    // The draws are exactly one shuffle of the stream (no block, image or random-cluster draws).
+    assert.deepEqual(all, Array.from(Rng.fromState(before).permutation(12)));
+    for (const b of epoch) assert.deepEqual(Array.from(b.labels), Array.from(b.indices, (i) => clusters[i]), 'label = the image\'s own cluster');
+  }
+  // Re-clustering applies from the next epoch, still one image per slot with its new cluster.
+  const relabelled = Int32Array.from(clusters, (c) => (c + 1) % 4);
+  s.setLabels(relabelled);
+  for (const b of s.epoch()) assert.deepEqual(Array.from(b.labels), Array.from(b.indices, (i) => relabelled[i]));
+});
+
+test('ClusterBalancedSampler perCluster=1: drop_last, seeded, and resumable from the rng state', () => {
+  const clusters = Int32Array.from({ length: 14 }, (_, i) => i % 3);
+  const epoch = new ClusterBalancedSampler(clusters, 4, 1, 0.2, new Rng(8)).epoch();
+  assert.equal(epoch.length, 3); // ⌊14/4⌋, the 2 left over are dropped
+  assert.equal(new Set(epoch.flatMap((b) => Array.from(b.indices))).size, 12, 'no image twice');
+  const rng = new Rng(8, 'sampler.shared');
+  const s = new ClusterBalancedSampler(clusters, 4, 1, 0.2, rng);
+  s.epoch();
+  const saved = rng.getState();
+  const next = s.epoch();
+  assert.deepEqual(new ClusterBalancedSampler(clusters, 4, 1, 0.2, Rng.fromState(saved)).epoch(), next);
+  assert.notDeepEqual(new ClusterBalancedSampler(clusters, 4, 1, 0.2, new Rng(9, 'sampler.shared')).epoch(), new ClusterBalancedSampler(clusters, 4, 1, 0.2, new Rng(8, 'sampler.shared')).epoch());
+});

@@ -32,6 +32,14 @@ test('SIGKILL during epoch 3 then --resume reproduces the uninterrupted run', as
   assert.match(resumed.stderr, /resuming .* (after epoch \d|at iteration \d+ of epoch \d)/);
   // Times differ between runs (column 1 is dropped); epochs, losses and metrics must be identical.
   assert.deepEqual(csvs('cut'), csvs('ref'));
+  // The untrained network is evaluated by the fresh runs only; the resumed run takes its figures from the
+  // checkpoint, so its closing comparison is the uninterrupted run's.
+  assert.match(ref.stderr, /untrained network \(before epoch 1\): NMI \d\.\d{3}, Recall @ 1 \d\.\d{3}/);
+  assert.match(killed.stderr, /untrained network \(before epoch 1\)/);
+  assert.doesNotMatch(resumed.stderr, /untrained network/);
+  const gain = (err: string) => err.match(/\nRecall@1 .* over 3 epochs \(untrained → final epoch\)\n/)?.[0];
+  assert.ok(gain(ref.stderr), ref.stderr);
+  assert.equal(gain(resumed.stderr), gain(ref.stderr));
 });
 
 test('Ctrl-C (SIGINT) mid-run saves where it stopped; --resume continues to the same result', async () => {

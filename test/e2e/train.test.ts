@@ -60,7 +60,7 @@ test('a 2-epoch MIC run writes every output file with the original columns, and 
   assert.deepEqual(col(readCsv(path.join(dirB, 'log_val_Class.csv')), 2), col(val, 2), 'same seed, same metrics');
 });
 
-test('learning happens: held-out Recall@1 after 3 epochs beats the untrained network with the same seed', () => {
+test('learning happens: held-out Recall@1 after 3 epochs beats the untrained network with the same seed; the run prints both', () => {
   // Same seed = same initial weights and data; lr 1e-30 leaves the network as initialised (the "before" model).
   const ds = makeTinyFolderDataset(24);
   const common = [
@@ -80,4 +80,14 @@ test('learning happens: held-out Recall@1 after 3 epochs beats the untrained net
   console.log(`held-out Recall@1: untrained ${untrained.toFixed(4)}, after 3 epochs ${trained.toFixed(4)}; train loss ${loss.map((l) => l.toFixed(3)).join(' → ')}`);
   assert.ok(trained > untrained, `Recall@1 ${trained} should beat the untrained ${untrained}`);
   assert.ok(loss.at(-1)! < loss[0], `training loss should decrease: ${loss.join(', ')}`);
+  // The run evaluates its untrained network before epoch 1 and prints it: the same figures the lr-1e-30 run logs.
+  const nmi = (name: string) => Number(readCsv(path.join(out, 'folder', name, 'log_val_Class.csv'))[1][2]);
+  const shown = after.stderr.match(/untrained network \(before epoch 1\): NMI (\d\.\d{3}), Recall @ 1 (\d\.\d{3})/);
+  assert.ok(shown, after.stderr);
+  assert.deepEqual([shown[1], shown[2]], [nmi('before').toFixed(3), untrained.toFixed(3)]);
+  const gain = `Recall@1 ${untrained.toFixed(3)} → ${trained.toFixed(3)} (+${(trained - untrained).toFixed(3)})`;
+  assert.ok(after.stderr.includes(gain), `improvement line "${gain}…" in:\n${after.stderr}`);
+  assert.match(after.stderr, / over 3 epochs \(untrained → final epoch\)\n/);
+  // The CSV keeps the original's rows: one per trained epoch, no row for the untrained evaluation.
+  assert.equal(readCsv(path.join(out, 'folder', 'after', 'log_val_Class.csv')).length, 4);
 });
