@@ -65,6 +65,8 @@ async function initWasm(threads: number): Promise<void> {
     await enableWasmThreads(threads);
     const { wasmThreadsEnabled } = await import('./wasm-threads.ts');
     wasmThreads = Math.max(1, wasmThreadsEnabled());
+    const { setGemmThreads } = await import('./kernels/gemm.ts');
+    setGemmThreads(wasmThreads);
   }
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new Error('tf.setBackend("wasm") returned false');

@@ -32,7 +32,7 @@ const instances = new WeakMap<WebAssembly.Memory, HeapKernels>();
 const compiled = new Map<string, WebAssembly.Module>();
 
 /** The memory of a wasm backend, or null if it cannot be found (another tfjs build). */
-function backendMemory(backend: BackendWasm): WebAssembly.Memory | null {
+export function backendMemory(backend: BackendWasm): WebAssembly.Memory | null {
   const wasm = backend.wasm as unknown as EmscriptenWasm;
   const memory = wasm.wasmMemory ?? wasm.asm?.memory;
   return memory instanceof WebAssembly.Memory ? memory : null;
