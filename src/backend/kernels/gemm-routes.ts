@@ -68,8 +68,19 @@ function sameClass(e: { kh: number; kw: number; stride: number }, kh: number, kw
   return (e.kh * e.kw === 1) === (kh * kw === 1) && (e.stride > 1) === (stride > 1);
 }
 
+let forcedRoute = process.env.MIC_GEMM === 'xnnpack' ? false : process.env.MIC_GEMM === 'ours' ? true : undefined;
+
+/**
+ * Force one route everywhere (benchmarks, debugging; `MIC_GEMM=xnnpack` or `MIC_GEMM=ours` in the environment
+ * does the same); undefined: the table decides.
+ */
+export function forceGemmRoute(route: 'ours' | 'xnnpack' | undefined): void {
+  forcedRoute = route === undefined ? undefined : route === 'ours';
+}
+
 /** The route for a GEMM of this operation and shape: true = ours. */
 export function oursFaster(op: GemmOp, m: number, k: number, n: number, kh = 1, kw = 1, stride = 1): boolean {
+  if (forcedRoute !== undefined) return forcedRoute;
   const key = `${op} ${m} ${k} ${n} ${kh} ${kw} ${stride}`;
   const hit = decided.get(key);
   if (hit !== undefined) return hit;

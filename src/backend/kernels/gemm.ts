@@ -32,7 +32,7 @@ interface GemmExports {
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number,
     offH: number, offW: number, sH: number, sW: number, outH: number, outW: number, zero: number, ind: number,
   ): void;
-  gemmJob(job: number): void;
+  gemmJob(job: number, thread: number): void;
 }
 
 interface Emscripten {
@@ -146,7 +146,7 @@ class WorkerPool {
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, readonly size: number) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctl: this.ctl.buffer } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctl: this.ctl.buffer, thread: i + 1 } });
       // Blocked in Atomics.wait between jobs; must not keep the process alive.
       w.unref();
       this.workers.push(w);
@@ -160,7 +160,7 @@ class WorkerPool {
     Atomics.store(ctl, 2, this.size);
     Atomics.add(ctl, 0, 1);
     Atomics.notify(ctl, 0);
-    exports.gemmJob(job);
+    exports.gemmJob(job, 0);
     for (let spins = 0; ; spins++) {
       const left = Atomics.load(ctl, 2);
       if (left === 0) break;
@@ -173,21 +173,24 @@ class WorkerPool {
 /** The worker: instantiate the module on the shared memory, then run every job it is woken for. */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, ctl } = workerData;
+const { module, memory, ctl, thread } = workerData;
 const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const c = new Int32Array(ctl);
 let seen = 0;
 for (;;) {
   Atomics.wait(c, 0, seen);
   seen = Atomics.load(c, 0);
-  try { gemm.gemmJob(c[1]); } catch (e) { Atomics.store(c, 3, 1); }
+  try { gemm.gemmJob(c[1], thread); } catch (e) { Atomics.store(c, 3, 1); }
   if (Atomics.sub(c, 2, 1) === 1) Atomics.notify(c, 2);
 }
 `;
 
 /** Our GEMM bound to one backend memory. */
 export class Gemm {
-  readonly blocking = defaultBlocking();
+  /** Cache blocking; benchmarks may change it. */
+  blocking = defaultBlocking();
+  /** B is packed from this many rows of A on (fewer: read in place); benchmarks may change it. */
+  packFromRows = 128;
   private readonly job: number;
   private zero = 0;
   private zeroFloats = 0;
@@ -272,10 +275,12 @@ export class Gemm {
   ): void {
     const k = taps * ch;
     assert(k > 0, 'gemm: empty inner dimension');
-    const panels = Math.ceil(n / 8);
-    const packed = this.malloc(panels * k * 32);
+    const panels = m < this.packFromRows ? 1 : Math.ceil(n / 8);
+    let { mc, nc } = this.blocking;
+    const kc = this.blocking.kc;
+    const aBytes = mc * kc * 4 + 128;
+    const packed = this.malloc(panels * k * 32 + this.threads * aBytes);
     try {
-      let { mc, nc } = this.blocking;
       const flops = 2 * m * n * k;
       const parallel = this.threads > 1 && flops >= 4e6;
       // Enough chunks for every thread to get several (the last ones even out the load).
@@ -286,15 +291,17 @@ export class Gemm {
           else nc = Math.max(16, roundDown(nc / 2, 8, 8));
         }
       }
-      const rec = new Int32Array(this.heap(), this.job, 18);
+      // Packing B pays where many row tiles reuse each panel; for a few rows, B is read where it is.
+      const inPlace = m < this.packFromRows;
+      const rec = new Int32Array(this.heap(), this.job, 21);
       rec.set([
         ind, taps, ch, m, n, b, ldb * 4, packed, c, ldc * 4, opts.bias ?? 0,
-        (opts.accumulate ? 1 : 0) | (opts.bias ? 2 : 0) | (opts.relu ? 4 : 0),
-        this.blocking.kc, mc, nc, 0, 0, 0,
+        (opts.accumulate ? 1 : 0) | (opts.bias ? 2 : 0) | (opts.relu ? 4 : 0) | (inPlace ? 8 : 0),
+        kc, mc, nc, 0, 0, 0, packed + panels * k * 32, aBytes, aBytes - 128,
       ]);
       const pool = parallel ? (this.pool ??= this.startPool()) : undefined;
       if (pool) pool.run(this.job, this.exports);
-      else this.exports.gemmJob(this.job);
+      else this.exports.gemmJob(this.job, 0);
     } finally {
       this.em._free(packed);
     }
