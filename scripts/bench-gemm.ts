@@ -106,8 +106,8 @@ async function child(threads: number): Promise<void> {
         const f = route === 'xnnpack-fresh' ? tf.clone(filter) : filter;
         if (route === 'xnnpack-fresh') f.dataSync();
         const t0 = clock();
+        // Synchronous on wasm: no read-back (a copy out of the heap) in the timing.
         const y = tf.conv2d(x, f, c.strides, c.pad as never);
-        y.dataSync();
         const ms = clock() - t0;
         if (rep >= 0) (times[route] ??= []).push(ms);
         tf.dispose(y);
@@ -135,7 +135,7 @@ function runTorch(all: Case[], threads: number): Record<string, number> | string
   const file = path.join(os.tmpdir(), `mic-bench-gemm-${process.pid}.json`);
   fs.writeFileSync(file, JSON.stringify(all.map((c) => ({ key: c.key, x: c.x, filter: c.filter, strides: c.strides, pads: c.pads }))));
   try {
-    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
     const r = spawnSync(python, [path.join(here, 'bench-gemm-torch.py'), file, '--threads', String(threads), '--reps', args.reps!], { encoding: 'utf8', env });
     const line = r.stdout?.trim().split('\n').reverse().find((l) => l.startsWith('{'));
     if (r.status !== 0 || !line) {

@@ -54,8 +54,9 @@ function timeRoutes(run: (route: 'ours' | 'xnnpack') => tf.Tensor[]): { ours: nu
     for (const route of ['ours', 'xnnpack'] as const) {
       forceGemmRoute(route);
       const t0 = cpuMs();
+      // The wasm kernels run synchronously: the result is there when run returns (reading it back would add a
+      // copy out of the heap, as slow per value as a whole small convolution).
       const out = run(route);
-      out.forEach((o) => o.dataSync());
       const ms = cpuMs() - t0;
       tf.dispose(out);
       if (rep >= 0) t[route].push(ms);

@@ -105,8 +105,16 @@ function phaseConv(s: WasmScope, dy: TensorInfo, filt: TensorInfo, ph: AxisPhase
 
 function inputGrad1x1(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo, on: Products): TensorInfo {
   const { batchSize: n, outHeight: ho, outWidth: wo, inChannels: cin, outChannels: cout } = info;
-  const wT = s.transpose(s.reshape(filter, [cin, cout]), [1, 0]);
-  const rows = s.reshape(on.gemm(s, s.reshape(dy, [n * ho * wo, cout]), wT), [n, ho, wo, cin]);
+  const m = n * ho * wo;
+  let rows: TensorInfo;
+  if (on === OURS && m * (cin + cout) < cin * cout) {
+    // Few positions, a large filter: dxᵀ = W · dyᵀ reads W in place and transposes only dy and the result.
+    const dxT = on.gemm(s, s.reshape(filter, [cin, cout]), s.transpose(s.reshape(dy, [m, cout]), [1, 0]));
+    rows = s.reshape(s.transpose(dxT, [1, 0]), [n, ho, wo, cin]);
+  } else {
+    const wT = s.transpose(s.reshape(filter, [cin, cout]), [1, 0]);
+    rows = s.reshape(on.gemm(s, s.reshape(dy, [m, cout]), wT), [n, ho, wo, cin]);
+  }
   if (readsInputInPlace(info)) return rows;
   const dx = s.alloc([n, info.inHeight, info.inWidth, cin], true);
   scatterWindow(s, dx, rows, convWindow(info));
@@ -119,11 +127,11 @@ function inputGrad1x1(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Co
  * small spatial sizes (late stages, small inputs) the filter is far larger than dy, and the convolution
  * route spends its time transposing, flipping and packing it.
  */
-function inputGradGemm(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+function inputGradGemm(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo, on: Products): TensorInfo {
   const { batchSize: n, outHeight: ho, outWidth: wo, inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
   const m = n * ho * wo;
   const dyT = s.transpose(s.reshape(dy, [m, cout]), [1, 0]);
-  const colsT = s.gemm(s.reshape(filter, [kh * kw * cin, cout]), dyT);
+  const colsT = on.gemm(s, s.reshape(filter, [kh * kw * cin, cout]), dyT);
   const dx = s.alloc([n, info.inHeight, info.inWidth, cin], true);
   col2imTransposedAdd(s, dx, colsT, kh, kw, convWindow(info));
   return dx;
@@ -188,10 +196,12 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Bac
   }
   const info = nhwcConvInfo(inputShape, filter.shape, strides, pad, dimRoundingMode);
   const ours = strategy === 'ours' || (strategy === 'auto' && gemmFor(backend) !== null && useOurGemm('input-grad', info));
+  const on = ours ? OURS : XNNPACK;
+  const oneByOne = info.filterHeight === 1 && info.filterWidth === 1;
   return withScope(backend, (s) => {
-    if (!ours && (strategy === 'gemm' || (strategy === 'auto' && preferGemm(info)))) return inputGradGemm(s, dy, filter, info);
-    const on = ours ? OURS : XNNPACK;
-    return info.filterHeight === 1 && info.filterWidth === 1 ? inputGrad1x1(s, dy, filter, info, on) : inputGradPhases(s, dy, filter, info, on);
+    // A 1×1 filter on our GEMM has its own way of not copying a large filter (inputGrad1x1).
+    if (strategy === 'gemm' || (strategy !== 'conv' && preferGemm(info) && !(ours && oneByOne))) return inputGradGemm(s, dy, filter, info, on);
+    return oneByOne ? inputGrad1x1(s, dy, filter, info, on) : inputGradPhases(s, dy, filter, info, on);
   });
 }
 
