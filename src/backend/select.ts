@@ -23,6 +23,8 @@ export interface BackendReport {
   /** One line saying what was chosen and why the earlier candidates were not. */
   reason: string;
   threads: number;
+  /** The matrix-product engine of a wasm backend (ours or XNNPACK's, variant, threads, blocking). */
+  gemm?: string;
   /** GPU device name where it can be found, else undefined. */
   device?: string;
   versions: Record<string, string>;
@@ -48,6 +50,18 @@ function loadNative(pkg: string, env: BackendEnv): { ok: true } | { ok: false; w
     const first = String(err.message ?? err).split('\n')[0];
     return { ok: false, why: `${pkg} failed to load (${first})` };
   }
+}
+
+/**
+ * Most threads `--threads 0` takes. The threaded tfjs build starts a pool of 8 pthread workers up front (more
+ * would be started on demand); scaling past 2 cores has not been measured here (2-core machine), see README.
+ */
+export const MAX_WASM_THREADS = 8;
+
+/** Threads for the wasm backend: `--threads 0` = every core (available parallelism, at most MAX_WASM_THREADS); none given = 1. */
+export function wasmThreadsFor(requested: number | undefined): number {
+  if (requested === undefined) return 1;
+  return requested > 0 ? requested : Math.max(1, Math.min(os.availableParallelism(), MAX_WASM_THREADS));
 }
 
 let wasmPathsSet = false;
@@ -92,8 +106,12 @@ export async function selectBackend(
     if (attempt.ok) {
       const because = skipped.length ? ` (${skipped.join('; ')})` : '';
       const reason = requested === 'auto' ? `backend: ${name}${because}` : `backend: ${name} (requested)`;
-      const report = makeReport(requested, name, reason, opts.threads ?? 0, env);
+      const report = await makeReport(requested, name, reason, opts.threads ?? 0, env);
       opts.log?.(report.reason);
+      if (report.gemm) {
+        const every = opts.threads === 0 && report.threads > 1 ? ' (--threads 0: every core)' : '';
+        opts.log?.(`wasm: ${report.threads} thread${report.threads > 1 ? 's' : ''}${every}; GEMM: ${report.gemm}`);
+      }
       return report;
     }
     if (requested !== 'auto') {
@@ -126,7 +144,7 @@ async function tryBackend(
   }
   if (name === 'wasm') {
     try {
-      await initWasm(opts.threads ?? 0);
+      await initWasm(wasmThreadsFor(opts.threads));
       return { ok: true };
     } catch (e) {
       return { ok: false, why: `wasm backend failed (${(e as Error).message.split('\n')[0]})` };
@@ -150,7 +168,7 @@ function pkgVersion(name: string, env: BackendEnv): string | undefined {
   }
 }
 
-function makeReport(requested: BackendChoice, name: BackendName, reason: string, threads: number, env: BackendEnv): BackendReport {
+async function makeReport(requested: BackendChoice, name: BackendName, reason: string, threads: number, env: BackendEnv): Promise<BackendReport> {
   const versions: Record<string, string> = { node: process.versions.node, 'tfjs-core': tf.version_core };
   for (const p of ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'sharp']) {
     const v = pkgVersion(p, env);
@@ -163,6 +181,10 @@ function makeReport(requested: BackendChoice, name: BackendName, reason: string,
     actualThreads = os.availableParallelism();
   }
   const report: BackendReport = { requested, name, tfName: tf.getBackend(), reason, threads: actualThreads, versions };
+  if (name === 'wasm') {
+    const { gemmEngine } = await import('./kernels/gemm-routes.ts');
+    report.gemm = gemmEngine(tf.backend() as never);
+  }
   if (name === 'tensorflow-gpu') report.device = gpuDeviceName();
   return report;
 }

@@ -133,6 +133,7 @@ export async function runTraining(cfg: RunConfig): Promise<void> {
       backend_reason: backend.reason,
       device: backend.device ?? (backend.name === 'tensorflow-gpu' ? 'GPU (name unknown)' : 'CPU'),
       threads: backend.threads,
+      ...(backend.gemm ? { gemm: backend.gemm } : {}),
       versions: backend.versions,
       micro_bs: microBs,
       mean: model.input.mean,

@@ -10,6 +10,8 @@
  */
 import fs from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { describeGemm, gemmFor } from './gemm.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
@@ -112,4 +114,12 @@ export function convGemmSizes(info: Conv2DInfo): { m: number; k: number; n: numb
 export function useOurGemm(op: Exclude<GemmOp, 'matmul'>, info: Conv2DInfo): boolean {
   const { m, k, n } = convGemmSizes(info);
   return oursFaster(op, m, k, n, info.filterHeight, info.filterWidth, Math.max(info.strideHeight, info.strideWidth));
+}
+
+/** One line for the log and Parameter_Info: which GEMM the wasm backend's convolutions and products use. */
+export function gemmEngine(backend: BackendWasm): string {
+  const g = gemmFor(backend);
+  if (!g || forcedRoute === false) return `XNNPACK's${g ? ' (MIC_GEMM=xnnpack)' : ' (ours unavailable: backend memory not found)'}`;
+  if (forcedRoute === true) return `${describeGemm(g)} everywhere (MIC_GEMM=ours)`;
+  return `${describeGemm(g)}; XNNPACK's where the measured route table prefers it`;
 }

@@ -136,9 +136,16 @@ function compiled(simd: GemmSimd, shared: boolean): WebAssembly.Module {
   return m;
 }
 
+/** Bit of the job state word: the job takes no more threads. */
+const CLOSED = 1 << 30;
+
 /**
  * Worker threads for one shared memory. Control block (Int32): [0] job generation, [1] job record address,
- * [2] workers still running the job, [3] set when a worker failed.
+ * [2] job state (CLOSED | threads inside the job), [3] set when a worker failed.
+ *
+ * A worker joins a job only while it is open; the calling thread closes it when it has run out of work itself
+ * and waits only for the workers inside. A worker that wakes up late (on a loaded machine, a wake-up can take
+ * milliseconds) therefore never holds up a job it had no part in.
  */
 class WorkerPool {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(16));
@@ -146,42 +153,50 @@ class WorkerPool {
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, readonly size: number) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctl: this.ctl.buffer, thread: i + 1 } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctl: this.ctl.buffer, thread: i + 1, CLOSED } });
       // Blocked in Atomics.wait between jobs; must not keep the process alive.
       w.unref();
       this.workers.push(w);
     }
   }
 
-  /** Run job record `job` on every worker and this thread; returns when all are done. */
+  /** Run job record `job` on this thread and every worker that joins in time; returns when all are done. */
   run(job: number, exports: GemmExports): void {
     const ctl = this.ctl;
     ctl[1] = job;
-    Atomics.store(ctl, 2, this.size);
+    Atomics.store(ctl, 2, 0);
     Atomics.add(ctl, 0, 1);
     Atomics.notify(ctl, 0);
     exports.gemmJob(job, 0);
-    for (let spins = 0; ; spins++) {
-      const left = Atomics.load(ctl, 2);
-      if (left === 0) break;
-      if (spins > 1000) Atomics.wait(ctl, 2, left, 50);
+    let state = Atomics.or(ctl, 2, CLOSED) | CLOSED;
+    for (let spins = 0; state !== CLOSED; spins++) {
+      if (spins > 1000) Atomics.wait(ctl, 2, state, 50);
+      state = Atomics.load(ctl, 2);
     }
     assert(Atomics.load(ctl, 3) === 0, 'a GEMM worker thread failed');
   }
 }
 
-/** The worker: instantiate the module on the shared memory, then run every job it is woken for. */
+/** The worker: instantiate the module on the shared memory, then join every job it is woken for while open. */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, ctl, thread } = workerData;
+const { module, memory, ctl, thread, CLOSED } = workerData;
 const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const c = new Int32Array(ctl);
 let seen = 0;
 for (;;) {
   Atomics.wait(c, 0, seen);
   seen = Atomics.load(c, 0);
+  let state = Atomics.load(c, 2);
+  let joined = false;
+  while (!(state & CLOSED)) {
+    const before = Atomics.compareExchange(c, 2, state, state + 1);
+    if (before === state) { joined = true; break; }
+    state = before;
+  }
+  if (!joined) continue;
   try { gemm.gemmJob(c[1], thread); } catch (e) { Atomics.store(c, 3, 1); }
-  if (Atomics.sub(c, 2, 1) === 1) Atomics.notify(c, 2);
+  if (Atomics.sub(c, 2, 1) === (CLOSED | 1)) Atomics.notify(c, 2);
 }
 `;
 
@@ -308,7 +323,7 @@ export class Gemm {
   }
 }
 
-const bound = new WeakMap<WebAssembly.Memory, Map<GemmSimd, Gemm>>();
+const bound = new WeakMap<WebAssembly.Memory, Map<string, Gemm>>();
 let threadCount = 1;
 
 /** Threads the GEMM uses on a shared memory (the wasm backend's thread count); set by select.ts. */
@@ -316,21 +331,25 @@ export function setGemmThreads(threads: number): void {
   threadCount = Math.max(1, Math.floor(threads));
 }
 
-/** Our GEMM on `backend`'s memory, or null where that memory cannot be found. */
-export function gemmFor(backend: BackendWasm, simd: GemmSimd = gemmSimd()): Gemm | null {
+/**
+ * Our GEMM on `backend`'s memory, or null where that memory cannot be found. `threads` (tests, benchmarks)
+ * defaults to the backend's thread count; a memory that is not shared always gets one.
+ */
+export function gemmFor(backend: BackendWasm, simd: GemmSimd = gemmSimd(), threads = threadCount): Gemm | null {
   const memory = backendMemory(backend);
   if (!memory) return null;
+  const shared = memory.buffer instanceof SharedArrayBuffer;
+  const n = shared ? Math.max(1, Math.floor(threads)) : 1;
   let byVariant = bound.get(memory);
   if (!byVariant) bound.set(memory, (byVariant = new Map()));
-  let g = byVariant.get(simd);
+  const key = `${simd}/${n}`;
+  let g = byVariant.get(key);
   if (!g) {
-    const shared = memory.buffer instanceof SharedArrayBuffer;
     const module = compiled(simd, shared);
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
-    const threads = shared ? threadCount : 1;
     const em = backend.wasm as unknown as Emscripten;
-    g = new Gemm(memory, em, exports, simd, threads, () => (threads > 1 ? new WorkerPool(module, memory, threads - 1) : undefined));
-    byVariant.set(simd, g);
+    g = new Gemm(memory, em, exports, simd, n, () => (n > 1 ? new WorkerPool(module, memory, n - 1) : undefined));
+    byVariant.set(key, g);
   }
   return g;
 }
