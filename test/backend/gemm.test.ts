@@ -144,3 +144,26 @@ test('an empty inner dimension gives zeros; gemmMatmul checks its operands', asy
   assert.throws(() => withScope(backend, (s) => gemmMatmul(s, a, wrong)), /inner sizes/);
   tf.dispose([a, b, c, wrong]);
 });
+
+test('BatchMatMul on our GEMM (transposed operands, batches, ragged sizes) equals the cpu backend', async () => {
+  const { forceGemmRoute } = await import('../../src/backend/kernels/gemm-routes.ts');
+  forceGemmRoute('ours');
+  try {
+    const rng = new Rng(9, 'batch-matmul');
+    for (const [batch, m, k, n] of [[1, 8, 2048, 128], [1, 5, 3, 9], [3, 7, 33, 10], [2, 1, 1, 1]]) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const aShape = ta ? [batch, k, m] : [batch, m, k];
+        const bShape = tb ? [batch, n, k] : [batch, k, n];
+        const inputs = { a: { values: randomValues(rng, aShape), shape: aShape }, b: { values: randomValues(rng, bShape), shape: bShape } };
+        const attrs = { transposeA: ta, transposeB: tb };
+        const [ref] = await runKernelOn('cpu', 'BatchMatMul', inputs, attrs);
+        const [got] = await runKernelOn('wasm', 'BatchMatMul', inputs, attrs);
+        assert.deepEqual(got.shape, ref.shape);
+        const d = maxAbsDiff(got.values, ref.values);
+        assert.ok(d <= 1e-5 * Math.sqrt(k) * 4, `${batch}×${m}×${k}×${n} ta ${ta} tb ${tb}: max diff ${d}`);
+      }
+    }
+  } finally {
+    forceGemmRoute(undefined);
+  }
+});

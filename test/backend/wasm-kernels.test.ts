@@ -57,7 +57,7 @@ async function compare(kernel: string, inputs: Record<string, KernelInput>, attr
   assert.ok(ref.values.some((v) => Math.abs(v) > 1e-3), `${what}: reference is all zeros`);
 }
 
-for (const strategy of ['im2col', 'dilated-conv'] as const) {
+for (const strategy of ['im2col', 'dilated-conv', 'ours'] as const) {
   test(`Conv2DBackpropFilter (${strategy}) matches cpu on odd shapes, strides and paddings`, async () => {
     setFilterGradStrategy(strategy);
     try {
@@ -76,7 +76,7 @@ for (const strategy of ['im2col', 'dilated-conv'] as const) {
   });
 }
 
-for (const strategy of ['conv', 'gemm'] as const) {
+for (const strategy of ['conv', 'gemm', 'ours'] as const) {
   test(`Conv2DBackpropInput (${strategy}) matches cpu on odd shapes, strides and paddings`, async () => {
     setInputGradStrategy(strategy);
     try {
@@ -95,7 +95,7 @@ for (const strategy of ['conv', 'gemm'] as const) {
   });
 }
 
-for (const strategy of ['transposed', 'stock'] as const) {
+for (const strategy of ['transposed', 'stock', 'gemm'] as const) {
   test(`Conv2D and FusedConv2D (bias, linear/ReLU) forward (${strategy}) match cpu on odd shapes, strides and paddings`, async () => {
     setForwardConvStrategy(strategy);
     try {
