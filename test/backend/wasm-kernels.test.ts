@@ -170,6 +170,23 @@ test('Sum over leading axes (bias gradients) and other axes matches cpu', async 
   }
 });
 
+test('MaxPoolGrad matches cpu (padding, strides, ceil-mode sizes, windows cut by the edge)', async () => {
+  const rng = new Rng(18, 'maxpool-grad');
+  const cases: { x: number[]; filterSize: number; strides: number; pad: 'same' | 'valid' | number; dimRoundingMode?: 'ceil' }[] = [
+    { x: [2, 9, 9, 5], filterSize: 3, strides: 2, pad: 1 }, // ResNet stem pool
+    { x: [1, 7, 8, 3], filterSize: 3, strides: 2, pad: 'valid', dimRoundingMode: 'ceil' },
+    { x: [2, 6, 6, 4], filterSize: 2, strides: 2, pad: 'same' },
+    { x: [1, 5, 5, 2], filterSize: 3, strides: 1, pad: 'same' }, // 2 channels: the JavaScript walk
+  ];
+  for (const c of cases) {
+    const x = { values: randomValues(rng, c.x), shape: c.x };
+    const attrs = { filterSize: c.filterSize, strides: c.strides, pad: c.pad, dimRoundingMode: c.dimRoundingMode };
+    const [y] = await runKernelOn('cpu', 'MaxPool', { x }, attrs);
+    const dy = { values: randomValues(rng, y.shape), shape: y.shape };
+    await compare('MaxPoolGrad', { dy, input: x, output: { values: y.values, shape: y.shape } }, attrs, `maxPoolGrad ${JSON.stringify(c)}`);
+  }
+});
+
 test('depthwise conv gradients (cpu fallback) match cpu', async () => {
   const rng = new Rng(15, 'depthwise');
   const x = { values: randomValues(rng, [2, 7, 7, 3]), shape: [2, 7, 7, 3] };
