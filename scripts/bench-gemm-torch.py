@@ -3,7 +3,9 @@
 the convolutions listed in a JSON file written by scripts/bench-gemm.ts (one object per line of the list:
 key, x [N,H,W,C], filter [kh,kw,Cin,Cout], strides, pads [top,bottom,left,right]).
 
-Prints one JSON object {key: [median wall ms, median process-CPU ms]} over --reps calls after one warm-up call.
+Prints one JSON object {key: [median wall ms, median process-CPU ms]} over --reps calls after one warm-up call,
+plus "_blas_gflops": a 512×512 matrix product's GFLOP/s (1×1 convolutions go through the BLAS; Debian's
+python3-torch installed without its recommended libopenblas0 gets the reference BLAS, ~3 GFLOP/s).
 Run with Debian's torch: /usr/bin/python3 scripts/bench-gemm-torch.py shapes.json --threads 1 --reps 3
 """
 import argparse
@@ -46,6 +48,12 @@ def main():
                 wall.append((time.perf_counter() - t0) * 1e3)
                 cpu.append((time.process_time() - c0) * 1e3)
             out[s['key']] = [statistics.median(wall), statistics.median(cpu)]
+        a_, b_ = torch.randn(512, 512), torch.randn(512, 512)
+        a_ @ b_
+        c0 = time.process_time()
+        for _ in range(5):
+            a_ @ b_
+        out['_blas_gflops'] = 5 * 2 * 512 ** 3 / max(time.process_time() - c0, 1e-9) / 1e9
     print(json.dumps(out))
 
 

@@ -142,7 +142,11 @@ function runTorch(all: Case[], threads: number): Record<string, number> | string
       const why = r.error ? r.error.message : (r.stderr ?? '').trim().split('\n').pop();
       return `PyTorch skipped (${python}: ${why})`;
     }
-    const both = JSON.parse(line) as Record<string, [number, number]>;
+    const { _blas_gflops: blas, ...both } = JSON.parse(line) as Record<string, [number, number]> & { _blas_gflops: number };
+    if (blas < 10) {
+      console.log(`note: PyTorch's BLAS runs a 512×512 product at ${blas.toFixed(1)} GFLOP/s: the reference BLAS, not OpenBLAS ` +
+        '(install libopenblas0, which python3-torch recommends, or point LD_LIBRARY_PATH at one); its 1×1 convolutions are slow with it');
+    }
     return Object.fromEntries(Object.entries(both).map(([k, [wall, cpu]]) => [k, threads === 1 ? cpu : wall]));
   } finally {
     fs.rmSync(file, { force: true });
