@@ -147,7 +147,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f({ name: 'micro-bs', type: 'int', default: 0, origin: 'port', range: 'nonneg',
     help: 'Run forward/backward in micro-batches of this size with exact full-batch gradients (0 = automatic).' }),
   f({ name: 'threads', type: 'int', default: 0, origin: 'port', range: 'nonneg',
-    help: 'Threads for the wasm backend\'s convolutions and matrix products (0 = every core, at most 8; 1 = one thread). Measured on 2 cores: 2 threads make a 64 px train step 1.3x and a 224 px step 1.5x faster.' }),
+    help: 'Threads for the wasm backend (0 = every core, at most 8; 1 = one thread). Extra threads speed up convolutions and matrix products only on idle cores: on a 2-core machine busy with other jobs, 2 were no faster than 1.' }),
   f({ name: 'resume', type: 'string', default: undefined, origin: 'port',
     help: 'Continue the run in this folder from its last/ checkpoint.' }),
 ];
