@@ -17,7 +17,8 @@ import { fusedAdamAvailable } from '../../src/backend/kernels/fused-adam.ts';
 import { GroupedAdam } from '../../src/train/optimizer.ts';
 
 test('2-thread wasm backend: pool of 2, conv gradients equal to cpu', async () => {
-  await enableWasmThreads(2);
+  // XNNPACK's pool is 1 thread by default (our GEMM has its own workers); 2 here so that its threaded path is tested.
+  await enableWasmThreads(2, { xnnpackThreads: 2 });
   await selectBackend('wasm', { threads: 2 });
   installWasmTrainingKernels();
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
