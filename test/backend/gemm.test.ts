@@ -66,7 +66,10 @@ for (const simd of variants) {
     // m×k×n: single elements, every ragged tile edge (m mod 4, n mod 8), k across kc blocks (kc = g.blocking.kc)
     const kc = g.blocking.kc;
     const shapes = [[1, 1, 1], [1, 5, 1], [3, 1, 9], [4, 8, 8], [5, 7, 3], [7, 33, 15], [13, kc + 3, 17], [1, 2 * kc + 1, 8], [9, 3 * kc, 1], [130, 40, 70]];
-    for (const [m, k, n] of shapes) {
+    const packFromRows = g.packFromRows;
+    // B packed into panels, and B read in place (what products with few rows do)
+    for (const [[m, k, n], packed] of shapes.flatMap((sh) => [[sh, true], [sh, false]] as const)) {
+      g.packFromRows = packed ? 0 : Number.MAX_SAFE_INTEGER;
       for (const mode of ['plain', 'bias-relu', 'accumulate'] as const) {
         const av = randomValues(rng, [m, k]);
         const bv = randomValues(rng, [k, n]);
@@ -82,11 +85,12 @@ for (const simd of variants) {
         const ref = reference(av, bv, m, k, n, c0, biasV, mode === 'bias-relu');
         for (let i = 0; i < m * n; i++) {
           const tol = 1e-6 * ref.mag[i] + 1e-7 * Math.sqrt(k) * ref.mag[i] + 1e-30;
-          if (!(Math.abs(got[i] - ref.out[i]) <= tol)) assert.fail(`${m}×${k}×${n} ${mode} at ${i}: ${got[i]} vs ${ref.out[i]}`);
+          if (!(Math.abs(got[i] - ref.out[i]) <= tol)) assert.fail(`${m}×${k}×${n} ${mode} packed ${packed} at ${i}: ${got[i]} vs ${ref.out[i]}`);
         }
         tf.dispose([a, b, c, ...(bias ? [bias] : [])]);
       }
     }
+    g.packFromRows = packFromRows;
   });
 
   test(`${simd}: convolutions (padding, strides, 1×1, 7×7, 1-wide maps and filters) equal the cpu backend`, async () => {
@@ -132,6 +136,33 @@ for (const simd of variants) {
     }
   });
 }
+
+test('Gemm.conv with windows reaching outside x (taps one by one, zero rows for the padding) equals the cpu backend', async () => {
+  const rng = new Rng(10, 'gemm-conv-zero-rows');
+  for (const c of [
+    { x: [2, 6, 7, 5], f: [3, 3, 5, 9], s: 1, pad: 1 },
+    { x: [1, 9, 9, 3], f: [7, 7, 3, 8], s: 2, pad: 3 },
+  ] as const) {
+    const xv = randomValues(rng, [...c.x]);
+    const fv = randomValues(rng, [...c.f]);
+    const [ref] = await runKernelOn('cpu', 'Conv2D', { x: { values: xv, shape: [...c.x] }, filter: { values: fv, shape: [...c.f] } },
+      { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] });
+    await on('wasm');
+    const backend = tf.backend() as BackendWasm;
+    const x = tf.tensor4d(xv, [...c.x]);
+    const f = tf.tensor4d(fv, [...c.f]);
+    const y = tf.zeros(ref.shape);
+    const at = (t: tf.Tensor) => backend.typedArrayFromHeap(t).byteOffset;
+    const [n, h, w, cin] = c.x;
+    gemmFor(backend)!.conv(
+      { n, h, w, c: cin, kh: c.f[0], kw: c.f[1], offH: -c.pad, offW: -c.pad, sH: c.s, sW: c.s, outH: ref.shape[1], outW: ref.shape[2], cout: c.f[3] },
+      at(x), at(f), at(y),
+    );
+    const d = maxAbsDiff(y.dataSync(), ref.values);
+    assert.ok(d <= 1e-5, `${JSON.stringify(c)}: max diff ${d}`);
+    tf.dispose([x, f, y]);
+  }
+});
 
 test('an empty inner dimension gives zeros; gemmMatmul checks its operands', async () => {
   await on('wasm');

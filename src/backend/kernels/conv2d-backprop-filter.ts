@@ -1,7 +1,7 @@
 /**
  * Conv2DBackpropFilter for the wasm backend (tfjs-backend-wasm 4.22 has none, so no conv net can train
- * on it). dW[kh,kw,Cin,Cout] = Σ over batch and output positions of x(tap) ⊗ dy, as GEMMs on XNNPACK,
- * the only fast path wasm has:
+ * on it). dW[kh,kw,Cin,Cout] = Σ over batch and output positions of x(tap) ⊗ dy, as GEMMs: on our GEMM
+ * (`filterGradOurs`) where the measured route table says it beats XNNPACK, else on XNNPACK:
  *
  * - 1×1 filters: the (strided) input pixels are already the GEMM operand: dW = xᵀ·dy.
  * - k×k filters: transposed im2col of x ([kh·kw·Cin, N·Ho·Wo], row copies on the heap after one

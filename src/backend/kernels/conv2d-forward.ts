@@ -1,5 +1,8 @@
 /**
- * Conv2D and FusedConv2D for the wasm backend, for convolutions whose filter is larger than their input.
+ * Conv2D and FusedConv2D for the wasm backend. First choice: our GEMM with implicit im2col (`gemm-conv.ts`), bias
+ * and ReLU applied as the tiles are stored, wherever the measured route table (`gemm-routes.ts`) says it beats
+ * XNNPACK for the shape. Otherwise XNNPACK, as below: for convolutions whose filter is larger than their input,
+ * the transposed product.
  *
  * XNNPACK treats the filter as the GEMM operand it repacks, at only ~40–80 M values/s, and the stock kernel
  * keeps a packed filter only while the same filter tensor comes back. Ours never does: the frozen BN is
