@@ -53,8 +53,8 @@ function loadNative(pkg: string, env: BackendEnv): { ok: true } | { ok: false; w
 }
 
 /**
- * Most threads `--threads 0` takes. The threaded tfjs build starts a pool of 8 pthread workers up front (more
- * would be started on demand); scaling past 2 cores has not been measured here (2-core machine), see README.
+ * Most threads `--threads 0` takes: the size of the threaded tfjs build's pthread pool. How far the work scales
+ * past 2 cores is not measured (the development machine has 2), so more is not taken by default.
  */
 export const MAX_WASM_THREADS = 8;
 
