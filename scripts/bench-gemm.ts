@@ -175,7 +175,7 @@ async function parent(): Promise<void> {
     cols.push({ name: label('XNNPACK packed W'), get: (_, key) => d.times[key]?.['xnnpack-cached'] });
     cols.push({ name: label('PyTorch'), get: (_, key) => (typeof d.torch === 'string' ? undefined : d.torch[key]) });
   }
-  const w = 18;
+  const w = 20;
   for (const size of args.sizes!.split(',').map(Number)) {
     const rows = all.filter((c) => c.size === size);
     console.log(`\n${size} px`);
