@@ -60,7 +60,7 @@ function runTfjs(): Result {
 
 function runTorch(): Result {
   // OMP/MKL threads follow torch.set_num_threads inside the script; pin the env too so nothing oversubscribes.
-  const env = { ...process.env, OMP_NUM_THREADS: args.threads, MKL_NUM_THREADS: args.threads };
+  const env = { ...process.env, OMP_NUM_THREADS: args.threads, MKL_NUM_THREADS: args.threads, OPENBLAS_NUM_THREADS: args.threads };
   return run(python, [path.join(here, 'bench-torch.py'), ...common], env);
 }
 

@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const res = {
     engine: `tfjs-${report.tfName}`,
     version: tf.version_core,
-    threads: report.name === 'wasm' ? (await wasmThreadCount()) : report.threads,
+    threads: report.threads,
     size,
     bs,
     microBs,
@@ -178,11 +178,6 @@ async function main(): Promise<void> {
       console.log(`  ${p.name.padEnd(28)} ${p.ms.toFixed(1).padStart(9)} ms  ${((100 * p.ms) / total).toFixed(1).padStart(5)} %  ${p.calls} calls`);
     }
   }
-}
-
-async function wasmThreadCount(): Promise<number> {
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  return wasm.getThreadsCount();
 }
 
 await main();

@@ -1,6 +1,7 @@
 /**
  * `npm run build:wasm`: compile the hand-written .wat modules (src/data/resample.wat,
- * src/backend/kernels/heap-kernels.wat, the latter also for a shared memory) to .wasm with wabt (a dev dependency). The .wasm files are committed, so
+ * src/backend/kernels/heap-kernels.wat, the latter also for a shared memory, and the GEMM src/backend/kernels/gemm.wat in its
+ * plain, relaxed-SIMD and shared-memory variants) to .wasm with wabt (a dev dependency). The .wasm files are committed, so
  * users and CI never run this; tests check they are current.
  */
 import fs from 'node:fs';

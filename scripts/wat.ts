@@ -18,6 +18,22 @@ export const WASM_MODULES: { wat: URL; wasm: URL; variant?: (text: string) => st
     wasm: new URL('../src/backend/kernels/heap-kernels-shared.wasm', import.meta.url),
     variant: sharedMemoryVariant,
   },
+  { wat: new URL('../src/backend/kernels/gemm.wat', import.meta.url), wasm: new URL('../src/backend/kernels/gemm.wasm', import.meta.url) },
+  {
+    wat: new URL('../src/backend/kernels/gemm.wat', import.meta.url),
+    wasm: new URL('../src/backend/kernels/gemm-shared.wasm', import.meta.url),
+    variant: sharedMemoryVariant,
+  },
+  {
+    wat: new URL('../src/backend/kernels/gemm.wat', import.meta.url),
+    wasm: new URL('../src/backend/kernels/gemm-relaxed.wasm', import.meta.url),
+    variant: relaxedSimdVariant,
+  },
+  {
+    wat: new URL('../src/backend/kernels/gemm.wat', import.meta.url),
+    wasm: new URL('../src/backend/kernels/gemm-relaxed-shared.wasm', import.meta.url),
+    variant: (text) => sharedMemoryVariant(relaxedSimdVariant(text)),
+  },
 ];
 
 /** The same module importing a shared memory of up to 4 GiB (the threaded tfjs build's maximum). */
@@ -27,11 +43,23 @@ export function sharedMemoryVariant(text: string): string {
   return text.replace(plain, '(import "env" "memory" (memory 1 65536 shared))');
 }
 
+/**
+ * The GEMM with fused multiply-adds: every accumulator update `(f32x4.add (local.get $cIJ) (f32x4.mul (local.get
+ * $s) (local.get $bJ)))` of the micro-kernel becomes `(f32x4.relaxed_madd (local.get $s) (local.get $bJ)
+ * (local.get $cIJ))` (one rounding instead of two; a single FMA instruction where the CPU has one).
+ */
+export function relaxedSimdVariant(text: string): string {
+  const update = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get (\$\w+)\) \(local\.get (\$\w+)\)\)\)/g;
+  const count = text.match(update)?.length ?? 0;
+  if (count !== 8) throw new Error(`expected the 8 accumulator updates of the 4×8 micro-kernel, found ${count}`);
+  return text.replace(update, '(f32x4.relaxed_madd (local.get $2) (local.get $3) (local.get $1))');
+}
+
 export const RESAMPLE_WAT = WASM_MODULES[0].wat;
 export const RESAMPLE_WASM = WASM_MODULES[0].wasm;
 
 /**
- * The binary of `text` (SIMD and shared memory enabled, no debug names, so the output depends on the source
+ * The binary of `text` (SIMD, relaxed SIMD and shared memory enabled, no debug names, so the output depends on the source
  * only). wabt's own `wat2wasm` command is used: its JavaScript API ignores the threads feature.
  */
 export async function compileWat(text: string, name = 'module.wat'): Promise<Uint8Array> {
@@ -41,7 +69,7 @@ export async function compileWat(text: string, name = 'module.wat'): Promise<Uin
     const input = path.join(dir, name);
     const output = path.join(dir, 'out.wasm');
     fs.writeFileSync(input, text);
-    execFileSync(process.execPath, [wat2wasm, '--enable-threads', input, '-o', output], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, [wat2wasm, '--enable-threads', '--enable-relaxed-simd', input, '-o', output], { stdio: ['ignore', 'ignore', 'pipe'] });
     return new Uint8Array(fs.readFileSync(output));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -30,6 +30,8 @@ export interface BackendReport {
   gpuWarning?: string;
   /** What the training code does on this backend (`backend/profile.ts`). */
   profile: BackendProfile;
+  /** The matrix-product engine of a wasm backend (ours or XNNPACK's, variant, threads, blocking). */
+  gemm?: string;
   versions: Record<string, string>;
 }
 
@@ -55,6 +57,18 @@ function loadNative(pkg: string, env: BackendEnv): { ok: true } | { ok: false; w
   }
 }
 
+/**
+ * Most threads `--threads 0` takes: the size of the threaded tfjs build's pthread pool. How far the work scales
+ * past 2 cores is not measured (the development machine has 2), so more is not taken by default.
+ */
+export const MAX_WASM_THREADS = 8;
+
+/** Threads for the wasm backend: `--threads 0` = every core (available parallelism, at most MAX_WASM_THREADS); none given = 1. */
+export function wasmThreadsFor(requested: number | undefined): number {
+  if (requested === undefined) return 1;
+  return requested > 0 ? requested : Math.max(1, Math.min(os.availableParallelism(), MAX_WASM_THREADS));
+}
+
 let wasmPathsSet = false;
 async function initWasm(threads: number): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -70,6 +84,8 @@ async function initWasm(threads: number): Promise<void> {
     await enableWasmThreads(threads);
     const { wasmThreadsEnabled } = await import('./wasm-threads.ts');
     wasmThreads = Math.max(1, wasmThreadsEnabled());
+    const { setGemmThreads } = await import('./kernels/gemm.ts');
+    setGemmThreads(wasmThreads);
   }
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new Error('tf.setBackend("wasm") returned false');
@@ -101,8 +117,12 @@ export async function selectBackend(
     if (attempt.ok) {
       const because = skipped.length ? ` (${skipped.join('; ')})` : '';
       const reason = requested === 'auto' ? `backend: ${name}${because}` : `backend: ${name} (requested)`;
-      const report = makeReport(requested, name, reason, env);
+      const report = await makeReport(requested, name, reason, env);
       opts.log?.(report.reason);
+      if (report.gemm) {
+        const every = opts.threads === 0 && report.threads > 1 ? ' (--threads 0: every core)' : '';
+        opts.log?.(`wasm: ${report.threads} thread${report.threads > 1 ? 's' : ''}${every}; GEMM: ${report.gemm}`);
+      }
       return report;
     }
     if (requested !== 'auto') {
@@ -135,7 +155,7 @@ async function tryBackend(
   }
   if (name === 'wasm') {
     try {
-      await initWasm(opts.threads ?? 0);
+      await initWasm(wasmThreadsFor(opts.threads));
       return { ok: true };
     } catch (e) {
       return { ok: false, why: `wasm backend failed (${(e as Error).message.split('\n')[0]})` };
@@ -159,7 +179,7 @@ function pkgVersion(name: string, env: BackendEnv): string | undefined {
   }
 }
 
-function makeReport(requested: BackendChoice, name: BackendName, reason: string, env: BackendEnv): BackendReport {
+async function makeReport(requested: BackendChoice, name: BackendName, reason: string, env: BackendEnv): Promise<BackendReport> {
   const versions: Record<string, string> = { node: process.versions.node, 'tfjs-core': tf.version_core };
   for (const p of ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'sharp']) {
     const v = pkgVersion(p, env);
@@ -184,6 +204,10 @@ function makeReport(requested: BackendChoice, name: BackendName, reason: string,
       report.device = model ? `GPU: ${model}` : 'GPU';
       report.reason += `, device: ${report.device}`;
     }
+  }
+  if (name === 'wasm') {
+    const { gemmEngine } = await import('./kernels/gemm-routes.ts');
+    report.gemm = gemmEngine(tf.backend() as never);
   }
   return report;
 }

@@ -9,6 +9,8 @@
  * | Conv2DBackpropInput | stock one is a naive loop; ours is XNNPACK convolutions (phase decomposition when strided) |
  * | Conv2D, FusedConv2D | where the filter outweighs the input, the transposed product (XNNPACK repacks the smaller operand) |
  * | Identity | the stock one copies the buffer; ours shares it (tfjs calls it for every pass-through gradient) |
+ * | MaxPoolGrad | the stock one took ~0.45 s for ResNet50's stem pool at 224 px (batch 8); ours one pass over the windows |
+ * | Conv2D, FusedConv2D, both conv gradients, BatchMatMul | on our GEMM (kernels/gemm.wat) where the measured route table (kernels/gemm-routes.ts) says it beats XNNPACK |
  * | Slice, SplitV | stock ones copy the whole input out of the heap per slice (gradients of pad and concat) |
  * | Sum | over leading axes (conv bias gradients) without the stock kernel's full transpose |
  * | DepthwiseConv2dNativeBackpropFilter/Input | missing; cpu fallback (no architecture of ours uses depthwise convs) |
@@ -26,6 +28,8 @@ import { captureStockKernel } from './kernels/wasm-scope.ts';
 import { leadingAxesSumConfig } from './kernels/leading-axes-sum.ts';
 import { conv2dConfig, fusedConv2dConfig } from './kernels/conv2d-forward.ts';
 import { identityConfig } from './kernels/identity.ts';
+import { batchMatMulConfig } from './kernels/batch-matmul.ts';
+import { maxPoolGradConfig } from './kernels/max-pool-grad.ts';
 
 let installed = false;
 
@@ -55,6 +59,8 @@ export function installWasmTrainingKernels(): void {
   const stockConv = captureStockKernel('Conv2D');
   const stockFusedConv = captureStockKernel('FusedConv2D');
   const stockIdentity = captureStockKernel('Identity');
+  const stockBatchMatMul = captureStockKernel('BatchMatMul');
+  const stockMaxPoolGrad = captureStockKernel('MaxPoolGrad');
   setStockInputGrad(stockInput as tf.KernelConfig);
   replaceKernel(conv2dBackpropFilterConfig);
   replaceKernel(conv2dBackpropInputConfig(stockInput));
@@ -62,6 +68,8 @@ export function installWasmTrainingKernels(): void {
   if (stockConv) replaceKernel(conv2dConfig(stockConv));
   if (stockFusedConv) replaceKernel(fusedConv2dConfig(stockFusedConv));
   if (stockIdentity) replaceKernel(identityConfig(stockIdentity));
+  if (stockBatchMatMul) replaceKernel(batchMatMulConfig(stockBatchMatMul));
+  if (stockMaxPoolGrad) replaceKernel(maxPoolGradConfig(stockMaxPoolGrad));
   for (const config of fastSliceConfigs({ slice: stockSlice, splitV: stockSplitV })) replaceKernel(config);
   for (const name of ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']) {
     if (!tf.getKernel(name, 'wasm')) tf.registerKernel(cpuFallbackConfig(name));

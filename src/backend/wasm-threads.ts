@@ -1,5 +1,5 @@
 /**
- * Multi-threaded wasm backend under Node (experimental, opt-in).
+ * Multi-threaded wasm backend under Node (`--threads`; every core by default).
  *
  * tfjs-backend-wasm 4.22 ships a threaded SIMD build but never uses it under Node (its
  * WASM_HAS_MULTITHREAD_SUPPORT flag returns false there, tfjs issue #3830), so `setThreadsCount` has no
@@ -9,8 +9,10 @@
  * backend name 'wasm'. The stock kernels and ours work unchanged on it.
  *
  * The C++ side sizes its pool from the logical core count read once at start-up and never uses more than
- * half of it, so `os.cpus()` is widened while the module starts to let it reach `threads`.
- * Only XNNPACK convolutions and matmuls run in parallel; everything else stays on the main thread.
+ * half of it, so `os.cpus()` is widened while the module starts to let it reach the pool size asked for.
+ * What runs in parallel: our GEMM (convolutions, their gradients, matrix products) on `threads` threads, and
+ * XNNPACK's own operations on its pool (one thread by default, see enableWasmThreads); everything else stays on
+ * the main thread.
  *
  * Call before the wasm backend is first initialised (before `selectBackend('wasm')`).
  */
@@ -116,8 +118,14 @@ async function startThreadedModule(threads: number): Promise<EmscriptenModule> {
  * Replace the 'wasm' backend factory with the threaded build using `threads` threads. Returns the thread
  * count the backend reports after initialisation happens (read it with `getThreadsCount()` later).
  */
-export async function enableWasmThreads(threads: number): Promise<void> {
+export async function enableWasmThreads(threads: number, opts: { xnnpackThreads?: number } = {}): Promise<void> {
   if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads: expected a positive integer, got ${threads}`);
+  // XNNPACK's own pool: one thread unless asked. Our GEMM (kernels/gemm.ts) runs the convolutions and products on
+  // `threads` worker threads of its own over the same memory, and XNNPACK's idle pool threads spin for
+  // milliseconds after every operation, taking the cores those workers need. Measured (ResNet50 64 px train step,
+  // --threads 2, 2 cores): XNNPACK pool 2 → 1 cut the step's CPU time 1.7–1.9 s → 1.3–1.65 s and its wall time
+  // 3.6–4.2 s → 2.8–3.3 s.
+  const xnnpackThreads = opts.xnnpackThreads ?? 1;
   if (enabledWith === threads) return;
   if (tf.engine().registry.wasm) {
     // Replacing a running backend would strand every tensor on it.
@@ -133,12 +141,12 @@ export async function enableWasmThreads(threads: number): Promise<void> {
       // half the reported cores: report enough of them for that moment only.
       (os as { cpus: typeof os.cpus }).cpus = () => {
         const real = realCpus();
-        const need = 2 * threads;
+        const need = 2 * xnnpackThreads;
         return Array.from({ length: Math.max(real.length, need) }, (_, i) => real[i % real.length]);
       };
       try {
-        const module = await startThreadedModule(threads);
-        wasmPkg.setThreadsCount(threads);
+        const module = await startThreadedModule(xnnpackThreads);
+        wasmPkg.setThreadsCount(xnnpackThreads);
         const backend = new wasmPkg.BackendWasm(module as unknown as ConstructorParameters<typeof wasmPkg.BackendWasm>[0]);
         // The pool's threads live as long as the backend and emscripten keeps them referenced, which would
         // keep Node from exiting when the program is done: let the event loop ignore them.

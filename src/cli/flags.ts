@@ -160,7 +160,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f({ name: 'micro-bs', type: 'int', default: 0, origin: 'port', range: 'nonneg',
     help: 'Run forward/backward in micro-batches of this size with exact full-batch gradients (0 = automatic).' }),
   f({ name: 'threads', type: 'int', default: 0, origin: 'port', range: 'nonneg',
-    help: 'Threads for the wasm backend\'s convolutions and matmuls (0 or 1 = one thread; measured: 2 threads speed up inference, not training).' }),
+    help: 'Threads for the wasm backend (0 = every core, at most 8; 1 = one thread). Extra threads speed up convolutions and matrix products only on idle cores: on a 2-core machine busy with other jobs, 2 were no faster than 1.' }),
   f({ name: 'resume', type: 'string', default: undefined, origin: 'port',
     help: 'Continue the run in this folder from its last/ checkpoint.' }),
   f({ name: 'log-every', type: 'float', default: 30, origin: 'port', range: 'nonneg',

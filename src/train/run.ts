@@ -247,6 +247,7 @@ async function train(cfg: RunConfig, interrupts: RunInterrupts): Promise<void> {
       ...(backend.gpuWarning ? { gpu_warning: backend.gpuWarning } : {}),
       backend_profile: describeProfile(backend.profile),
       threads: backend.threads,
+      ...(backend.gemm ? { gemm: backend.gemm } : {}),
       versions: backend.versions,
       micro_bs: microBs,
       mean: model.input.mean,

@@ -24,8 +24,20 @@ test('auto falls back past absent tfjs-node packages to wasm and says why', asyn
   assert.equal(tf.getBackend(), 'wasm');
   assert.match(r.reason, /tfjs-node-gpu not installed/);
   assert.match(r.reason, /tfjs-node not installed/);
-  assert.deepEqual(lines, [r.reason]);
+  // Then the wasm line: threads (none asked for here: one) and the GEMM in use, also in Parameter_Info.
+  assert.equal(r.threads, 1);
+  assert.match(r.gemm ?? '', /^ours \((relaxed-SIMD FMA|SIMD128 mul\+add), 4x8 micro-kernel, kc \d+ mc \d+ nc \d+, 1 thread\)/);
+  assert.deepEqual(lines, [r.reason, `wasm: 1 thread; GEMM: ${r.gemm}`]);
   assert.ok(r.versions['tfjs-core']);
+});
+
+test('--threads 0 means every core, at most MAX_WASM_THREADS; no count given means one thread', async () => {
+  const { wasmThreadsFor, MAX_WASM_THREADS } = await import('../../src/backend/select.ts');
+  const os = await import('node:os');
+  assert.equal(wasmThreadsFor(0), Math.min(os.availableParallelism(), MAX_WASM_THREADS));
+  assert.equal(wasmThreadsFor(undefined), 1);
+  assert.equal(wasmThreadsFor(1), 1);
+  assert.equal(wasmThreadsFor(3), 3);
 });
 
 test('explicit unavailable backend is a clear UserError', async () => {

@@ -58,7 +58,7 @@ async function compare(kernel: string, inputs: Record<string, KernelInput>, attr
   assert.ok(ref.values.some((v) => Math.abs(v) > 1e-3), `${what}: reference is all zeros`);
 }
 
-for (const strategy of ['im2col', 'dilated-conv'] as const) {
+for (const strategy of ['im2col', 'dilated-conv', 'ours'] as const) {
   test(`Conv2DBackpropFilter (${strategy}) matches cpu on odd shapes, strides and paddings`, async () => {
     setFilterGradStrategy(strategy);
     try {
@@ -77,7 +77,7 @@ for (const strategy of ['im2col', 'dilated-conv'] as const) {
   });
 }
 
-for (const strategy of ['conv', 'gemm'] as const) {
+for (const strategy of ['conv', 'gemm', 'ours'] as const) {
   test(`Conv2DBackpropInput (${strategy}) matches cpu on odd shapes, strides and paddings`, async () => {
     setInputGradStrategy(strategy);
     try {
@@ -96,7 +96,7 @@ for (const strategy of ['conv', 'gemm'] as const) {
   });
 }
 
-for (const strategy of ['transposed', 'stock'] as const) {
+for (const strategy of ['transposed', 'stock', 'gemm'] as const) {
   test(`Conv2D and FusedConv2D (bias, linear/ReLU) forward (${strategy}) match cpu on odd shapes, strides and paddings`, async () => {
     setForwardConvStrategy(strategy);
     try {
@@ -158,6 +158,23 @@ test('Sum over leading axes (bias gradients) and other axes matches cpu', async 
   const x = { values: randomValues(rng, [3, 5, 7, 6]), shape: [3, 5, 7, 6] }; // 105 rows: 13 sweeps of 8 + 1
   for (const [axis, keepDims] of [[[0, 1, 2], false], [[2, 0, 1], true], [0, false], [[1, 2], false], [[0, 1, 2, 3], false], [3, true]] as const) {
     await compare('Sum', { x }, { axis, keepDims }, `sum axis ${JSON.stringify(axis)} keepDims ${keepDims}`);
+  }
+});
+
+test('MaxPoolGrad matches cpu (padding, strides, ceil-mode sizes, windows cut by the edge)', async () => {
+  const rng = new Rng(18, 'maxpool-grad');
+  const cases: { x: number[]; filterSize: number; strides: number; pad: 'same' | 'valid' | number; dimRoundingMode?: 'ceil' }[] = [
+    { x: [2, 9, 9, 5], filterSize: 3, strides: 2, pad: 1 }, // ResNet stem pool
+    { x: [1, 7, 8, 3], filterSize: 3, strides: 2, pad: 'valid', dimRoundingMode: 'ceil' },
+    { x: [2, 6, 6, 4], filterSize: 2, strides: 2, pad: 'same' },
+    { x: [1, 5, 5, 2], filterSize: 3, strides: 1, pad: 'same' }, // 2 channels: the JavaScript walk
+  ];
+  for (const c of cases) {
+    const x = { values: randomValues(rng, c.x), shape: c.x };
+    const attrs = { filterSize: c.filterSize, strides: c.strides, pad: c.pad, dimRoundingMode: c.dimRoundingMode };
+    const [y] = await runKernelOn('cpu', 'MaxPool', { x }, attrs);
+    const dy = { values: randomValues(rng, y.shape), shape: y.shape };
+    await compare('MaxPoolGrad', { dy, input: x, output: { values: y.values, shape: y.shape } }, attrs, `maxPoolGrad ${JSON.stringify(c)}`);
   }
 });
 

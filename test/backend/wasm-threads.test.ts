@@ -17,7 +17,8 @@ import { fusedAdamAvailable } from '../../src/backend/kernels/fused-adam.ts';
 import { GroupedAdam } from '../../src/train/optimizer.ts';
 
 test('2-thread wasm backend: pool of 2, conv gradients equal to cpu', async () => {
-  await enableWasmThreads(2);
+  // XNNPACK's pool is 1 thread by default (our GEMM has its own workers); 2 here so that its threaded path is tested.
+  await enableWasmThreads(2, { xnnpackThreads: 2 });
   await selectBackend('wasm', { threads: 2 });
   installWasmTrainingKernels();
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -66,4 +67,30 @@ test('the fused Adam kernel runs on the threaded build (shared memory) and equal
   }
   assert.deepEqual(finals[1], finals[0]);
   assert.ok(maxAbsDiff(finals[1], init) > 1e-3);
+});
+
+test('our GEMM on the threaded build: 2 threads give the same bits as 1, in both SIMD variants; the worker threads do not keep the process alive', async () => {
+  await tf.setBackend('wasm');
+  const { gemmFor, relaxedSimdSupported } = await import('../../src/backend/kernels/gemm.ts');
+  const backend = tf.backend() as unknown as import('@tensorflow/tfjs-backend-wasm').BackendWasm;
+  const rng = new Rng(43, 'threads-gemm');
+  // Large enough to be shared out (≥ 4 MFLOP), ragged in every dimension.
+  const [m, k, n] = [203, 301, 77];
+  const a = tf.tensor2d(randomValues(rng, [m, k]), [m, k]);
+  const b = tf.tensor2d(randomValues(rng, [k, n]), [k, n]);
+  const at = (t: tf.Tensor) => backend.typedArrayFromHeap(t).byteOffset;
+  for (const simd of relaxedSimdSupported() ? (['plain', 'relaxed'] as const) : (['plain'] as const)) {
+    const results: Float32Array[] = [];
+    for (const threads of [1, 2]) {
+      const g = gemmFor(backend, simd, threads)!;
+      assert.equal(g.threads, threads);
+      const c = tf.zeros([m, n]);
+      for (let rep = 0; rep < 3; rep++) g.matmul(at(a), k, m, k, at(b), n, n, at(c), n);
+      results.push(c.dataSync().slice() as Float32Array);
+      c.dispose();
+    }
+    assert.deepEqual(results[1], results[0], simd);
+    assert.ok(results[0].some((v) => Math.abs(v) > 1));
+  }
+  tf.dispose([a, b]);
 });

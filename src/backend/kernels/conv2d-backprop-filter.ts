@@ -1,7 +1,7 @@
 /**
  * Conv2DBackpropFilter for the wasm backend (tfjs-backend-wasm 4.22 has none, so no conv net can train
- * on it). dW[kh,kw,Cin,Cout] = Σ over batch and output positions of x(tap) ⊗ dy, as GEMMs on XNNPACK,
- * the only fast path wasm has:
+ * on it). dW[kh,kw,Cin,Cout] = Σ over batch and output positions of x(tap) ⊗ dy, as GEMMs: on our GEMM
+ * (`filterGradOurs`) where the measured route table says it beats XNNPACK, else on XNNPACK:
  *
  * - 1×1 filters: the (strided) input pixels are already the GEMM operand: dW = xᵀ·dy.
  * - k×k filters: transposed im2col of x ([kh·kw·Cin, N·Ho·Wo], row copies on the heap after one
@@ -19,10 +19,14 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { explicitPad, nhwcConvInfo, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
 import { convWindow, gatherWindow, im2colTransposed, readsInputInPlace } from './heap-layout.ts';
 import { cpuFallback } from './cpu-fallback.ts';
+import { gemmMatmul } from './gemm-conv.ts';
+import { useOurGemm } from './gemm-routes.ts';
+import { gemmFor } from './gemm.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
-export type FilterGradStrategy = 'auto' | 'im2col' | 'dilated-conv';
+/** 'im2col', 'dilated-conv': on XNNPACK (k×k filters; 1×1 always a product); 'ours': products on our GEMM. */
+export type FilterGradStrategy = 'auto' | 'im2col' | 'dilated-conv' | 'ours';
 
 let strategy: FilterGradStrategy = 'auto';
 /** Benchmarks only: force one composition for k×k filters. */
@@ -46,6 +50,25 @@ function filterGrad1x1(s: WasmScope, x: TensorInfo, dy: TensorInfo, info: Conv2D
     dw = s.gemm(s.transpose(x2, [1, 0]), dy2);
   }
   return s.reshape(dw, [1, 1, cin, cout]);
+}
+
+/**
+ * dW on our GEMM, which reads its left operand in place and packs the right one: [Cin, Cout] = x_sᵀ · dy for
+ * 1×1 filters, [kh·kw·Cin, Cout] = colsᵀ · dy (transposed im2col) otherwise.
+ */
+function filterGradOurs(s: WasmScope, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize: n, outHeight: ho, outWidth: wo, inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
+  const m = n * ho * wo;
+  let left: TensorInfo;
+  if (kh === 1 && kw === 1) {
+    const xs = readsInputInPlace(info) ? x : gatherWindow(s, x, convWindow(info));
+    left = s.transpose(s.reshape(xs, [m, cin]), [1, 0]);
+  } else {
+    const xT = s.transpose(x, [3, 0, 1, 2]);
+    left = im2colTransposed(s, xT, kh, kw, convWindow(info));
+    s.free(xT);
+  }
+  return s.reshape(gemmMatmul(s, left, s.reshape(dy, [m, cout])), [kh, kw, cin, cout]);
 }
 
 function filterGradIm2col(s: WasmScope, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
@@ -86,7 +109,9 @@ function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
   const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
   if (format !== 'channelsLast') return cpuFallback(args, 'Conv2DBackpropFilter');
   const info = nhwcConvInfo(x.shape, filterShape, strides, pad, dimRoundingMode);
+  const ours = strategy === 'ours' || (strategy === 'auto' && gemmFor(backend) !== null && useOurGemm('filter-grad', info));
   return withScope(backend, (s) => {
+    if (ours) return filterGradOurs(s, x, dy, info);
     if (info.filterHeight === 1 && info.filterWidth === 1) return filterGrad1x1(s, x, dy, info);
     const useConv = strategy === 'dilated-conv' || (strategy === 'auto' && preferDilatedConv(info));
     return useConv ? filterGradDilatedConv(s, x, dy, info) : filterGradIm2col(s, x, dy, info);

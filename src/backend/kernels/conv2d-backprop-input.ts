@@ -1,6 +1,6 @@
 /**
  * Conv2DBackpropInput for the wasm backend, replacing the stock kernel (a plain loop at ~3 GFLOP/s) with
- * XNNPACK convolutions.
+ * convolutions and products on our GEMM (where the measured route table says it beats XNNPACK) or XNNPACK.
  *
  * dx[i] = Σ_t dy[(i + padTop − t)/s] · W[t] over the taps t where that index is an integer. Split the
  * output rows by phase ρ = i mod s: within one phase only the taps t ≡ (ρ + padTop) mod s contribute, and
@@ -12,8 +12,28 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { explicitPad, nhwcConvInfo, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
+import { explicitPad, nhwcConvInfo, withScope, type ExplicitPad, type TensorInfo, type WasmScope } from './wasm-scope.ts';
 import { col2imTransposedAdd, convWindow, gatherWindow, readsInputInPlace, scatterWindow } from './heap-layout.ts';
+import { gemmConv2d, gemmMatmul } from './gemm-conv.ts';
+import { useOurGemm } from './gemm-routes.ts';
+import { gemmFor } from './gemm.ts';
+
+/** The products a composition runs on: XNNPACK's (through the stock kernels) or ours. */
+interface Products {
+  gemm(s: WasmScope, a: TensorInfo, b: TensorInfo): TensorInfo;
+  /** Stride-1 NHWC convolution, explicit padding or 'valid'. */
+  conv(s: WasmScope, x: TensorInfo, filter: TensorInfo, pad: ExplicitPad | 'valid'): TensorInfo;
+}
+
+const XNNPACK: Products = {
+  gemm: (s, a, b) => s.gemm(a, b),
+  conv: (s, x, filter, pad) => s.conv2d(x, filter, [1, 1], pad),
+};
+
+const OURS: Products = {
+  gemm: (s, a, b) => gemmMatmul(s, a, b),
+  conv: (s, x, filter, pad) => gemmConv2d(s, x, filter, nhwcConvInfo(x.shape, filter.shape, [1, 1], pad)),
+};
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
@@ -60,7 +80,7 @@ function subFilter(s: WasmScope, wT: TensorInfo, tapsH: number[], tapsW: number[
 }
 
 /** Stride-1 VALID-equivalent correlation of dy over rows [offH, offH + outH + Lh − 1), zero outside. */
-function phaseConv(s: WasmScope, dy: TensorInfo, filt: TensorInfo, ph: AxisPhase, pw: AxisPhase): TensorInfo {
+function phaseConv(s: WasmScope, dy: TensorInfo, filt: TensorInfo, ph: AxisPhase, pw: AxisPhase, on: Products): TensorInfo {
   const [, ho, wo] = dy.shape;
   const lh = ph.taps.length;
   const lw = pw.taps.length;
@@ -69,7 +89,7 @@ function phaseConv(s: WasmScope, dy: TensorInfo, filt: TensorInfo, ph: AxisPhase
   const padBottom = ph.count - 1 + ph.offset + lh - 1 - (ho - 1);
   const padRight = pw.count - 1 + pw.offset + lw - 1 - (wo - 1);
   if (padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
-    return s.conv2d(dy, filt, [1, 1], explicitPad(padTop, padBottom, padLeft, padRight));
+    return on.conv(s, dy, filt, explicitPad(padTop, padBottom, padLeft, padRight));
   }
   // Some rows/columns of dy are never used by this phase: crop (and pad) in one copy.
   const win = gatherWindow(s, dy, {
@@ -80,13 +100,21 @@ function phaseConv(s: WasmScope, dy: TensorInfo, filt: TensorInfo, ph: AxisPhase
     outH: ph.count + lh - 1,
     outW: pw.count + lw - 1,
   });
-  return s.conv2d(win, filt, [1, 1], 'valid');
+  return on.conv(s, win, filt, 'valid');
 }
 
-function inputGrad1x1(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+function inputGrad1x1(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo, on: Products): TensorInfo {
   const { batchSize: n, outHeight: ho, outWidth: wo, inChannels: cin, outChannels: cout } = info;
-  const wT = s.transpose(s.reshape(filter, [cin, cout]), [1, 0]);
-  const rows = s.reshape(s.gemm(s.reshape(dy, [n * ho * wo, cout]), wT), [n, ho, wo, cin]);
+  const m = n * ho * wo;
+  let rows: TensorInfo;
+  if (on === OURS && m * (cin + cout) < cin * cout) {
+    // Few positions, a large filter: dxᵀ = W · dyᵀ reads W in place and transposes only dy and the result.
+    const dxT = on.gemm(s, s.reshape(filter, [cin, cout]), s.transpose(s.reshape(dy, [m, cout]), [1, 0]));
+    rows = s.reshape(s.transpose(dxT, [1, 0]), [n, ho, wo, cin]);
+  } else {
+    const wT = s.transpose(s.reshape(filter, [cin, cout]), [1, 0]);
+    rows = s.reshape(on.gemm(s, s.reshape(dy, [m, cout]), wT), [n, ho, wo, cin]);
+  }
   if (readsInputInPlace(info)) return rows;
   const dx = s.alloc([n, info.inHeight, info.inWidth, cin], true);
   scatterWindow(s, dx, rows, convWindow(info));
@@ -99,31 +127,31 @@ function inputGrad1x1(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Co
  * small spatial sizes (late stages, small inputs) the filter is far larger than dy, and the convolution
  * route spends its time transposing, flipping and packing it.
  */
-function inputGradGemm(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+function inputGradGemm(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo, on: Products): TensorInfo {
   const { batchSize: n, outHeight: ho, outWidth: wo, inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
   const m = n * ho * wo;
   const dyT = s.transpose(s.reshape(dy, [m, cout]), [1, 0]);
-  const colsT = s.gemm(s.reshape(filter, [kh * kw * cin, cout]), dyT);
+  const colsT = on.gemm(s, s.reshape(filter, [kh * kw * cin, cout]), dyT);
   const dx = s.alloc([n, info.inHeight, info.inWidth, cin], true);
   col2imTransposedAdd(s, dx, colsT, kh, kw, convWindow(info));
   return dx;
 }
 
-function inputGradPhases(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+function inputGradPhases(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo, on: Products): TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, filterHeight: kh, filterWidth: kw } = info;
   const { strideHeight: sh, strideWidth: sw } = info;
   const phH = axisPhases(h, kh, sh, info.padInfo.top);
   const phW = axisPhases(w, kw, sw, info.padInfo.left);
   const wT = s.transpose(filter, [0, 1, 3, 2]);
   if (phH.length === 1 && phW.length === 1) {
-    return phaseConv(s, dy, subFilter(s, wT, phH[0].taps, phW[0].taps), phH[0], phW[0]);
+    return phaseConv(s, dy, subFilter(s, wT, phH[0].taps, phW[0].taps), phH[0], phW[0], on);
   }
   const dx = s.alloc([n, h, w, cin], true);
   for (const ph of phH) {
     for (const pw of phW) {
       if (ph.taps.length === 0 || pw.taps.length === 0) continue; // no tap reaches these rows: stays 0
       const filt = subFilter(s, wT, ph.taps, pw.taps);
-      const part = phaseConv(s, dy, filt, ph, pw);
+      const part = phaseConv(s, dy, filt, ph, pw, on);
       scatterWindow(s, dx, part, { offH: ph.rho, offW: pw.rho, strideH: sh, strideW: sw, outH: ph.count, outW: pw.count });
       s.free(part);
       s.free(filt);
@@ -132,7 +160,8 @@ function inputGradPhases(s: WasmScope, dy: TensorInfo, filter: TensorInfo, info:
   return dx;
 }
 
-export type InputGradStrategy = 'auto' | 'gemm' | 'conv';
+/** 'gemm': XNNPACK GEMM + col2im; 'conv': XNNPACK convolutions; 'ours': our GEMM (1×1 product or phase convolutions). */
+export type InputGradStrategy = 'auto' | 'gemm' | 'conv' | 'ours';
 let strategy: InputGradStrategy = 'auto';
 /** Benchmarks and tests: force one composition. */
 export function setInputGradStrategy(s: InputGradStrategy): void {
@@ -166,9 +195,13 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Bac
     return stockInputGrad.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
   }
   const info = nhwcConvInfo(inputShape, filter.shape, strides, pad, dimRoundingMode);
+  const ours = strategy === 'ours' || (strategy === 'auto' && gemmFor(backend) !== null && useOurGemm('input-grad', info));
+  const on = ours ? OURS : XNNPACK;
+  const oneByOne = info.filterHeight === 1 && info.filterWidth === 1;
   return withScope(backend, (s) => {
-    if (strategy === 'gemm' || (strategy === 'auto' && preferGemm(info))) return inputGradGemm(s, dy, filter, info);
-    return info.filterHeight === 1 && info.filterWidth === 1 ? inputGrad1x1(s, dy, filter, info) : inputGradPhases(s, dy, filter, info);
+    // A 1×1 filter on our GEMM has its own way of not copying a large filter (inputGrad1x1).
+    if (strategy === 'gemm' || (strategy !== 'conv' && preferGemm(info) && !(ours && oneByOne))) return inputGradGemm(s, dy, filter, info, on);
+    return oneByOne ? inputGrad1x1(s, dy, filter, info, on) : inputGradPhases(s, dy, filter, info, on);
   });
 }
 

@@ -1,5 +1,8 @@
 /**
- * Conv2D and FusedConv2D for the wasm backend, for convolutions whose filter is larger than their input.
+ * Conv2D and FusedConv2D for the wasm backend. First choice: our GEMM with implicit im2col (`gemm-conv.ts`), bias
+ * and ReLU applied as the tiles are stored, wherever the measured route table (`gemm-routes.ts`) says it beats
+ * XNNPACK for the shape. Otherwise XNNPACK, as below: for convolutions whose filter is larger than their input,
+ * the transposed product.
  *
  * XNNPACK treats the filter as the GEMM operand it repacks, at only ~40–80 M values/s, and the stock kernel
  * keeps a packed filter only while the same filter tensor comes back. Ours never does: the frozen BN is
@@ -21,11 +24,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { convWindow, gatherWindow, im2colTransposed, readsInputInPlace } from './heap-layout.ts';
 import { nhwcConvInfo, withScope, type TensorInfo, type WasmScope } from './wasm-scope.ts';
+import { gemmConv2d } from './gemm-conv.ts';
+import { useOurGemm } from './gemm-routes.ts';
+import { gemmFor } from './gemm.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap };
 
-export type ForwardConvStrategy = 'auto' | 'transposed' | 'stock';
+export type ForwardConvStrategy = 'auto' | 'transposed' | 'stock' | 'gemm';
 let strategy: ForwardConvStrategy = 'auto';
 /** Benchmarks and tests: force one route. */
 export function setForwardConvStrategy(s: ForwardConvStrategy): void {
@@ -57,6 +63,16 @@ export function preferTransposedConv(info: Conv2DInfo): boolean {
   const m = info.batchSize * info.outHeight * info.outWidth;
   const filterSize = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
   return 4 * m <= info.outChannels && filterSize >= 512 * 1024;
+}
+
+/**
+ * Our GEMM where the measured route table says it beats XNNPACK for this shape, counting whether XNNPACK would
+ * reuse a packed filter (evaluation) or pack a new one (training). `strategy` 'gemm' forces it.
+ */
+function ourGemmFor(info: Conv2DInfo, reused: boolean, backend: BackendWasm): boolean {
+  if (strategy === 'gemm') return true;
+  if (strategy !== 'auto' || !gemmFor(backend)) return false;
+  return useOurGemm(reused ? 'forward-cached' : 'forward', info);
 }
 
 /** colsᵀ [K, M]: for each filter tap and input channel, the input value every output position meets. */
@@ -112,7 +128,9 @@ export function conv2dConfig(stock: tf.KernelConfig): tf.KernelConfig {
       const x = args.inputs.x as TensorInfo;
       const filter = args.inputs.filter as TensorInfo;
       const info = convInfo(x, filter, args.attrs);
-      if (!info || !firstUse(filter) || !preferTransposedConv(info)) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+      const reused = !firstUse(filter);
+      if (info && ourGemmFor(info, reused, args.backend)) return withScope(args.backend, (s) => gemmConv2d(s, x, filter, info));
+      if (!info || reused || !preferTransposedConv(info)) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
       return withScope(args.backend, (s) => transposedConv(s, x, filter, info, undefined, false));
     }) as unknown as tf.KernelFunc,
   };
@@ -130,7 +148,9 @@ export function fusedConv2dConfig(stock: tf.KernelConfig): tf.KernelConfig {
       const info = convInfo(x!, filter!, args.attrs);
       const simpleBias = !bias || (bias.shape.length === 1 && bias.shape[0] === info?.outChannels);
       const supported = info && simpleBias && !preluActivationWeights && (activation === 'linear' || activation === 'relu');
-      if (!supported || !firstUse(filter!) || !preferTransposedConv(info)) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+      const reused = !firstUse(filter!);
+      if (supported && ourGemmFor(info, reused, args.backend)) return withScope(args.backend, (s) => gemmConv2d(s, x!, filter!, info, bias, activation === 'relu'));
+      if (!supported || reused || !preferTransposedConv(info)) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
       return withScope(args.backend, (s) => transposedConv(s, x!, filter!, info, bias, activation === 'relu'));
     }) as unknown as tf.KernelFunc,
   };

@@ -1,7 +1,8 @@
 /**
  * Our WebAssembly kernels (`heap-kernels.wat`) instantiated on the tfjs wasm backend's own memory, so they
  * read and write tensors where the backend keeps them, without copies: the fused Adam update
- * (`fused-adam.ts`), the matrix transpose of `wasm-scope.ts` and the im2col of `heap-layout.ts`.
+ * (`fused-adam.ts`), the matrix transpose of `wasm-scope.ts`, the im2col of `heap-layout.ts` and the max-pool
+ * gradient of `max-pool-grad.ts`.
  *
  * The threaded wasm build's memory is shared, and a module importing it must declare that:
  * `heap-kernels-shared.wasm` is the same source compiled that way.
@@ -20,6 +21,10 @@ export interface HeapKernels {
     xT: number, cols: number, c: number, n: number, h: number, w: number, kh: number, kw: number,
     offH: number, offW: number, sH: number, sW: number, outH: number, outW: number,
   ): void;
+  maxPoolGrad(
+    x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number,
+    fh: number, fw: number, sh: number, sw: number, top: number, left: number,
+  ): void;
 }
 
 /** Emscripten's module object: the single-threaded build exports its memory, the threaded one hands it over as `wasmMemory`. */
@@ -32,7 +37,7 @@ const instances = new WeakMap<WebAssembly.Memory, HeapKernels>();
 const compiled = new Map<string, WebAssembly.Module>();
 
 /** The memory of a wasm backend, or null if it cannot be found (another tfjs build). */
-function backendMemory(backend: BackendWasm): WebAssembly.Memory | null {
+export function backendMemory(backend: BackendWasm): WebAssembly.Memory | null {
   const wasm = backend.wasm as unknown as EmscriptenWasm;
   const memory = wasm.wasmMemory ?? wasm.asm?.memory;
   return memory instanceof WebAssembly.Memory ? memory : null;

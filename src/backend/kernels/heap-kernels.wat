@@ -228,4 +228,75 @@
         (br $tjloop)))
       (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
       (br $tiloop))))
+
+  ;; maxPoolGrad — dx[argmax of each window] += dy (max-pool-grad.ts), NHWC, c a multiple of 4, dx zeroed by the
+  ;; caller. Four channels at a time: the window's running maximum and the address where it was found, replaced
+  ;; only by a strictly greater value (the first maximum in row-major window order, as the cpu backend picks).
+  (func (export "maxPoolGrad")
+    (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $ho i32) (param $wo i32) (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $top i32) (param $left i32)
+    (local $b i32) (local $i i32) (local $j i32) (local $ch i32) (local $r i32) (local $col i32)
+    (local $rs i32) (local $re i32) (local $cs i32) (local $ce i32) (local $a i32) (local $at i32) (local $lane i32)
+    (local $best v128) (local $idx v128) (local $v v128) (local $mask v128)
+    (block $bdone (loop $bloop
+      (br_if $bdone (i32.ge_s (local.get $b) (local.get $n)))
+      (local.set $i (i32.const 0))
+      (block $idone (loop $iloop
+        (br_if $idone (i32.ge_s (local.get $i) (local.get $ho)))
+        (local.set $rs (i32.sub (i32.mul (local.get $i) (local.get $sh)) (local.get $top)))
+        (local.set $re (i32.add (local.get $rs) (local.get $fh)))
+        (if (i32.lt_s (local.get $rs) (i32.const 0)) (then (local.set $rs (i32.const 0))))
+        (if (i32.gt_s (local.get $re) (local.get $h)) (then (local.set $re (local.get $h))))
+        (local.set $j (i32.const 0))
+        (block $jdone (loop $jloop
+          (br_if $jdone (i32.ge_s (local.get $j) (local.get $wo)))
+          (local.set $cs (i32.sub (i32.mul (local.get $j) (local.get $sw)) (local.get $left)))
+          (local.set $ce (i32.add (local.get $cs) (local.get $fw)))
+          (if (i32.lt_s (local.get $cs) (i32.const 0)) (then (local.set $cs (i32.const 0))))
+          (if (i32.gt_s (local.get $ce) (local.get $w)) (then (local.set $ce (local.get $w))))
+          (local.set $ch (i32.const 0))
+          (block $chdone (loop $chloop
+            (br_if $chdone (i32.ge_s (local.get $ch) (local.get $c)))
+            (local.set $best (f32x4.splat (f32.const -inf)))
+            (local.set $idx (i32x4.splat (i32.const -1)))
+            (local.set $r (local.get $rs))
+            (block $rdone (loop $rloop
+              (br_if $rdone (i32.ge_s (local.get $r) (local.get $re)))
+              (local.set $col (local.get $cs))
+              (block $cdone (loop $cloop
+                (br_if $cdone (i32.ge_s (local.get $col) (local.get $ce)))
+                (local.set $a (i32.add (local.get $x) (i32.shl
+                  (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $r)) (local.get $w)) (local.get $col)) (local.get $c))
+                    (local.get $ch)) (i32.const 2))))
+                (local.set $v (v128.load (local.get $a)))
+                (local.set $mask (f32x4.gt (local.get $v) (local.get $best)))
+                (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $mask)))
+                (local.set $idx (v128.bitselect
+                  (i32x4.add (i32x4.splat (local.get $a)) (v128.const i32x4 0 4 8 12)) (local.get $idx) (local.get $mask)))
+                (local.set $col (i32.add (local.get $col) (i32.const 1)))
+                (br $cloop)))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br $rloop)))
+            ;; scatter the four lanes: dx at the same offset from dx as the maximum's from x
+            (local.set $lane (i32.const 0))
+            (block $ldone (loop $lloop
+              (br_if $ldone (i32.ge_u (local.get $lane) (i32.const 4)))
+              (local.set $a (i32x4.extract_lane 0 (local.get $idx)))
+              (if (i32.ne (local.get $a) (i32.const -1))
+                (then
+                  (local.set $at (i32.add (local.get $dx) (i32.sub (local.get $a) (local.get $x))))
+                  (f32.store (local.get $at) (f32.add (f32.load (local.get $at))
+                    (f32.load (i32.add (local.get $dy) (i32.shl (local.get $lane) (i32.const 2))))))))
+              (local.set $idx (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 0 1 2 3 (local.get $idx) (local.get $idx)))
+              (local.set $lane (i32.add (local.get $lane) (i32.const 1)))
+              (br $lloop)))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+            (br $chloop)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $jloop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $iloop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bloop))))
 )
