@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { makeTinyFolderDataset, REPO } from '../test/e2e/helpers.ts';
+import { makeTinyFolderDataset, REPO } from '../test/helpers/cli.ts';
 import { Rng } from '../src/rng.ts';
 
 const trials = Number(process.argv[process.argv.indexOf('--trials') + 1]) || 10;

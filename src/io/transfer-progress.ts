@@ -3,7 +3,7 @@
  * MB/s and ETA, at most every `minIntervalMs`. Elsewhere (CI logs, files): one line per 10 % step, so logs
  * stay short.
  */
-import { formatDuration, type ProgressStream } from '../train/progress.ts';
+import { formatDuration, type ProgressStream } from '../progress.ts';
 
 export interface TransferProgressOptions {
   /** Where to write; default process.stderr. */

@@ -3,7 +3,7 @@
  * as the progress lines count), where that model was saved, and the `embed` command to run next.
  */
 import path from 'node:path';
-import { formatDuration } from '../train/progress.ts';
+import { formatDuration } from '../progress.ts';
 
 /** A metric column that chose a best-model checkpoint, and that checkpoint's folder name. */
 export interface ChosenCheckpoint {

@@ -1,11 +1,11 @@
 /**
  * What `mic-train doctor` runs on the chosen backend: a forward + backward against a reference backend on the
- * same weights and input (`backend/parity.ts`), then the measured training speed of the real task step
+ * same weights and input (`backend-parity.ts`), then the measured training speed of the real task step
  * (`throughput.ts`) and the paper runs' estimated durations (`eta.ts`). One network is built on the backend
  * and one on the reference, nothing else.
  */
 import * as tf from '@tensorflow/tfjs';
-import { compareSides, forwardBackward, loadWeights, PARITY_TOLERANCE, PARITY_TOLERANCE_GPU, snapshotWeights, type ParityResult } from '../backend/parity.ts';
+import { compareSides, forwardBackward, loadWeights, PARITY_TOLERANCE, PARITY_TOLERANCE_GPU, snapshotWeights, type ParityResult } from './backend-parity.ts';
 import { selectBackend, type BackendReport } from '../backend/select.ts';
 import { parseArgv, resolveConfig } from '../cli/parse.ts';
 import { buildModel } from '../models/build-model.ts';

@@ -3,7 +3,7 @@
  * initial clustering, each evaluation and re-clustering — which take minutes on a real dataset. On a
  * terminal one line is rewritten in place; in a log a plain line appears every `logEverySeconds`.
  */
-import { formatDuration, ProgressDisplay, type ProgressOptions } from './progress.ts';
+import { formatDuration, ProgressDisplay, type ProgressOptions } from '../progress.ts';
 
 export class PhaseProgress extends ProgressDisplay {
   private drawn = false;

@@ -36,7 +36,7 @@ import { restore } from './checkpointing.ts';
 import { RunInterrupts } from './interrupts.ts';
 import { PhaseProgress } from './phase-progress.ts';
 import { preflight } from './preflight.ts';
-import type { ProgressOptions } from './progress.ts';
+import type { ProgressOptions } from '../progress.ts';
 import { buildTrainingParts, disposeTrainingParts, hasSharedTask } from './setup.ts';
 import { autoMicroBatch } from './task-step.ts';
 import { STREAMS, Trainer, VAL_PREFIX, type PartialEpoch, type StreamName } from './trainer.ts';

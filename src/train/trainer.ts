@@ -22,7 +22,8 @@ import { recoveriesFileName, type RunReporter } from '../report/run-reporter.ts'
 import { Rng, rngFor, type RngState } from '../rng.ts';
 import { modelTensors, snapshot } from './checkpointing.ts';
 import { PhaseProgress } from './phase-progress.ts';
-import { EpochProgress, type ProgressOptions } from './progress.ts';
+import type { ProgressOptions } from '../progress.ts';
+import { EpochProgress } from './progress.ts';
 import { hasSharedTask, type TrainingParts } from './setup.ts';
 import { taskStep } from './task-step.ts';
 

@@ -15,7 +15,7 @@ import { setForwardConvStrategy } from '../../src/backend/kernels/conv2d-forward
 import { setFilterGradStrategy } from '../../src/backend/kernels/conv2d-backprop-filter.ts';
 import { setInputGradStrategy } from '../../src/backend/kernels/conv2d-backprop-input.ts';
 import { Rng } from '../../src/rng.ts';
-import { initBothBackends, on } from './cross-backend.ts';
+import { initBothBackends, on } from '../helpers/cross-backend.ts';
 
 before(async () => {
   await initBothBackends();

@@ -14,7 +14,7 @@ import { gemmFor, relaxedSimdSupported, type GemmSimd } from '../../src/backend/
 import { gemmConv2d, gemmMatmul } from '../../src/backend/kernels/gemm-conv.ts';
 import { nhwcConvInfo, withScope } from '../../src/backend/kernels/wasm-scope.ts';
 import { Rng } from '../../src/rng.ts';
-import { initBothBackends, on, randomValues, runKernelOn } from './cross-backend.ts';
+import { initBothBackends, on, randomValues, runKernelOn } from '../helpers/cross-backend.ts';
 import { maxAbsDiff } from '../helpers/tf.ts';
 
 before(initBothBackends);

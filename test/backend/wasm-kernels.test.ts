@@ -12,7 +12,7 @@ import { maxAbsDiff } from '../helpers/tf.ts';
 import { setFilterGradStrategy } from '../../src/backend/kernels/conv2d-backprop-filter.ts';
 import { axisPhases, setInputGradStrategy } from '../../src/backend/kernels/conv2d-backprop-input.ts';
 import { setForwardConvStrategy } from '../../src/backend/kernels/conv2d-forward.ts';
-import { initBothBackends, on, randomValues, runKernelOn, type KernelInput } from './cross-backend.ts';
+import { initBothBackends, on, randomValues, runKernelOn, type KernelInput } from '../helpers/cross-backend.ts';
 
 before(initBothBackends);
 

@@ -12,7 +12,7 @@ import { installWasmTrainingKernels } from '../../src/backend/wasm-kernels.ts';
 import { UserError } from '../../src/errors.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff } from '../helpers/tf.ts';
-import { randomValues } from './cross-backend.ts';
+import { randomValues } from '../helpers/cross-backend.ts';
 import { fusedAdamAvailable } from '../../src/backend/kernels/fused-adam.ts';
 import { GroupedAdam } from '../../src/train/optimizer.ts';
 

@@ -11,7 +11,7 @@ import { buildModel } from '../../src/models/build-model.ts';
 import { ARCHS } from '../../src/models/registry.ts';
 import { rngFor } from '../../src/rng.ts';
 import { Rng } from '../../src/rng.ts';
-import { initBothBackends, on, randomValues } from './cross-backend.ts';
+import { initBothBackends, on, randomValues } from '../helpers/cross-backend.ts';
 
 before(initBothBackends);
 

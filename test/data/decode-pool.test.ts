@@ -9,7 +9,7 @@ import { Rng } from '../../src/rng.ts';
 import os from 'node:os';
 import { IMAGENET_RGB } from '../../src/data/image-convention.ts';
 import { SAMPLE_ROOT } from '../../src/data/datasets/sample.ts';
-import { tempDir } from './fixture-layouts.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const png = path.join(SAMPLE_ROOT, 'images', '003.Pullover', '003_000.png');
 

@@ -6,7 +6,7 @@ import sharp, { type Sharp } from 'sharp';
 import { decodeRgb } from '../../src/data/decode.ts';
 import { ImageDecodeError, loadEvalImage, loadOriginalTile, loadTrainImage } from '../../src/data/images.ts';
 import { IMAGENET_RGB, type InputConvention } from '../../src/data/image-convention.ts';
-import { tempDir } from './fixture-layouts.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 /** Identity convention: output = pixel/255, so results read directly as [0,1] pixel values. */
 const PLAIN: InputConvention = { order: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] };

@@ -12,7 +12,8 @@ import { setDataWarningSink } from '../../src/data/warnings.ts';
 import type { ManifestItem } from '../../src/data/manifest.ts';
 import { closeSharedDecoders, InProcessDecoder, type ImageDecoder } from '../../src/data/decode-pool.ts';
 import { Rng } from '../../src/rng.ts';
-import { makeCorrupt, tempDir } from './fixture-layouts.ts';
+import { makeCorrupt } from '../helpers/dataset-layouts.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 async function collect(it: AsyncIterable<LoadedBatch>): Promise<LoadedBatch[]> {
   const out: LoadedBatch[] = [];

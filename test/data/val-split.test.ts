@@ -6,7 +6,7 @@ import { applyValSplit } from '../../src/data/val-split.ts';
 import { loadFolder } from '../../src/data/datasets/folder.ts';
 import { Rng } from '../../src/rng.ts';
 import { UserError } from '../../src/errors.ts';
-import { tempDir } from './fixture-layouts.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 test('applyValSplit: moves whole training classes to val, re-indexes both sides, reproducible', async () => {
   const root = tempDir();

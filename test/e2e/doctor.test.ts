@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli } from './helpers.ts';
+import { runCli } from '../helpers/cli.ts';
 
 test('doctor --backend tensorflow-gpu without the package: exit 1 and one line naming the reason', () => {
   const r = runCli(['doctor', '--backend', 'tensorflow-gpu']);

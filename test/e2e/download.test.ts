@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { refusedPort, startFileServer, type FileServer } from '../helpers/http-server.ts';
-import { cubArchive, resnet50Safetensors, runCliAsync, sha256, writeSources } from './download-helpers.ts';
-import { readCsv, REPO } from './helpers.ts';
+import { cubArchive, resnet50Safetensors, sha256, writeSources } from '../helpers/downloads.ts';
+import { readCsv, REPO, runCliLive } from '../helpers/cli.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-e2e-download-'));
 const CLASSES = ['001.Tshirt_top', '002.Trouser', '006.Digit_zero', '007.Digit_one', '011.Sandal', '013.Sneaker', '016.Digit_five', '017.Digit_six'];
@@ -63,7 +63,7 @@ test('download cub200 resnet50: verified, unpacked into the loader layout; a sec
     { key: 'resnet50', kind: 'weights', url: `${srv.url}/w/resnet50.safetensors`, data: weights },
     { key: 'cub200', kind: 'dataset', url: `${srv.url}/d/CUB_200_2011.tgz`, data: cub },
   ]);
-  const r = await runCliAsync(['download', 'cub200', 'resnet50', '--source_path', s.datasets], s.env);
+  const r = await runCliLive(['download', 'cub200', 'resnet50', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.ok(fs.readFileSync(s.weightsFile).equals(weights));
   const root = path.join(s.datasets, 'cub200');
@@ -75,7 +75,7 @@ test('download cub200 resnet50: verified, unpacked into the loader layout; a sec
   assert.deepEqual(listing(s.datasets), listing(s.datasets).filter((p) => !p.includes('.partial-')), 'no staging folder left');
   const requests = srv.requests.length;
 
-  const again = await runCliAsync(['download', 'resnet50', 'cub200', '--source_path', s.datasets], s.env);
+  const again = await runCliLive(['download', 'resnet50', 'cub200', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
   assert.equal(again.code, 0, again.stderr);
   assert.equal(srv.requests.length, requests, 'no request the second time');
   assert.match(again.stdout, /resnet50: .* \(already there, sha256 verified\)\ncub200: .* \(already there, layout checked\)/);
@@ -85,22 +85,17 @@ test('download cub200 resnet50: verified, unpacked into the loader layout; a sec
 test('a download interrupted half-way (Ctrl-C) resumes where it stopped; every byte is fetched once', async () => {
   const s = sandbox('resume', [{ key: 'resnet50', kind: 'weights', url: `${srv.url}/w/stall.safetensors`, data: weights }]);
   const part = `${s.weightsFile}.part`;
-  let watching = false;
-  const first = await runCliAsync(['download', 'resnet50'], s.env, (_err, child) => {
-    if (watching) return;
-    watching = true;
-    const poll = setInterval(() => {
-      if ((fs.statSync(part, { throwIfNoEntry: false })?.size ?? 0) >= 3_000_000) {
-        clearInterval(poll);
-        child.kill('SIGINT');
-      }
-    }, 50);
-    child.once('close', () => clearInterval(poll));
-  });
+  let interrupted = false;
+  const first = await runCliLive(['download', 'resnet50'], (_err, child) => {
+    if (!interrupted && (fs.statSync(part, { throwIfNoEntry: false })?.size ?? 0) >= 3_000_000) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  }, { env: s.env, timeoutMs: 900_000 });
   assert.equal(first.code, 130, first.stderr);
   assert.match(oneLine(first.stderr), /^mic-train: interrupted: 3\.0 MB of \d+\.\d MB kept in .*resnet50\.safetensors\.part; run the same command again to resume$/);
   assert.equal(fs.statSync(part).size, 3_000_000);
-  const second = await runCliAsync(['download', 'resnet50'], s.env);
+  const second = await runCliLive(['download', 'resnet50'], undefined, { env: s.env, timeoutMs: 900_000 });
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /resuming at 3\.0 MB of \d+\.\d MB/);
   assert.ok(fs.readFileSync(s.weightsFile).equals(weights));
@@ -117,7 +112,7 @@ test('one flipped byte, a 404, a refused connection: one-line errors, exit 2, no
   ];
   for (const [name, url, message] of cases) {
     const s = sandbox(name, [{ key: 'resnet50', kind: 'weights', url, data: weights }]);
-    const r = await runCliAsync(['download', 'resnet50'], s.env);
+    const r = await runCliLive(['download', 'resnet50'], undefined, { env: s.env, timeoutMs: 900_000 });
     assert.equal(r.code, 2, `${name}: ${r.stderr}`);
     assert.match(oneLine(r.stderr), message, name);
     assert.ok(!r.stderr.includes('    at '), `${name}: no stack trace`);
@@ -127,7 +122,7 @@ test('one flipped byte, a 404, a refused connection: one-line errors, exit 2, no
 
 test('a hostile archive (a ../ member) is refused: nothing written outside, no dataset folder', async () => {
   const s = sandbox('hostile', [{ key: 'cub200', kind: 'dataset', url: `${srv.url}/d/hostile.tgz`, data: hostile }]);
-  const r = await runCliAsync(['download', 'cub200', '--source_path', s.datasets], s.env);
+  const r = await runCliLive(['download', 'cub200', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
   assert.equal(r.code, 2, r.stderr);
   assert.match(oneLine(r.stderr), /^mic-train: .*hostile\.tgz: refused member 'CUB_200_2011\/\.\.\/\.\.\/escaped\.txt' \('\.\.' in the path\); the archive was not unpacked$/);
   assert.deepEqual(listing(s.datasets), [], 'no cub200 folder and no staging folder');
@@ -149,10 +144,10 @@ test('training without --not_pretrained downloads the ImageNet weights itself, s
     { key: 'resnet50', kind: 'weights', url: `${srv.url}/w/resnet50.safetensors`, data: weights },
     { key: 'cub200', kind: 'dataset', url: `${srv.url}/d/CUB_200_2011.tgz`, data: cub },
   ]);
-  const d = await runCliAsync(['download', 'cub200', '--source_path', s.datasets], s.env);
+  const d = await runCliLive(['download', 'cub200', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
   assert.equal(d.code, 0, d.stderr);
   const out = path.join(s.dir, 'runs');
-  const r = await runCliAsync(trainArgs(s.datasets, out), s.env);
+  const r = await runCliLive(trainArgs(s.datasets, out), undefined, { env: s.env, timeoutMs: 900_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /weights: no local resnet50\.safetensors; downloading test resnet50 \(\d+\.\d MB, sha256 [0-9a-f]{12}…\) from http:\/\/127\.0\.0\.1:\d+\/w\/resnet50\.safetensors into .*weights\/resnet50\.safetensors/);
   assert.match(r.stderr, /weights: resnet50 backbone from .*weights\/resnet50\.safetensors \(torchvision\); embedding heads random/);
@@ -168,7 +163,7 @@ test('offline (MIC_TRAIN_OFFLINE=1, --offline) or unreachable: the manual-route 
     { key: 'resnet50', kind: 'weights', url: `http://127.0.0.1:${port}/w/resnet50.safetensors`, data: weights },
     { key: 'cub200', kind: 'dataset', url: `${srv.url}/d/CUB_200_2011.tgz`, data: cub },
   ]);
-  const d = await runCliAsync(['download', 'cub200', '--source_path', s.datasets], s.env);
+  const d = await runCliLive(['download', 'cub200', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
   assert.equal(d.code, 0, d.stderr);
   const out = path.join(s.dir, 'runs');
   const manual = /^mic-train: no pretrained weights for --arch resnet50: looked for .*weights\/resnet50\.safetensors or .*\. Get them from https:\/\/huggingface\.co\/timm\/resnet50\.tv_in1k\/.*--not_pretrained to start from random weights/;
@@ -178,7 +173,7 @@ test('offline (MIC_TRAIN_OFFLINE=1, --offline) or unreachable: the manual-route 
     [{}, [], /; the automatic download failed: resnet50\.safetensors: download failed \(.*: connection refused by 127\.0\.0\.1:\d+\)$/],
   ];
   for (const [env, extra, tail] of cases) {
-    const r = await runCliAsync([...trainArgs(s.datasets, out), ...extra], { ...s.env, ...env });
+    const r = await runCliLive([...trainArgs(s.datasets, out), ...extra], undefined, { env: { ...s.env, ...env }, timeoutMs: 900_000 });
     assert.equal(r.code, 2, r.stderr);
     assert.match(oneLine(r.stderr), manual);
     assert.match(oneLine(r.stderr), tail);
@@ -186,7 +181,7 @@ test('offline (MIC_TRAIN_OFFLINE=1, --offline) or unreachable: the manual-route 
     assert.deepEqual(listing(path.join(s.dir, 'weights')), [], 'no weights file, no partial file');
   }
   // MIC_TRAIN_OFFLINE also stops `download`.
-  const r = await runCliAsync(['download', 'resnet50'], { ...s.env, MIC_TRAIN_OFFLINE: '1' });
+  const r = await runCliLive(['download', 'resnet50'], undefined, { env: { ...s.env, MIC_TRAIN_OFFLINE: '1' }, timeoutMs: 900_000 });
   assert.equal(r.code, 2);
   assert.match(oneLine(r.stderr), /MIC_TRAIN_OFFLINE forbids network access/);
 });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { REPO } from './helpers.ts';
+import { REPO } from '../helpers/cli.ts';
 
 const SCRIPT = path.join(REPO, 'scripts', 'install-gpu.sh');
 const run = (...args: string[]) => spawnSync('bash', [SCRIPT, ...args], { encoding: 'utf8', cwd: REPO });

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readSafetensors } from '../../src/io/safetensors.ts';
-import { makeTinyFolderDataset, readCsv, runCli } from './helpers.ts';
+import { makeTinyFolderDataset, readCsv, runCli } from '../helpers/cli.ts';
 
 const data = makeTinyFolderDataset(2, { train: ['001.Tshirt_top', '006.Digit_zero'], test: ['011.Sandal', '016.Digit_five'] });
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-native-'));
@@ -29,7 +29,7 @@ const args = (backend: string, name: string) => [
 ];
 
 test('a run on the native profile (cpu backend as tfjs-node) trains, checkpoints, and matches wasm', () => {
-  const native = runCli(args('cpu', 'native'), { MIC_TRAIN_BACKEND_PROFILE: 'native' });
+  const native = runCli(args('cpu', 'native'), { env: { MIC_TRAIN_BACKEND_PROFILE: 'native' } });
   assert.equal(native.code, 0, native.stderr);
   assert.match(native.stderr, /backend: cpu \(requested\)/);
   const dir = path.join(out, 'folder', 'native');

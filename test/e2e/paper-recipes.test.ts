@@ -14,8 +14,8 @@ import sharp from 'sharp';
 import { loadCheckpoint } from '../../src/io/checkpoint.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { recoveryLayout } from '../../src/report/recoveries.ts';
-import { readCsv, REPO, runCli } from './helpers.ts';
-import { INSHOP_STRIPE, makePaperDatasets } from './paper-fixtures.ts';
+import { readCsv, REPO, runCli } from '../helpers/cli.ts';
+import { INSHOP_STRIPE, makePaperDatasets } from '../helpers/paper-datasets.ts';
 
 const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-paper-'));
 const data = path.join(parent, 'data');

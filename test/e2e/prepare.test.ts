@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tinyJpeg } from '../data/fixture-layouts.ts';
+import { tinyJpeg } from '../helpers/dataset-layouts.ts';
 import { tgzBytes } from '../helpers/archives.ts';
-import { REPO, runCli } from './helpers.ts';
+import { REPO, runCli } from '../helpers/cli.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-e2e-prepare-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -49,7 +49,7 @@ test('argument errors: unknown dataset or item, no item, manual items: one line,
     [['download', 'googlenet'], /^mic-train: googlenet: no automatic download; .*scripts\/fetch-pretrained\.sh --convert googlenet-1378be20\.pth weights\/googlenet\.safetensors/],
   ];
   for (const [args, re] of cases) {
-    const r = runCli(args, { MIC_WEIGHTS_DIR: path.join(tmp, 'no-weights') });
+    const r = runCli(args, { env: { MIC_WEIGHTS_DIR: path.join(tmp, 'no-weights') } });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(lastLine(r.stderr), re, args.join(' '));
   }

@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { runCli } from './helpers.ts';
-import { makeReportFixtures } from '../report/run-fixtures.ts';
+import { runCli } from '../helpers/cli.ts';
+import { makeReportFixtures } from '../helpers/run-fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The flags this project's machines need: no sandbox as root, no GPU, and nothing that reaches the network.

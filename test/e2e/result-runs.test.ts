@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO } from './helpers.ts';
+import { REPO } from '../helpers/cli.ts';
 
 const script = path.join(REPO, 'Result_Runs.sh');
 const runScript = (args: string[]) => spawnSync('bash', [script, ...args], { cwd: REPO, encoding: 'utf8', timeout: 300_000 });

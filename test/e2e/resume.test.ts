@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeTinyFolderDataset, runCli, runCliAndKill } from './helpers.ts';
+import { makeTinyFolderDataset, runCli, runCliAndKill } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const data = makeTinyFolderDataset(8);
@@ -44,7 +44,7 @@ test('SIGKILL during epoch 3 then --resume reproduces the uninterrupted run', as
 
 test('Ctrl-C (SIGINT) mid-run saves where it stopped; --resume continues to the same result', async () => {
   const { spawn } = await import('node:child_process');
-  const { REPO } = await import('./helpers.ts');
+  const { REPO } = await import('../helpers/cli.ts');
   const child = spawn(process.execPath, [path.join(REPO, 'bin', 'mic-train.js'), ...args('int')], { cwd: REPO });
   let stderr = '';
   child.stderr.on('data', (d) => {

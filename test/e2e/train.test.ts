@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeTinyFolderDataset, readCsv, runCli } from './helpers.ts';
+import { makeTinyFolderDataset, readCsv, runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const data = makeTinyFolderDataset(12);

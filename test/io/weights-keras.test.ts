@@ -10,7 +10,7 @@ import { readPretrainedWeights, toTfTensors, disposeStateDict } from '../../src/
 import { ResNet50 } from '../../src/models/resnet50.ts';
 import { Rng } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
-import { FIXTURE_DIR, loadFixture, maxAbsError, toNhwc } from '../models/fixtures.ts';
+import { FIXTURE_DIR, loadFixture, maxAbsError, toNhwc } from '../helpers/model-fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 await useTestBackend();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { UserError } from '../../src/errors.ts';
 import { serializeSafetensors } from '../../src/io/safetensors.ts';
 import { readPretrainedWeights, readTorchvisionSafetensors } from '../../src/io/weights.ts';
-import { FIXTURE_DIR } from '../models/fixtures.ts';
+import { FIXTURE_DIR } from '../helpers/model-fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const FIXTURE = path.join(FIXTURE_DIR, 'resnet50-w8.weights.safetensors');

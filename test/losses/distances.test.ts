@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { rowMarginDistance, samplerDistances, selectEntries, selectRows } from '../../src/losses/distances.ts';
 import { useTestBackend } from '../helpers/tf.ts';
-import { grad2d } from './helpers.ts';
+import { grad2d } from '../helpers/losses.ts';
 
 await useTestBackend();
 

@@ -8,7 +8,7 @@ import { MarginLoss } from '../../src/losses/margin-loss.ts';
 import { DistanceWeightedMiner } from '../../src/losses/miners/distance-weighted.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff, useTestBackend } from '../helpers/tf.ts';
-import { FixedMiner, grad2d, loadFixture, numericGradient, RecordingMiner, relativeError, scalarOf } from './helpers.ts';
+import { FixedMiner, grad2d, loadFixture, numericGradient, RecordingMiner, relativeError, scalarOf } from '../helpers/losses.ts';
 
 await useTestBackend();
 const fx = loadFixture();

@@ -6,7 +6,7 @@ import { l2Normalize } from '../../src/models/layers.ts';
 import { ProxyNcaLoss } from '../../src/losses/proxy-nca.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff, useTestBackend } from '../helpers/tf.ts';
-import { grad2d, loadFixture, numericGradient, relativeError, scalarOf } from './helpers.ts';
+import { grad2d, loadFixture, numericGradient, relativeError, scalarOf } from '../helpers/losses.ts';
 
 await useTestBackend();
 const fx = loadFixture();

@@ -5,7 +5,7 @@ import { UserError } from '../../src/errors.ts';
 import { buildLoss, buildMiner, lossMines, LOSSES, MINERS } from '../../src/losses/registry.ts';
 import { Rng } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
-import { loadFixture } from './helpers.ts';
+import { loadFixture } from '../helpers/losses.ts';
 
 await useTestBackend();
 const fx = loadFixture();

@@ -6,7 +6,7 @@ import { RandomMiner } from '../../src/losses/miners/random.ts';
 import { TripletLoss } from '../../src/losses/triplet-loss.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff, useTestBackend } from '../helpers/tf.ts';
-import { FixedMiner, grad2d, loadFixture, numericGradient, RecordingMiner, relativeError, scalarOf } from './helpers.ts';
+import { FixedMiner, grad2d, loadFixture, numericGradient, RecordingMiner, relativeError, scalarOf } from '../helpers/losses.ts';
 
 await useTestBackend();
 const fx = loadFixture();

@@ -8,7 +8,7 @@ import {
 } from '../../src/mic/adversarial.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff, useTestBackend } from '../helpers/tf.ts';
-import { loadFixture, numericGradient, relativeError, scalarOf } from '../losses/helpers.ts';
+import { loadFixture, numericGradient, relativeError, scalarOf } from '../helpers/losses.ts';
 
 await useTestBackend();
 const fx = loadFixture();

@@ -5,7 +5,7 @@ import { UserError } from '../../src/errors.ts';
 import { BNINCEPTION_INPUT, BNInception } from '../../src/models/bninception.ts';
 import { Rng } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
-import { parityErrors } from './parity.ts';
+import { parityErrors } from '../helpers/model-parity.ts';
 
 await useTestBackend();
 const TOL = 1e-4;

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GOOGLENET_INPUT, GoogLeNet } from '../../src/models/googlenet.ts';
 import { Rng } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
-import { parityErrors } from './parity.ts';
+import { parityErrors } from '../helpers/model-parity.ts';
 
 await useTestBackend();
 const TOL = 1e-4;

@@ -5,7 +5,7 @@ import { Conv2d, FrozenBatchNorm2d, avgPool2dIncludePad, convBn, l2Normalize, ma
 import { Module } from '../../src/models/module.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff, useTestBackend } from '../helpers/tf.ts';
-import { noFilterGradient } from './fixtures.ts';
+import { noFilterGradient } from '../helpers/model-fixtures.ts';
 
 await useTestBackend();
 

@@ -10,7 +10,7 @@ import { KERAS_CAFFE_BGR } from '../../src/models/resnet50.ts';
 import { Rng } from '../../src/rng.ts';
 import { readTorchvisionSafetensors } from '../../src/io/weights.ts';
 import { maxAbsDiff, useTestBackend } from '../helpers/tf.ts';
-import { FIXTURE_DIR } from './fixtures.ts';
+import { FIXTURE_DIR } from '../helpers/model-fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 await useTestBackend();

@@ -5,8 +5,8 @@ import { UserError } from '../../src/errors.ts';
 import { ResNet50 } from '../../src/models/resnet50.ts';
 import { Rng } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
-import { noFilterGradient } from './fixtures.ts';
-import { parityErrors } from './parity.ts';
+import { noFilterGradient } from '../helpers/model-fixtures.ts';
+import { parityErrors } from '../helpers/model-parity.ts';
 
 await useTestBackend();
 const TOL = 1e-4;

@@ -12,7 +12,7 @@ import { differingKeys, formatDuration, metricHeader, signed, uniqueLabels } fro
 import { PAPER_NUMBERS } from '../../src/report/paper-numbers.ts';
 import { parseParameterInfo, readRunSummary } from '../../src/report/run-summary.ts';
 import { writeReport } from '../../src/report/write-report.ts';
-import { CUB_A, makeReportFixtures, makeRunFolder } from './run-fixtures.ts';
+import { CUB_A, makeReportFixtures, makeRunFolder } from '../helpers/run-fixtures.ts';
 
 const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-report-cmp-'));
 after(() => fs.rmSync(parent, { recursive: true, force: true }));

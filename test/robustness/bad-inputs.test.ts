@@ -13,9 +13,10 @@ import { UserError } from '../../src/errors.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointFs } from '../../src/io/checkpoint.ts';
 import { writeSafetensors } from '../../src/io/safetensors.ts';
 import { createRunFolder } from '../../src/report/run-folder.ts';
-import { makeSop } from '../data/fixture-layouts.ts';
-import { scratch } from './helpers.ts';
-import { readCsv, runCli } from '../e2e/helpers.ts';
+import { makeSop } from '../helpers/dataset-layouts.ts';
+import {  } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { readCsv, runCli } from '../helpers/cli.ts';
 
 const SAMPLE = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'Datasets', 'sample', 'images');
 
@@ -35,8 +36,8 @@ async function img(file: string, kind: 'rgb' | 'gray' | 'rgba' | 'cmyk' | 'png16
 }
 
 test('training runs past every kind of bad image, names each bad file once, and counts them in the summary', async () => {
-  const root = scratch('mic-robust-');
-  const out = scratch('mic-robust-out-');
+  const root = tempDir('mic-robust-');
+  const out = tempDir('mic-robust-out-');
   // Train classes a_*, test classes b_* (split-mode half). Real sample images plus odd formats and broken files.
   const classes = ['a_001.Tshirt_top', 'a_002.Trouser', 'a_006.Digit_zero', 'a_007.Digit_one', 'a_008.Digit_two', 'b_011.Sandal', 'b_013.Sneaker', 'b_016.Digit_five', 'b_017.Digit_six', 'b_018.Digit_seven', 'b_019.Digit_eight'];
   // With the one-image class below: 6 training and 6 test classes (split-mode half).
@@ -97,14 +98,14 @@ test('training runs past every kind of bad image, names each bad file once, and 
 });
 
 test('an image that vanished after the dataset was laid out (a dangling link) stops the run at start, named', () => {
-  const root = scratch('mic-robust-');
+  const root = tempDir('mic-robust-');
   for (const c of ['a', 'b', 'c', 'd']) {
     fs.mkdirSync(path.join(root, c));
     for (const f of fs.readdirSync(path.join(SAMPLE, '001.Tshirt_top')).slice(0, 4)) fs.copyFileSync(path.join(SAMPLE, '001.Tshirt_top', f), path.join(root, c, f));
   }
   const link = path.join(root, 'c', 'gone.jpg');
   fs.symlinkSync(path.join(root, 'nowhere.jpg'), link);
-  const out = scratch('mic-robust-out-');
+  const out = tempDir('mic-robust-out-');
   const r = runCli(['--dataset', 'folder', '--source_path', root, '--save_path', out, '--not_pretrained', '--backend', 'cpu']);
   assert.equal(r.code, 2, r.stderr);
   noStack(r.stderr);
@@ -113,7 +114,7 @@ test('an image that vanished after the dataset was laid out (a dangling link) st
 });
 
 test('--source_path missing, or a file instead of a folder: one line, exit 2, no run folder', () => {
-  const out = scratch('mic-robust-out-');
+  const out = tempDir('mic-robust-out-');
   const file = path.join(out, 'not-a-folder.txt');
   fs.writeFileSync(file, 'x');
   for (const sp of [path.join(out, 'missing'), file]) {
@@ -126,7 +127,7 @@ test('--source_path missing, or a file instead of a folder: one line, exit 2, no
 });
 
 test('Info_Files with a malformed line names the file and the line', async () => {
-  const parent = scratch();
+  const parent = tempDir();
   const root = await makeSop(parent);
   const f = path.join(root, 'Info_Files', 'Ebay_train.txt');
   fs.appendFileSync(f, '99 seven 1\n');
@@ -139,7 +140,7 @@ test('Info_Files with a malformed line names the file and the line', async () =>
 });
 
 test('a weights file with a wrong shape is refused naming the file and the tensor', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const file = path.join(dir, 'bad.safetensors');
   writeSafetensors(file, new Map([['conv1.weight', { dtype: 'float32', shape: [64, 3, 3, 3], data: new Float32Array(64 * 27) }]]));
   const r = runCli(['--dataset', 'sample', '--pretrained', file, '--backend', 'cpu', '--save_path', dir]);
@@ -150,7 +151,7 @@ test('a weights file with a wrong shape is refused naming the file and the tenso
 });
 
 test('an existing run folder is never overwritten: the new run gets a _1 suffix', () => {
-  const save = scratch();
+  const save = tempDir();
   const first = createRunFolder({ savePath: save, dataset: 'cub200', arch: 'resnet50', savename: 'run' });
   fs.writeFileSync(path.join(first, 'keep.txt'), 'old results');
   const second = createRunFolder({ savePath: save, dataset: 'cub200', arch: 'resnet50', savename: 'run' });
@@ -159,7 +160,7 @@ test('an existing run folder is never overwritten: the new run gets a _1 suffix'
 });
 
 test('a full disk while checkpointing leaves the previous checkpoint loadable', () => {
-  const dir = path.join(scratch(), 'last');
+  const dir = path.join(tempDir(), 'last');
   const ck = (v: number) => ({ tensors: new Map([['w', { shape: [2], data: Float32Array.from([v, v]) }]]), extraTensors: new Map(), state: { epoch: v } });
   saveCheckpoint(dir, ck(1));
   const full: CheckpointFs = {
@@ -177,7 +178,7 @@ test('a full disk while checkpointing leaves the previous checkpoint loadable', 
 });
 
 test('--resume of a run made with another configuration lists the differing keys', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const run = path.join(dir, 'run');
   fs.mkdirSync(run);
   const r0 = runCli(['--dataset', 'sample', '--dry-run']);
@@ -189,7 +190,7 @@ test('--resume of a run made with another configuration lists the differing keys
 });
 
 test('bad flag values never start work', () => {
-  const out = scratch('mic-robust-out-');
+  const out = tempDir('mic-robust-out-');
   for (const args of [['--bs', '10', '--cs_per_bs', '4', '4'], ['--dataset', 'nope'], ['--lr', 'fast'], ['--nonsense']]) {
     const r = runCli([...args, '--save_path', out]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -12,13 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../src/errors.ts';
 import { readLayersModel } from '../../src/io/tfjs-layers-model.ts';
-import { REPO, scratch } from './helpers.ts';
+import { REPO } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 test('--threads 2: the worker script lives in a private mkdtemp folder that is gone after exit; stale ones of dead runs are removed', () => {
   const dead = spawnSync('true').pid!; // a pid that has just exited
   const stale = fs.mkdtempSync(path.join(os.tmpdir(), `mic-train-wasm-${dead}-`));
   fs.writeFileSync(path.join(stale, 'worker.cjs'), '// left by a killed run');
-  const script = path.join(scratch(), 'threads.mts');
+  const script = path.join(tempDir(), 'threads.mts');
   fs.writeFileSync(script, `
     import fs from 'node:fs';
     import { selectBackend } from ${JSON.stringify(path.join(REPO, 'src/backend/select.ts'))};
@@ -40,7 +41,7 @@ test('--threads 2: the worker script lives in a private mkdtemp folder that is g
 });
 
 test('Keras shard paths are confined to the model folder: ../, absolute paths and links out are refused without reading', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const modelDir = path.join(dir, 'model');
   fs.mkdirSync(modelDir);
   const secret = path.join(dir, 'secret.bin');

@@ -12,7 +12,8 @@ import { loadManifest, manifestCounts } from '../../src/data/datasets/index.ts';
 import { listImagesRecursive } from '../../src/data/datasets/layout.ts';
 import { setDataWarningSink } from '../../src/data/warnings.ts';
 import { UserError } from '../../src/errors.ts';
-import { assertUserError, cli, folderDataset, scratch } from './helpers.ts';
+import { assertUserError, runCli, folderDataset } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const CLASSES = ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'];
 
@@ -32,7 +33,7 @@ async function warnings<T>(fn: () => Promise<T>): Promise<{ value: T; warned: st
 }
 
 test('a symlinked class folder is a class: 6 folders, one a link, split 3 train / 3 test', async () => {
-  const dir = scratch();
+  const dir = tempDir();
   const root = folderDataset(path.join(dir, 'root'), CLASSES.filter((c) => c !== 'a2'), 4);
   const elsewhere = folderDataset(path.join(dir, 'elsewhere'), ['real_a2'], 4);
   fs.symlinkSync(path.join(elsewhere, 'real_a2'), path.join(root, 'a2'));
@@ -44,7 +45,7 @@ test('a symlinked class folder is a class: 6 folders, one a link, split 3 train 
 });
 
 test('every class folder a symlink: still all six classes', async () => {
-  const dir = scratch();
+  const dir = tempDir();
   const real = folderDataset(path.join(dir, 'real'), CLASSES, 3);
   const root = path.join(dir, 'links');
   fs.mkdirSync(root);
@@ -55,7 +56,7 @@ test('every class folder a symlink: still all six classes', async () => {
 });
 
 test('a link to an enclosing folder (a loop) is skipped with a warning; two links to one folder are refused', async () => {
-  const dir = scratch();
+  const dir = tempDir();
   const root = folderDataset(path.join(dir, 'root'), CLASSES, 3);
   fs.symlinkSync('..', path.join(root, 'zz_loop'));
   fs.symlinkSync('.', path.join(root, 'zz_self'));
@@ -67,7 +68,7 @@ test('a link to an enclosing folder (a loop) is skipped with a warning; two link
 });
 
 test('embed --images follows linked folders once: a loop ends, each image listed once', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const root = folderDataset(path.join(dir, 'imgs'), ['x', 'y'], 2);
   fs.symlinkSync(root, path.join(root, 'x', 'back'));
   fs.symlinkSync(path.join(root, 'y'), path.join(root, 'y_again'));
@@ -79,17 +80,17 @@ test('embed --images follows linked folders once: a loop ends, each image listed
 });
 
 test('a class folder whose name is not UTF-8: one line naming the folder, exit 2 (was a stack trace)', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const root = folderDataset(path.join(dir, 'root'), CLASSES, 3);
   const bad = Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9])]); // latin-1 "café"
   fs.mkdirSync(bad);
   fs.copyFileSync(path.join(root, 'a1', fs.readdirSync(path.join(root, 'a1'))[0]), Buffer.concat([bad, Buffer.from('/x.png')]));
-  const r = cli(['--dataset', 'folder', '--source_path', root, '--save_path', dir, '--backend', 'cpu', '--not_pretrained'], { timeoutMs: 60_000 });
+  const r = runCli(['--dataset', 'folder', '--source_path', root, '--save_path', dir, '--backend', 'cpu', '--not_pretrained'], { timeoutMs: 60_000 });
   assertUserError(r, /folder '.*root' holds a folder whose name is not valid UTF-8 \('caf\uFFFD', bytes 636166e9\).*rename it/);
 });
 
 test('an image file whose name is not UTF-8 is refused naming its folder; other odd names are ignored', async () => {
-  const dir = scratch();
+  const dir = tempDir();
   const root = folderDataset(path.join(dir, 'root'), CLASSES, 3);
   fs.writeFileSync(Buffer.concat([Buffer.from(`${root}/a1/notes-`), Buffer.from([0xff]), Buffer.from('.txt')]), 'not an image');
   assert.equal((await load(root)).items.length, 18);

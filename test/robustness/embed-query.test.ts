@@ -9,10 +9,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readGallery } from '../../src/io/gallery.ts';
-import { writeRandomCheckpoint } from './checkpoint-fixture.ts';
-import { assertUserError, cli, cliLive, folderDataset, scratch } from './helpers.ts';
+import { writeRandomCheckpoint } from '../helpers/checkpoint-fixture.ts';
+import { assertUserError, runCli, runCliLive, folderDataset } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
-const dir = scratch();
+const dir = tempDir();
 const ckA = path.join(dir, 'A');
 const ckB = path.join(dir, 'B');
 await writeRandomCheckpoint(ckA, 1);
@@ -26,7 +27,7 @@ const good = path.join(images, 'x', fs.readdirSync(path.join(images, 'x')).filte
 const gallery = path.join(dir, 'gallery.safetensors');
 
 test('embed leaves undecodable images out and lists them; the gallery records them and the model fingerprint', () => {
-  const r = cli(['embed', '--checkpoint', ckA, '--images', images, '--out', gallery, '--backend', 'cpu']);
+  const r = runCli(['embed', '--checkpoint', ckA, '--images', images, '--out', gallery, '--backend', 'cpu']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /embedded 4 images \(16-d\) into .*gallery\.safetensors \(2 undecodable image\(s\) left out\)/);
   assert.match(r.stderr, /left out 2 of 6 image\(s\) that could not be decoded: .*bad\.png.*empty\.jpg|left out 2 of 6 .*empty\.jpg.*bad\.png/);
@@ -45,7 +46,7 @@ test('embed leaves undecodable images out and lists them; the gallery records th
 
 test('query with an image that cannot be decoded: exit 2 naming it, no neighbours printed', () => {
   for (const q of [badText, path.join(dir, 'missing.png'), images]) {
-    const r = cli(['query', '--gallery', gallery, '--k', '3', '--backend', 'cpu', good, q]);
+    const r = runCli(['query', '--gallery', gallery, '--k', '3', '--backend', 'cpu', good, q]);
     assertUserError(r, new RegExp(`query: cannot decode image '${q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`), q);
     assert.equal(r.stdout, '', 'nothing printed for the good image either');
     assert.doesNotMatch(r.stderr, /run summary/);
@@ -53,13 +54,13 @@ test('query with an image that cannot be decoded: exit 2 naming it, no neighbour
 });
 
 test('query with the checkpoint of a different model than the gallery is refused', () => {
-  const r = cli(['query', '--gallery', gallery, '--checkpoint', ckB, '--backend', 'cpu', good]);
+  const r = runCli(['query', '--gallery', gallery, '--checkpoint', ckB, '--backend', 'cpu', good]);
   assertUserError(r, /--checkpoint '.*B' is not the model that made the gallery/);
   assert.equal(r.stdout, '');
 });
 
 test('query with the gallery\'s own model: the image finds itself first, no undecodable file among the answers', () => {
-  const r = cli(['query', '--gallery', gallery, '--k', '4', '--backend', 'cpu', good]);
+  const r = runCli(['query', '--gallery', gallery, '--k', '4', '--backend', 'cpu', good]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 5, r.stdout);
@@ -70,7 +71,7 @@ test('query with the gallery\'s own model: the image finds itself first, no unde
 test('Ctrl-C during embed says that nothing was written, exits 130, and leaves no output file', async () => {
   const out = path.join(dir, 'interrupted.safetensors');
   let sent = false;
-  const r = await cliLive(['embed', '--checkpoint', ckA, '--images', images, '--out', out, '--backend', 'cpu'], (stderr, child) => {
+  const r = await runCliLive(['embed', '--checkpoint', ckA, '--images', images, '--out', out, '--backend', 'cpu'], (stderr, child) => {
     if (!sent && /backend:/.test(stderr)) {
       sent = true;
       child.kill('SIGINT');

@@ -12,7 +12,8 @@ import { decodeRgb, ImageDecodeError } from '../../src/data/decode.ts';
 import { closeSharedDecoders, sharedWorkerDecoder } from '../../src/data/decode-pool.ts';
 import { IMAGENET_RGB } from '../../src/data/image-convention.ts';
 import { DEFAULT_SIZE_CAPS, FileRefusedError, readFileCapped, readFileCappedAsync, sizeCap } from '../../src/io/safe-read.ts';
-import { assertUserError, cli, SAMPLE, scratch } from './helpers.ts';
+import { assertUserError, runCli, SAMPLE } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const PNG = path.join(SAMPLE, '001.Tshirt_top', '001_000.png');
 
@@ -21,7 +22,7 @@ function refused(fn: () => unknown, reason: RegExp): void {
 }
 
 test('a link to /dev/zero, a folder and a FIFO are refused by name, at once', async () => {
-  const dir = scratch();
+  const dir = tempDir();
   const zero = path.join(dir, 'x.jpg');
   fs.symlinkSync('/dev/zero', zero);
   const fifo = path.join(dir, 'pipe.jpg');
@@ -39,7 +40,7 @@ test('a link to /dev/zero, a folder and a FIFO are refused by name, at once', as
 });
 
 test('decode worker threads refuse a /dev/zero link too (their read is synchronous)', async () => {
-  const dir = scratch();
+  const dir = tempDir();
   const zero = path.join(dir, 'x.png');
   fs.symlinkSync('/dev/zero', zero);
   const out = new Float32Array(new SharedArrayBuffer(32 * 32 * 3 * 4));
@@ -51,7 +52,7 @@ test('decode worker threads refuse a /dev/zero link too (their read is synchrono
 });
 
 test('the size cap: a file over it is refused with its size and the variable that raises it; under it reads whole', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const file = path.join(dir, 'big.png');
   fs.writeFileSync(file, Buffer.alloc(3 * 1024 * 1024, 7));
   const before = process.env.MIC_TRAIN_MAX_IMAGE_MB;
@@ -76,7 +77,7 @@ test('a file name with bytes that are not UTF-8 is named as such, not just "not 
 });
 
 test('--pretrained /dev/zero (or a link to it), --config /dev/zero: one line, exit 2, within seconds', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const link = path.join(dir, 'resnet50.safetensors');
   fs.symlinkSync('/dev/zero', link);
   for (const [args, re] of [
@@ -84,7 +85,7 @@ test('--pretrained /dev/zero (or a link to it), --config /dev/zero: one line, ex
     [['--dataset', 'sample', '--pretrained', '/dev/zero', '--backend', 'cpu', '--save_path', dir], /--pretrained '\/dev\/zero' is a character device/],
     [['--config', '/dev/zero', '--save_path', dir], /--config '\/dev\/zero' is a character device/],
   ] as const) {
-    const r = cli([...args], { timeoutMs: 60_000 });
+    const r = runCli([...args], { timeoutMs: 60_000 });
     assertUserError(r, re, args.join(' '));
   }
   assert.deepEqual(fs.readdirSync(dir), ['resnet50.safetensors'], 'no run folder');

@@ -9,19 +9,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkSavePath } from '../../src/report/run-folder.ts';
 import { UserError } from '../../src/errors.ts';
-import { assertUserError, cli, cliLive, folderDataset, scratch } from './helpers.ts';
+import { assertUserError, runCli, runCliLive, folderDataset } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 test('--save_path on /proc or /sys is refused at once, naming the file system', () => {
   for (const [p, fsName] of [['/proc/self/x', 'proc'], ['/proc/x/y/z', 'proc'], ['/sys/kernel/x', 'sysfs']]) {
     assert.throws(() => checkSavePath(p), (e: unknown) => e instanceof UserError && e.message.includes(`'${p}' is on the ${fsName} pseudo file system`));
   }
-  const r = cli(['--dataset', 'sample', '--save_path', '/proc/self/x', '--backend', 'cpu'], { timeoutMs: 60_000 });
+  const r = runCli(['--dataset', 'sample', '--save_path', '/proc/self/x', '--backend', 'cpu'], { timeoutMs: 60_000 });
   assertUserError(r, /--save_path: '\/proc\/self\/x' is on the proc pseudo file system/);
   assert.doesNotMatch(r.stderr, /backend:/, 'refused before the backend started');
 });
 
 test('--save_path through a file, or a folder without write permission, is refused before any work', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const file = path.join(dir, 'file');
   fs.writeFileSync(file, 'x');
   assert.throws(() => checkSavePath(path.join(file, 'runs')), /is a file, not a folder/);
@@ -35,13 +36,13 @@ test('--save_path through a file, or a folder without write permission, is refus
 
 /** A tiny dataset: 4 train + 4 test classes of 8 images. */
 function tinyDataset(): string {
-  return folderDataset(path.join(scratch(), 'ds'), ['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3', 'b4'], 8);
+  return folderDataset(path.join(tempDir(), 'ds'), ['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3', 'b4'], 8);
 }
 
 test('Ctrl-C during the initial clustering says so, exits 130 and leaves no run folder', async () => {
-  const out = scratch();
+  const out = tempDir();
   let sent = false;
-  const r = await cliLive(
+  const r = await runCliLive(
     ['--dataset', 'sample', '--input-size', '64', '--save_path', out, '--backend', 'wasm', '--kernels', '1'],
     (stderr, child) => {
       if (!sent && /initial clustering/.test(stderr)) {
@@ -59,9 +60,9 @@ test('Ctrl-C during the initial clustering says so, exits 130 and leaves no run 
 });
 
 test('Ctrl-C during start-up (right after the backend starts) says so and exits 130', async () => {
-  const out = scratch();
+  const out = tempDir();
   let sent = false;
-  const r = await cliLive(['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--backend', 'cpu', '--not_pretrained', '--bs', '8'], (stderr, child) => {
+  const r = await runCliLive(['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--backend', 'cpu', '--not_pretrained', '--bs', '8'], (stderr, child) => {
     if (!sent && /backend: cpu/.test(stderr)) {
       sent = true;
       child.kill('SIGTERM');
@@ -73,10 +74,10 @@ test('Ctrl-C during start-up (right after the backend starts) says so and exits 
 });
 
 test('two Ctrl-C after an epoch was saved: quits at once and says what last/ holds', async () => {
-  const out = scratch();
+  const out = tempDir();
   const runDir = path.join(out, 'folder', 'r');
   let sent = false;
-  const r = await cliLive(
+  const r = await runCliLive(
     ['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--savename', 'r', '--backend', 'wasm', '--not_pretrained', '--input-size', '32',
       '--bs', '8', '--n_epochs', '3', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1'],
     (_stderr, child) => {
@@ -99,9 +100,9 @@ test('two Ctrl-C after an epoch was saved: quits at once and says what last/ hol
 });
 
 test('two Ctrl-C in the first epoch, before anything was saved: the run folder is removed, and said so', async () => {
-  const out = scratch();
+  const out = tempDir();
   let sent = false;
-  const r = await cliLive(
+  const r = await runCliLive(
     ['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--savename', 'r', '--backend', 'wasm', '--not_pretrained', '--input-size', '32',
       '--bs', '8', '--n_epochs', '2', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1'],
     (stderr, child) => {

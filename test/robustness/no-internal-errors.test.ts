@@ -13,7 +13,8 @@ import { UserError } from '../../src/errors.ts';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.ts';
 import { readLayersModel } from '../../src/io/tfjs-layers-model.ts';
 import { systemErrorLine } from '../../src/system-errors.ts';
-import { assertUserError, cli, REPO, scratch } from './helpers.ts';
+import { assertUserError, runCli, REPO } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 /** A safetensors buffer with this header text and `dataBytes` zero bytes after it. */
 function withHeader(header: string, dataBytes = 16): Buffer {
@@ -54,18 +55,18 @@ test('damaged safetensors headers are UserErrors naming the file and the problem
 });
 
 test('--pretrained with a null header or negative dimensions: one line, exit 2, from the CLI', () => {
-  const dir = scratch();
+  const dir = tempDir();
   for (const [name, header] of [['null', 'null'], ['neg', '{"conv1.weight": {"dtype": "F32", "shape": [-1, 3], "data_offsets": [0, 16]}}']]) {
     const file = path.join(dir, `${name}.safetensors`);
     fs.writeFileSync(file, withHeader(header));
-    const r = cli(['--dataset', 'sample', '--pretrained', file, '--backend', 'cpu', '--save_path', dir]);
+    const r = runCli(['--dataset', 'sample', '--pretrained', file, '--backend', 'cpu', '--save_path', dir]);
     assertUserError(r, new RegExp(`${name}\\.safetensors: not a valid safetensors file`), name);
     assert.doesNotMatch(r.stderr, /backend:|image check/, 'refused before any work');
   }
 });
 
 test('a malformed Keras weightsManifest is a UserError, not a TypeError', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const model = path.join(dir, 'model.json');
   for (const manifest of [[null], [{ paths: 'shard.bin', weights: [] }], [{ paths: ['shard.bin'], weights: [{ name: 'w', dtype: 'float32' }] }], [{ paths: ['shard.bin'], weights: [{ name: 'w', dtype: 'float32', shape: [-1] }] }]]) {
     fs.writeFileSync(model, JSON.stringify({ format: 'layers-model', weightsManifest: manifest }));
@@ -74,17 +75,17 @@ test('a malformed Keras weightsManifest is a UserError, not a TypeError', () => 
 });
 
 test('embed --out into a missing folder fails before any work', () => {
-  const dir = scratch();
-  const r = cli(['embed', '--checkpoint', path.join(dir, 'nope'), '--images', dir, '--out', path.join(dir, 'missing', 'g.safetensors'), '--backend', 'cpu']);
+  const dir = tempDir();
+  const r = runCli(['embed', '--checkpoint', path.join(dir, 'nope'), '--images', dir, '--out', path.join(dir, 'missing', 'g.safetensors'), '--backend', 'cpu']);
   assertUserError(r, /--out: folder '.*missing' does not exist/);
   assert.doesNotMatch(r.stderr, /backend:/, 'failed before the backend started');
   fs.mkdirSync(path.join(dir, 'x.npy'));
-  const r2 = cli(['embed', '--checkpoint', dir, '--images', dir, '--out', path.join(dir, 'x.npy'), '--backend', 'cpu']);
+  const r2 = runCli(['embed', '--checkpoint', dir, '--images', dir, '--out', path.join(dir, 'x.npy'), '--backend', 'cpu']);
   assertUserError(r2, /--out: '.*x\.npy' is a folder/);
 });
 
 test('a file name that is not UTF-8 on the command line is named as such (was "does not exist")', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const raw = Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.safetensors')]);
   fs.writeFileSync(raw, 'x');
   const r = spawnSync('bash', ['-c', `exec "${process.execPath}" bin/mic-train.js --dataset sample --backend cpu --save_path "${dir}" --pretrained "$(printf '${dir}/caf\\351.safetensors')"`], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { runSummaryLines, shellWord } from '../../src/report/end-of-run.ts';
 import { PhaseProgress } from '../../src/train/phase-progress.ts';
 import { EpochProgress } from '../../src/train/progress.ts';
-import { assertUserError, cli, folderDataset, scratch } from './helpers.ts';
+import { assertUserError, runCli, folderDataset } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 function fakes(isTTY: boolean) {
   const writes: string[] = [];
@@ -81,11 +82,11 @@ test('the end-of-run summary: best Recall@1 and its epoch (1-based), where that 
 });
 
 test('a piped 2-epoch run prints progress lines in training, clustering and evaluation, then the summary', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const ds = path.join(dir, 'ds');
   const sources = ['001.Tshirt_top', '002.Trouser', '006.Digit_zero', '011.Sandal', '016.Digit_five', '017.Digit_six'];
   ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].forEach((c, i) => folderDataset(ds, [c], 8, sources[i]));
-  const r = cli(['--dataset', 'folder', '--source_path', ds, '--save_path', path.join(dir, 'out'), '--savename', 'r', '--not_pretrained', '--backend', 'wasm',
+  const r = runCli(['--dataset', 'folder', '--source_path', ds, '--save_path', path.join(dir, 'out'), '--savename', 'r', '--not_pretrained', '--backend', 'wasm',
     '--input-size', '32', '--bs', '8', '--n_epochs', '2', '--shared_num_classes', '3', '--cluster_update_freq', '0', '--kernels', '1', '--log-every', '0'], { timeoutMs: 400_000 });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stderr.split('\n');
@@ -106,19 +107,19 @@ test('a piped 2-epoch run prints progress lines in training, clustering and eval
 });
 
 test('--help lists the sub-commands; a mistyped flag gets the closest one', () => {
-  const help = cli(['--help']);
+  const help = runCli(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /- embed: /);
   assert.match(help.stdout, /- query: /);
   assert.match(help.stdout, /--log-every/);
-  assertUserError(cli(['--n_epoch', '3']), /^mic-train: unknown flag --n_epoch; did you mean --n_epochs\? \(mic-train --help lists them\)$/);
-  assertUserError(cli(['--input_size', '64']), /unknown flag --input_size; did you mean --input-size\?/);
-  assertUserError(cli(['--frobnicate']), /^mic-train: unknown flag --frobnicate \(mic-train --help lists them\)$/);
-  assertUserError(cli(['embed', '--chekpoint', 'x', '--images', 'y', '--out', 'z.npy']), /unknown flag --chekpoint; did you mean --checkpoint\? \(mic-train embed --help lists them\)/);
+  assertUserError(runCli(['--n_epoch', '3']), /^mic-train: unknown flag --n_epoch; did you mean --n_epochs\? \(mic-train --help lists them\)$/);
+  assertUserError(runCli(['--input_size', '64']), /unknown flag --input_size; did you mean --input-size\?/);
+  assertUserError(runCli(['--frobnicate']), /^mic-train: unknown flag --frobnicate \(mic-train --help lists them\)$/);
+  assertUserError(runCli(['embed', '--chekpoint', 'x', '--images', 'y', '--out', 'z.npy']), /unknown flag --chekpoint; did you mean --checkpoint\? \(mic-train embed --help lists them\)/);
 });
 
 test('no arguments and no Datasets/cub200: a short hint to try --dataset sample', () => {
-  const r = cli([], { cwd: scratch() });
+  const r = runCli([], { cwd: tempDir() });
   assertUserError(r, /no options given, and the default dataset \(Datasets\/cub200\) is not here\. New here\? Try `npx mic-train --dataset sample`/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
 });

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { parseArgv, resolveConfig } from '../../src/cli/parse.ts';
 import { UserError } from '../../src/errors.ts';
 import { settingNotes } from '../../src/train/preflight.ts';
-import { assertUserError, cli, cliLive, folderDataset, scratch } from './helpers.ts';
+import { assertUserError, runCli, runCliLive, folderDataset } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 function refused(argv: string[], re: RegExp): void {
   assert.throws(() => resolveConfig(parseArgv(argv)), (e: unknown) => {
@@ -50,7 +51,7 @@ test('--loss errors name --loss, with the closest value', () => {
 });
 
 test('errors of values from a --config file name the file and the key; validation names the file too', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const f = (name: string, obj: unknown) => {
     const p = path.join(dir, name);
     fs.writeFileSync(p, JSON.stringify(obj));
@@ -70,10 +71,10 @@ test('errors of values from a --config file name the file and the key; validatio
 });
 
 test('"dry-run": true in a --config file is honoured: the configuration is printed, nothing starts', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const file = path.join(dir, 'c.json');
   fs.writeFileSync(file, JSON.stringify({ 'dry-run': true, dataset: 'sample', n_epochs: 2, save_path: dir }));
-  const r = cli(['--config', file]);
+  const r = runCli(['--config', file]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).nEpochs, 2);
   assert.doesNotMatch(r.stderr, /backend:/);
@@ -90,15 +91,15 @@ test('--threads / --kernels above the core count and --micro-bs above --bs are a
   assert.match(notes[2], /^note: --micro-bs 64 is larger than --bs 32/);
   assert.deepEqual(settingNotes({ ...base, threads: 2, kernels: 2 }, 2), []);
   // From the CLI, before any work (here the dataset is missing, so nothing else happens).
-  const r = cli(['--threads', '99', '--dataset', 'folder', '--source_path', path.join(scratch(), 'none'), '--backend', 'wasm']);
+  const r = runCli(['--threads', '99', '--dataset', 'folder', '--source_path', path.join(tempDir(), 'none'), '--backend', 'wasm']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^warning: --threads 99 is more than the \d+ cores here/m);
 });
 
 test('a --shared_num_classes larger than the training images is announced, not silently reduced', async () => {
-  const ds = folderDataset(path.join(scratch(), 'ds'), ['a1', 'a2', 'b1', 'b2'], 4);
+  const ds = folderDataset(path.join(tempDir(), 'ds'), ['a1', 'a2', 'b1', 'b2'], 4);
   let killed = false;
-  const r = await cliLive(['--dataset', 'folder', '--source_path', ds, '--save_path', scratch(), '--bs', '4', '--cs_per_bs', '2', '2', '--shared_num_classes', '40', '--backend', 'cpu', '--not_pretrained'], (stderr, child) => {
+  const r = await runCliLive(['--dataset', 'folder', '--source_path', ds, '--save_path', tempDir(), '--bs', '4', '--cs_per_bs', '2', '2', '--shared_num_classes', '40', '--backend', 'cpu', '--not_pretrained'], (stderr, child) => {
     if (!killed && /initial clustering|backend:/.test(stderr)) {
       killed = true;
       child.kill('SIGKILL');
@@ -108,21 +109,21 @@ test('a --shared_num_classes larger than the training images is announced, not s
 });
 
 test('--resume on a different dataset of the same size is refused; the same dataset moved elsewhere is fine', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const a = folderDataset(path.join(dir, 'A'), ['a1', 'a2', 'b1', 'b2'], 4);
   const b = folderDataset(path.join(dir, 'B'), ['c1', 'c2', 'd1', 'd2'], 4, '011.Sandal');
   const out = path.join(dir, 'out');
-  const run = cli(['--dataset', 'folder', '--source_path', a, '--save_path', out, '--savename', 'r', '--not_pretrained', '--backend', 'wasm', '--input-size', '32',
+  const run = runCli(['--dataset', 'folder', '--source_path', a, '--save_path', out, '--savename', 'r', '--not_pretrained', '--backend', 'wasm', '--input-size', '32',
     '--bs', '4', '--cs_per_bs', '2', '2', '--n_epochs', '1', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1'], { timeoutMs: 300_000 });
   assert.equal(run.code, 0, run.stderr);
   const runDir = path.join(out, 'folder', 'r');
   const hypa = JSON.parse(fs.readFileSync(path.join(runDir, 'hypa.json'), 'utf8'));
   assert.match(hypa.dataFingerprint.sha256, /^[0-9a-f]{64}$/);
   assert.equal(hypa.dataFingerprint.images, 16);
-  const other = cli(['--resume', runDir, '--source_path', b]);
+  const other = runCli(['--resume', runDir, '--source_path', b]);
   assertUserError(other, /--resume .*r: the dataset is not the one the run was made with \(both have 16 images, but other files, labels or sizes\)/);
   fs.renameSync(a, path.join(dir, 'A-moved'));
-  const moved = cli(['--resume', runDir, '--source_path', path.join(dir, 'A-moved')], { timeoutMs: 300_000 });
+  const moved = runCli(['--resume', runDir, '--source_path', path.join(dir, 'A-moved')], { timeoutMs: 300_000 });
   assert.equal(moved.code, 0, moved.stderr);
   assert.match(moved.stderr, /resuming .* after epoch 1 \(1\/1 epochs done\)/);
 });

@@ -17,8 +17,8 @@ import { initialSurrogateLabels } from '../../src/mic/clustering.ts';
 import type { EmbeddingModel } from '../../src/models/types.ts';
 import { rngFor } from '../../src/rng.ts';
 import { useTestBackend } from '../helpers/tf.ts';
-import { readCsv } from '../e2e/helpers.ts';
-import { assertUserError, cli, folderDataset, SAMPLE, scratch } from './helpers.ts';
+import { assertUserError, folderDataset, readCsv, runCli, SAMPLE } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const BASE = ['--not_pretrained', '--backend', 'wasm', '--input-size', '32', '--bs', '8', '--n_epochs', '1', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1', '--seed', '4'];
 
@@ -30,10 +30,10 @@ function dataset(root: string): string {
 }
 
 test('a training class whose every image is undecodable stops the run before training, with the list', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const root = dataset(path.join(dir, 'ds'));
   for (const f of fs.readdirSync(path.join(root, 'a2'))) fs.writeFileSync(path.join(root, 'a2', f), 'not an image');
-  const r = cli(['--dataset', 'folder', '--source_path', root, '--save_path', path.join(dir, 'out'), ...BASE, '--max-bad-images', '1']);
+  const r = runCli(['--dataset', 'folder', '--source_path', root, '--save_path', path.join(dir, 'out'), ...BASE, '--max-bad-images', '1']);
   assertUserError(r, /1 class\(es\) have no image that can be decoded: 'a2' \(train, 8 files\); fix or remove their files: '.*a2.*'/);
   assert.equal(r.stderr.split('\n').filter((l) => /^warning: cannot decode image '.*a2/.test(l)).length, 8, 'each file listed');
   assert.doesNotMatch(r.stderr, /backend:|epoch 1/, 'stopped before the backend and any training');
@@ -41,23 +41,23 @@ test('a training class whose every image is undecodable stops the run before tra
 });
 
 test('more undecodable images than --max-bad-images (default 5 %) stops the run; the list is given', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const root = dataset(path.join(dir, 'ds'));
   fs.writeFileSync(path.join(root, 'a1', 'broken.png'), '');
   fs.writeFileSync(path.join(root, 'a3', 'text.png'), 'hello');
-  const r = cli(['--dataset', 'folder', '--source_path', root, '--save_path', path.join(dir, 'out'), ...BASE]);
+  const r = runCli(['--dataset', 'folder', '--source_path', root, '--save_path', path.join(dir, 'out'), ...BASE]);
   assertUserError(r, /too many images cannot be decoded, more than --max-bad-images 0\.05 of a split: 2 of 26 train images \(7\.7 %\): '.*broken\.png' \(empty file\), '.*text\.png' \(.*\); fix or remove them \(or raise --max-bad-images\)/);
 });
 
 test('undecodable test images are left out of the metrics: the same numbers as without those files', () => {
-  const dir = scratch();
+  const dir = tempDir();
   const clean = dataset(path.join(dir, 'clean'));
   const dirty = dataset(path.join(dir, 'dirty'));
   fs.writeFileSync(path.join(dirty, 'b2', 'zz_broken.png'), 'not a picture');
   const out = path.join(dir, 'out');
-  const a = cli(['--dataset', 'folder', '--source_path', clean, '--save_path', out, '--savename', 'clean', ...BASE], { timeoutMs: 300_000 });
+  const a = runCli(['--dataset', 'folder', '--source_path', clean, '--save_path', out, '--savename', 'clean', ...BASE], { timeoutMs: 300_000 });
   assert.equal(a.code, 0, a.stderr);
-  const b = cli(['--dataset', 'folder', '--source_path', dirty, '--save_path', out, '--savename', 'dirty', ...BASE], { timeoutMs: 300_000 });
+  const b = runCli(['--dataset', 'folder', '--source_path', dirty, '--save_path', out, '--savename', 'dirty', ...BASE], { timeoutMs: 300_000 });
   assert.equal(b.code, 0, b.stderr);
   assert.match(b.stderr, /warning: 1 of 25 test images cannot be decoded and are left out: '.*zz_broken\.png'/);
   const metrics = (name: string) => readCsv(path.join(out, 'folder', name, 'log_val_Class.csv')).map((row) => row.filter((_, i) => i !== 1).join(','));
@@ -70,7 +70,7 @@ test('undecodable test images are left out of the metrics: the same numbers as w
 
 test('the clustering leaves undecodable images out: the others get the labels they get without them', async () => {
   await useTestBackend('cpu');
-  const dir = scratch();
+  const dir = tempDir();
   const files = fs.readdirSync(path.join(SAMPLE, '006.Digit_zero')).sort().slice(0, 4).map((f) => path.join(SAMPLE, '006.Digit_zero', f));
   const more = fs.readdirSync(path.join(SAMPLE, '011.Sandal')).sort().slice(0, 4).map((f) => path.join(SAMPLE, '011.Sandal', f));
   const bad = path.join(dir, 'bad.png');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EpochProgress, formatDuration } from '../../src/train/progress.ts';
+import { formatDuration } from '../../src/progress.ts';
+import { EpochProgress } from '../../src/train/progress.ts';
 
 /** A fake stream that records writes, and a clock the test moves by hand. */
 function fakes(isTTY: boolean) {

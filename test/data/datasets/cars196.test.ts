@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import { loadCars196 } from '../../../src/data/datasets/cars196.ts';
 import { manifestCounts } from '../../../src/data/check-manifest.ts';
 import { pythonStringCompare } from '../../../src/data/datasets/layout.ts';
-import { makeCars, tempDir } from '../fixture-layouts.ts';
+import { makeCars } from '../../helpers/dataset-layouts.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 test('cars196: class folders in Python string order (case-sensitive), halves, labels per split', async () => {
   const parent = tempDir();

@@ -6,7 +6,8 @@ import { loadCub200 } from '../../../src/data/datasets/cub200.ts';
 import { manifestCounts } from '../../../src/data/check-manifest.ts';
 import { UserError } from '../../../src/errors.ts';
 import { setDataWarningSink } from '../../../src/data/warnings.ts';
-import { makeCub, tempDir } from '../fixture-layouts.ts';
+import { makeCub } from '../../helpers/dataset-layouts.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 test('cub200: numeric-prefix order, first half train, labels per split, junk files ignored', async () => {
   const parent = tempDir();

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { loadFolder } from '../../../src/data/datasets/folder.ts';
 import { UserError } from '../../../src/errors.ts';
 import { setDataWarningSink } from '../../../src/data/warnings.ts';
-import { makeFolder, tempDir } from '../fixture-layouts.ts';
+import { makeFolder } from '../../helpers/dataset-layouts.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 test('folder --split-mode half: Python string order, first half train', async () => {
   const root = tempDir();

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { loadInShop } from '../../../src/data/datasets/in-shop.ts';
 import { manifestCounts } from '../../../src/data/check-manifest.ts';
-import { makeInShop, tempDir } from '../fixture-layouts.ts';
+import { makeInShop } from '../../helpers/dataset-layouts.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 test('in-shop: count + header lines skipped, first data row kept, query/gallery roles share one mapping', async () => {
   const parent = tempDir();

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DATASETS, datasetRoot, loadManifest } from '../../../src/data/datasets/index.ts';
 import { UserError } from '../../../src/errors.ts';
-import { makeCars, makeCub, makeInShop, makeSop, makeVehicleId, tempDir } from '../fixture-layouts.ts';
+import { makeCars, makeCub, makeInShop, makeSop, makeVehicleId } from '../../helpers/dataset-layouts.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const cfg = (dataset: string, sourcePath: string) => ({ dataset, sourcePath, splitMode: 'half' as const });
 

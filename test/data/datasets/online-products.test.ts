@@ -5,7 +5,8 @@ import path from 'node:path';
 import { loadOnlineProducts } from '../../../src/data/datasets/online-products.ts';
 import { manifestCounts } from '../../../src/data/check-manifest.ts';
 import { UserError } from '../../../src/errors.ts';
-import { makeSop, tempDir } from '../fixture-layouts.ts';
+import { makeSop } from '../../helpers/dataset-layouts.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 test('online_products: Ebay_train/test.txt, labels = rank of class_id per split', async () => {
   const parent = tempDir();

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadVehicleId } from '../../../src/data/datasets/vehicle-id.ts';
 import { UserError } from '../../../src/errors.ts';
-import { makeVehicleId, tempDir } from '../fixture-layouts.ts';
+import { makeVehicleId } from '../../helpers/dataset-layouts.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 test('vehicle_id: train list + three test sets (set 1/2/3) with one shared label mapping', async () => {
   const parent = tempDir();

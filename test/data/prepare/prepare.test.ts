@@ -13,8 +13,9 @@ import { MARKER, verifyInstalled } from '../../../src/data/prepare/install.ts';
 import { prepareVehicleId } from '../../../src/data/prepare/vehicle-id.ts';
 import { UserError } from '../../../src/errors.ts';
 import { tarBytes, tgzBytes, zipBytes, type ArchiveMember } from '../../helpers/archives.ts';
-import { REPO } from '../../e2e/helpers.ts';
-import { makeInShop, makeVehicleId, tempDir, tinyJpeg } from '../fixture-layouts.ts';
+import { REPO } from '../../helpers/cli.ts';
+import { makeInShop, makeVehicleId, tinyJpeg } from '../../helpers/dataset-layouts.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const tmp = tempDir('mic-prepare-test-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareSides, forwardBackward, loadWeights, parityParameters, relativeError, snapshotWeights } from '../../src/backend/parity.ts';
+import { compareSides, forwardBackward, loadWeights, parityParameters, relativeError, snapshotWeights } from '../../src/train/backend-parity.ts';
 import { installWasmTrainingKernels } from '../../src/backend/wasm-kernels.ts';
 import { buildModel } from '../../src/models/build-model.ts';
 import { rngFor } from '../../src/rng.ts';

@@ -1,6 +1,6 @@
 /**
  * Tiny copies of the five paper datasets in their real layouts (the same index-file shapes as
- * `test/data/fixture-layouts.ts`), large enough to train on: every class has a few images, each a small JPEG
+ * `test/helpers/dataset-layouts.ts`), large enough to train on: every class has a few images, each a small JPEG
  * whose colour and stripe say its class. Everything is generated here; nothing is committed.
  *
  * Sizes per dataset (train / test): 4 classes × 4 images / 4 classes × 4 images, so at `--bs 8` an epoch

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EmbeddingNet } from '../../src/models/embedding-net.ts';
 import { HEAD_NAMES } from '../../src/models/embedding-net.ts';
-import { loadFixture, loadFixtureWeights, maxAbsError, toNhwc } from './fixtures.ts';
+import { loadFixture, loadFixtureWeights, maxAbsError, toNhwc } from './model-fixtures.ts';
 
 export interface ParityErrors {
   pooled: number;

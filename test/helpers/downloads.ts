@@ -1,9 +1,8 @@
 /**
- * End-to-end helpers for `download`, `prepare` and automatic weights: the CLI run asynchronously (the test's own
- * HTTP server must keep answering while it runs), a CUB_200_2011.tgz cut from the committed sample images, a
+ * End-to-end helpers for `download`, `prepare` and automatic weights (run the CLI with `runCliLive` from `cli.ts`, so
+ * the test's own HTTP server keeps answering): a CUB_200_2011.tgz cut from the committed sample images, a
  * ResNet50-shaped safetensors file made from the model's own (random) state dict, and a sources table file.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,30 +10,11 @@ import * as tf from '@tensorflow/tfjs';
 import { serializeSafetensors, type TensorMap } from '../../src/io/safetensors.ts';
 import { ARCH as RESNET50 } from '../../src/models/resnet50.ts';
 import { Rng } from '../../src/rng.ts';
-import { tgzBytes, type ArchiveMember } from '../helpers/archives.ts';
-import { useTestBackend } from '../helpers/tf.ts';
-import { REPO, type CliResult } from './helpers.ts';
-
-const BIN = path.join(REPO, 'bin', 'mic-train.js');
-
-/** Runs `mic-train ARGS` without blocking this process; `watch` sees stderr as it grows and may act on the child. */
-export function runCliAsync(args: string[], env: Record<string, string>, watch?: (stderr: string, child: ChildProcess) => void): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      watch?.(stderr, child);
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { tgzBytes, type ArchiveMember } from './archives.ts';
+import { SAMPLE } from './cli.ts';
+import { useTestBackend } from './tf.ts';
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-const SAMPLE = path.join(REPO, 'Datasets', 'sample', 'images');
 
 /** CUB_200_2011.tgz as Caltech ships it (CUB_200_2011/images/<NNN.Name>/…, metadata, a top-level file), from sample classes. */
 export function cubArchive(classes: string[], perClass: number, extra: ArchiveMember[] = []): Buffer {

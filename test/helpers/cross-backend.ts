@@ -3,7 +3,7 @@
  * the training kernels installed, from the same seeded inputs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { useTestBackend } from '../helpers/tf.ts';
+import { useTestBackend } from './tf.ts';
 import { installWasmTrainingKernels } from '../../src/backend/wasm-kernels.ts';
 import { Rng } from '../../src/rng.ts';
 

@@ -7,7 +7,7 @@ import { saveCheckpoint } from '../../src/io/checkpoint.ts';
 import { buildModel } from '../../src/models/build-model.ts';
 import { rngFor } from '../../src/rng.ts';
 import { modelTensors } from '../../src/train/checkpointing.ts';
-import { useTestBackend } from '../helpers/tf.ts';
+import { useTestBackend } from './tf.ts';
 
 /** Writes a checkpoint of a random ResNet50 (Class/Shared embeddings of 16, 32 px input) into `dir`. */
 export async function writeRandomCheckpoint(dir: string, seed: number): Promise<void> {

@@ -7,16 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { tempDir as sharedTempDir } from '../helpers/tmp.ts';
 
 /** A small JPEG of one colour (the colour says which class it came from when a test looks). */
 export async function tinyJpeg(r: number, g: number, b: number, width = 12, height = 10): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).jpeg({ quality: 90 }).toBuffer();
-}
-
-/** A new empty temp dir, removed when the test process exits (see test/helpers/tmp.ts). */
-export function tempDir(prefix = 'mic-data-'): string {
-  return sharedTempDir(prefix);
 }
 
 function write(file: string, data: Buffer | string): void {
