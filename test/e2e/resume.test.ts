@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeTinyFolderDataset, runCli, runCliAndKill } from '../helpers/cli.ts';
+import { makeTinyFolderDataset, runCli, runCliAndKill, runCliLive } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const data = makeTinyFolderDataset(8);
@@ -43,16 +43,14 @@ test('SIGKILL during epoch 3 then --resume reproduces the uninterrupted run', as
 });
 
 test('Ctrl-C (SIGINT) mid-run saves where it stopped; --resume continues to the same result', async () => {
-  const { spawn } = await import('node:child_process');
-  const { REPO } = await import('../helpers/cli.ts');
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'mic-train.js'), ...args('int')], { cwd: REPO });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-    // Interrupt a little after training has started (inside the first epoch's iterations).
-    if (/run folder:/.test(stderr) && !child.killed) setTimeout(() => child.kill('SIGINT'), 2500);
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  // One SIGINT a little after training has started (inside the first epoch's iterations); a second one would
+  // mean "quit at once".
+  let scheduled = false;
+  const { code, stderr } = await runCliLive(args('int'), (err, child) => {
+    if (scheduled || !/run folder:/.test(err)) return;
+    scheduled = true;
+    setTimeout(() => child.kill('SIGINT'), 2500);
+  }, { timeoutMs: 900_000 });
   assert.equal(code, 130, stderr);
   assert.match(stderr, /SIGINT: stopping after the current step/);
   assert.match(stderr, /Continue with: npx mic-train --resume /);
