@@ -21,7 +21,7 @@ export function commandParser(argv: string[], usage: string): Argv {
     .version(false)
     .strictOptions()
     .wrap(Math.min(110, process.stdout.columns || 110))
-    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false });
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false, 'duplicate-arguments-array': false });
   return y.fail((msg, err) => {
     const text = msg || err?.message || 'invalid arguments';
     const known = Object.keys((y as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);

@@ -25,8 +25,8 @@ export function parseEmbedArgs(argv: string[]): EmbedArgs {
     .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint folder (checkpoint_Class/ or last/ of a run)' })
     .option('images', { type: 'string', demandOption: true, describe: 'folder of images (searched recursively)' })
     .option('out', { type: 'string', demandOption: true, describe: 'output: .safetensors (embeddings + paths in metadata) or .npy (+ .paths.txt beside it)' })
-    .option('bs', { type: 'number', default: 64, describe: 'images per forward pass' })
-    .option('kernels', { type: 'number', default: 2, describe: 'images decoded at once' })
+    .option('bs', { type: 'string', default: 64, describe: 'images per forward pass' })
+    .option('kernels', { type: 'string', default: 2, describe: 'images decoded at once' })
     .parseSync() as Record<string, unknown>;
   const extra = positionals(a);
   if (extra.length) throw new UserError(`embed: unexpected argument '${extra[0]}'`);

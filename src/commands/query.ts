@@ -21,7 +21,7 @@ export function parseQueryArgs(argv: string[]): QueryArgs {
   )
     .option('gallery', { type: 'string', demandOption: true, describe: 'embeddings written by `mic-train embed` (.safetensors)' })
     .option('checkpoint', { type: 'string', describe: 'checkpoint folder (default: the one recorded in the gallery file)' })
-    .option('k', { type: 'number', default: 5, describe: 'neighbours per query' })
+    .option('k', { type: 'string', default: 5, describe: 'neighbours per query' })
     .parseSync() as Record<string, unknown>;
   const images = positionals(a);
   if (images.length === 0) throw new UserError('query: give one or more image files after the flags');
