@@ -20,6 +20,7 @@ import {
 } from '../../src/train/run-state.ts';
 import { buildTrainingParts, disposeTrainingParts } from '../../src/train/setup.ts';
 import { taskStep } from '../../src/train/task-step.ts';
+import { validRunState } from '../helpers/run-state.ts';
 import { useTestBackend } from '../helpers/tf.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -147,21 +148,8 @@ test('last/state.json keeps its key order, and a best-model checkpoint holds the
   }
 });
 
-/** The smallest valid state of `last/` (as a run of the current version writes it, minus header). */
-function validState(): Record<string, unknown> {
-  return {
-    format: 'mic-train', config: {}, untrained: { NMI: 0.5 }, epoch: 1,
-    rng: Object.fromEntries(STREAMS.map((s, i) => [s, [i, 1, 2, 3]])),
-    sharedLabels: [0, 1, 1], numClusters: 2, reclusterCounter: 0,
-    history: { train: { Epochs: [0, 1], Time: [1, 1], 'Train Loss': [0.5, 0.4] }, val: { Epochs: [0, 1], Time: [2, 2], NMI: [0.5, null] } },
-    partial: null,
-    optimizer: { groups: [{ name: 'network', baseLr: 1e-5, lr: 1e-5, weightDecay: 4e-4 }], steps: { 'net.conv1.weight': 8 } },
-    schedule: { kind: 'step', epochsDone: 2 },
-  };
-}
-
 test('readRunState: files from before `untrained` and `partial` existed load; a NaN metric (JSON null) comes back as NaN', () => {
-  const old = validState();
+  const old = validRunState();
   delete old.untrained;
   delete old.partial;
   const st = readRunState(old, 'x/state.json');
@@ -170,7 +158,7 @@ test('readRunState: files from before `untrained` and `partial` existed load; a 
   assert.deepEqual(st.history.val.NMI, [0.5, NaN]);
   assert.deepEqual(st.sharedLabels, [0, 1, 1]);
   assert.deepEqual(st.optimizer.steps, { 'net.conv1.weight': 8 });
-  assert.equal(readRunState({ ...validState(), sharedLabels: null }, 'x').sharedLabels, null, 'baseline mode');
+  assert.equal(readRunState({ ...validRunState(), sharedLabels: null }, 'x').sharedLabels, null, 'baseline mode');
 });
 
 test('readRunState: a damaged field is a UserError naming the file and the field', () => {
@@ -186,7 +174,7 @@ test('readRunState: a damaged field is a UserError naming the file and the field
     ['an unknown schedule', (s) => ((s.schedule as { kind: string }).kind = 'cosine'), /'schedule\.kind' is not step, exp or none/],
   ];
   for (const [what, damage, message] of damaged) {
-    const st = validState();
+    const st = validRunState();
     damage(st);
     assert.throws(() => readRunState(st, '/runs/a/last/state.json'), (e: unknown) => e instanceof UserError && e.message.startsWith('/runs/a/last/state.json: ') && message.test(e.message), what);
   }
@@ -195,10 +183,10 @@ test('readRunState: a damaged field is a UserError naming the file and the field
 test('loadLastCheckpoint: undefined without last/, and the state of last.old/ after a save cut between its renames', () => {
   const dir = tempDir('mic-run-state-');
   assert.equal(loadLastCheckpoint(dir), undefined);
-  saveCheckpoint(path.join(dir, 'last.old'), { tensors: new Map(), extraTensors: new Map(), state: validState() });
+  saveCheckpoint(path.join(dir, 'last.old'), { tensors: new Map(), extraTensors: new Map(), state: validRunState() });
   const last = loadLastCheckpoint(dir)!;
   assert.equal(last.path, path.join(dir, 'last.old'));
   assert.equal(last.state.epoch, 1);
-  fs.writeFileSync(path.join(dir, 'last.old', 'state.json'), JSON.stringify({ format: 'mic-train-checkpoint', version: 1, state: { ...validState(), numClusters: -1 } }));
+  fs.writeFileSync(path.join(dir, 'last.old', 'state.json'), JSON.stringify({ format: 'mic-train-checkpoint', version: 1, state: { ...validRunState(), numClusters: -1 } }));
   assert.throws(() => loadLastCheckpoint(dir), (e: unknown) => e instanceof UserError && /last\.old\/state\.json: 'numClusters' is not an integer >= 0/.test(e.message));
 });
