@@ -94,6 +94,7 @@ async function train(cfg: RunConfig, saved: SavedRunConfig | undefined, interrup
   });
   let untrained: UntrainedFigures | undefined;
   try {
+    if (!resume) interrupts.setPhase('the evaluation of the untrained network', false);
     untrained = await untrainedFigures(() => trainer.evaluate(), resume?.last.state, live.header, log);
     await trainEpochs(trainer, cfg, start, interrupts);
   } finally {
