@@ -1,7 +1,8 @@
 /**
- * What goes into a checkpoint and back (docs/porting.md#checkpoints: everything needed to resume exactly). Weights use torchvision
+ * The tensors of a checkpoint and back (docs/porting.md#checkpoints: everything needed to resume exactly). Weights use torchvision
  * names in PyTorch layout (`model.safetensors`, loadable by PyTorch); loss parameters, projection nets and
- * optimizer moments go into `state.safetensors` under stable names; the rest is JSON.
+ * optimizer moments go into `state.safetensors` under stable names; the rest is JSON, written and read by
+ * `run-state.ts` (of which the optimizer's groups and step counts and the schedule, `PartsState`, come from here).
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
