@@ -47,15 +47,10 @@ test('Ctrl-C (SIGINT) mid-run saves where it stopped; --resume continues to the 
   const { REPO } = await import('./helpers.ts');
   const child = spawn(process.execPath, [path.join(REPO, 'bin', 'mic-train.js'), ...args('int')], { cwd: REPO });
   let stderr = '';
-  let scheduled = false;
   child.stderr.on('data', (d) => {
     stderr += d;
-    // Interrupt a little after training has started (inside the first epoch's iterations). Once: every later
-    // chunk before the kill would schedule another SIGINT, and a second one quits without saving.
-    if (/run folder:/.test(stderr) && !scheduled) {
-      scheduled = true;
-      setTimeout(() => child.kill('SIGINT'), 2500);
-    }
+    // Interrupt a little after training has started (inside the first epoch's iterations).
+    if (/run folder:/.test(stderr) && !child.killed) setTimeout(() => child.kill('SIGINT'), 2500);
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.equal(code, 130, stderr);
