@@ -94,6 +94,8 @@ const RUN_FACT_KEYS: ReadonlySet<string> = new Set(['tasks', 'dataFingerprint'])
 export interface ConfigFileValues {
   values: Record<string, unknown>;
   keys: Record<string, string>;
+  /** The run facts beside the flags in a hypa.json (`RUN_FACT_KEYS`), as written. */
+  facts: Record<string, unknown>;
 }
 
 /** Read a --config JSON file: an object keyed by flag names (or RunConfig keys, as in hypa.json). */
@@ -111,9 +113,13 @@ export function readConfigFileWithKeys(path: string, flag = '--config'): ConfigF
   const byKey = new Map(FLAGS.map((s) => [s.key, s]));
   const values: Record<string, unknown> = {};
   const keys: Record<string, string> = {};
+  const facts: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
     const spec = FLAG_BY_NAME.get(k) ?? byKey.get(k);
-    if (RUN_FACT_KEYS.has(k)) continue;
+    if (RUN_FACT_KEYS.has(k)) {
+      facts[k] = v;
+      continue;
+    }
     if (!spec) throw new UserError(`${flag} '${path}': unknown key '${k}'${suggestion(k, [...FLAG_BY_NAME.keys()])}`);
     if (spec.name === 'config' || spec.name === 'resume') continue;
     // A run folder's hypa.json describes the run; only a --config file can ask for a dry run.
@@ -122,23 +128,35 @@ export function readConfigFileWithKeys(path: string, flag = '--config'): ConfigF
     values[spec.name] = v;
     keys[spec.name] = k;
   }
-  return { values, keys };
-}
-
-/** `readConfigFileWithKeys`, values only. */
-export function readConfigFile(path: string): Record<string, unknown> {
-  return readConfigFileWithKeys(path).values;
+  return { values, keys, facts };
 }
 
 /**
  * `--resume DIR` takes the run's own `hypa.json` as the base configuration; flags given with it override
- * (the run checks that only harmless keys changed, see `resumeConflicts`).
+ * (the run checks that only harmless keys changed, see `resumeConflicts`). The only read of that file.
  */
 function readResumeConfig(dir: string): ConfigFileValues & { file: string } {
   const file = path.join(dir, 'hypa.json');
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`--resume: '${dir}' is not a folder`);
   if (!fs.existsSync(file)) throw new UserError(`--resume: '${dir}' is not a mic-train run folder (no hypa.json)`);
   return { ...readConfigFileWithKeys(file, '--resume'), file };
+}
+
+/** What `--resume DIR` read from the run's hypa.json, for the run's own checks (configuration, dataset). */
+export interface SavedRunConfig {
+  /** The hypa.json read. */
+  file: string;
+  /** The run's configuration as written, by RunConfig key (flags given now are not applied). */
+  config: Record<string, unknown>;
+  /** The run facts stored beside it (e.g. `dataFingerprint`), unchecked. */
+  facts: Record<string, unknown>;
+}
+
+/** A resolved configuration, and with `--resume` what the run folder's hypa.json said. */
+export interface ResolvedRun {
+  cfg: RunConfig;
+  /** Present exactly when `cfg.resume` is set. */
+  saved?: SavedRunConfig;
 }
 
 /** Keys that may differ between a run and its resumption (they do not change what is computed). */
@@ -158,6 +176,11 @@ export function resumeConflicts(saved: Record<string, unknown>, now: RunConfig):
 
 /** Resolve raw command-line values into a validated RunConfig. Throws UserError on any bad value. */
 export function resolveConfig(cli: Record<string, unknown>): RunConfig {
+  return resolveRun(cli).cfg;
+}
+
+/** `resolveConfig`, keeping what `--resume` read from the run folder. */
+export function resolveRun(cli: Record<string, unknown>): ResolvedRun {
   const file: (ConfigFileValues & { file: string; flag: string }) | null =
     typeof cli['config'] === 'string'
       ? { ...readConfigFileWithKeys(cli['config'] as string), file: cli['config'] as string, flag: '--config' }
@@ -201,7 +224,11 @@ export function resolveConfig(cli: Record<string, unknown>): RunConfig {
   c.csPerBs = c.csPerBs.map((n, i) => (lossMines(c.losses[i]) ? n : 1));
   c.tasks = ['Class', 'Shared'];
   for (const k of Object.keys(c) as (keyof RunConfig)[]) if (c[k] === undefined) delete c[k];
-  return Object.freeze(c) as RunConfig;
+  if (c.resume === undefined) return { cfg: Object.freeze(c) as RunConfig };
+  // With --config as the base, the run folder's own hypa.json is still what the resume is checked against.
+  const run = file?.flag === '--resume' ? file : readResumeConfig(c.resume);
+  const config = Object.fromEntries(Object.entries(run.values).map(([name, v]) => [FLAG_BY_NAME.get(name)!.key, v]));
+  return { cfg: Object.freeze(c) as RunConfig, saved: { file: run.file, config, facts: run.facts } };
 }
 
 function coerce(s: FlagSpec, v: unknown, label = `--${s.name}`): unknown {

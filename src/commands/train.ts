@@ -1,7 +1,7 @@
 /** Training (no command word): `mic-train [options]`, the original `main.py`. Flags are the table in `cli/flags.ts`. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgv, resolveConfig } from '../cli/parse.ts';
+import { parseArgv, resolveRun } from '../cli/parse.ts';
 import { UserError } from '../errors.ts';
 
 export async function run(argv: string[]): Promise<number> {
@@ -12,12 +12,12 @@ export async function run(argv: string[]): Promise<number> {
         '(a complete run on the bundled sample, a few minutes on a CPU); `npx mic-train --help` lists every option',
     );
   }
-  const cfg = resolveConfig(parseArgv(argv));
+  const { cfg, saved } = resolveRun(parseArgv(argv));
   if (cfg.dryRun) {
     process.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
     return 0;
   }
   const { runTraining } = await import('../train/run.ts');
-  await runTraining(cfg);
+  await runTraining(cfg, saved);
   return 0;
 }

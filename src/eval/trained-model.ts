@@ -8,6 +8,7 @@ import { evalBatches } from '../data/loader.ts';
 import { UserError } from '../errors.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFingerprint } from '../io/gallery.ts';
+import type { PretrainedFormat } from '../io/weights.ts';
 import { buildModel } from '../models/build-model.ts';
 import type { EmbeddingModel } from '../models/types.ts';
 import { rngFor } from '../rng.ts';
@@ -20,6 +21,26 @@ export interface TrainedModel {
   fingerprint: string;
 }
 
+/** What rebuilding a checkpoint's network takes from the run configuration in its state (`train/run-state.ts` writes it). */
+export interface CheckpointModelConfig {
+  arch: string;
+  embedSizes: number[];
+  inputSize: number;
+  pretrainedFormat: PretrainedFormat;
+}
+
+/** The network's settings from a checkpoint's state; a UserError when they are missing or malformed. */
+export function checkpointModelConfig(state: Record<string, unknown>, dir: string): CheckpointModelConfig {
+  const c = state.config;
+  const fields = c !== null && typeof c === 'object' ? (c as Record<string, unknown>) : {};
+  const { arch, embedSizes, inputSize, pretrainedFormat } = fields;
+  if (typeof arch !== 'string' || !Array.isArray(embedSizes) || !embedSizes.every((n) => Number.isInteger(n)) || typeof inputSize !== 'number' || !Number.isInteger(inputSize)) {
+    throw new UserError(`${dir}: checkpoint has no usable run configuration (arch, embedSizes, inputSize); not written by mic-train?`);
+  }
+  // Runs store the format they were made with; anything but Keras's is the torchvision convention.
+  return { arch, embedSizes, inputSize, pretrainedFormat: pretrainedFormat === 'keras' ? 'keras' : 'torchvision' };
+}
+
 /**
  * The model of checkpoint folder `dir`. `checkFingerprint` sees the weights' fingerprint before the network
  * is built (and may throw, e.g. when it is not the model a gallery was made with).
@@ -28,11 +49,8 @@ export async function loadTrainedModel(dir: string, checkFingerprint?: (fingerpr
   const ck = loadCheckpoint(dir);
   const fingerprint = modelFingerprint(ck.tensors);
   checkFingerprint?.(fingerprint);
-  const cfg = (ck.state as { config?: { arch: string; embedSizes: number[]; inputSize: number; pretrainedFormat: 'torchvision' | 'keras' } }).config;
-  if (!cfg || typeof cfg !== 'object' || typeof cfg.arch !== 'string' || !Array.isArray(cfg.embedSizes) || !Number.isInteger(cfg.inputSize)) {
-    throw new UserError(`${dir}: checkpoint has no usable run configuration (arch, embedSizes, inputSize); not written by mic-train?`);
-  }
-  const model = await buildModel({ arch: cfg.arch, embedSizes: cfg.embedSizes, notPretrained: true, pretrainedFormat: cfg.pretrainedFormat, rng: rngFor(0, 'init') });
+  const cfg = checkpointModelConfig(ck.state, dir);
+  const model = await buildModel({ ...cfg, notPretrained: true, rng: rngFor(0, 'init') });
   const sd = new Map<string, tf.Tensor>();
   for (const [k, v] of ck.tensors) sd.set(k, tf.tensor(v.data, v.shape));
   try {

@@ -25,13 +25,13 @@ export interface CheckpointTensor {
   data: Float32Array | Int32Array;
 }
 
-export interface CheckpointContents {
+export interface CheckpointContents<S extends object = Record<string, unknown>> {
   /** Model weights keyed by torchvision names (`layer1.0.conv1.weight`), PyTorch layout (OIHW, [out,in]). */
   tensors: Map<string, CheckpointTensor>;
   /** Other tensors (e.g. `optimizer.m.<var>`, `loss.Class.beta`, `projection.0.weight`). */
   extraTensors: Map<string, CheckpointTensor>;
-  /** Everything else, JSON-able (epoch, RNG states, schedule, cluster labels, history…). */
-  state: Record<string, unknown>;
+  /** Everything else, JSON-able (epoch, RNG states, schedule, cluster labels, history…): `train/run-state.ts`. */
+  state: S;
 }
 
 /** The file-system calls the checkpoint code makes; tests inject failures through this. */
@@ -131,7 +131,7 @@ function removeStaleTemps(fs: CheckpointFs, dir: string): void {
  * removes the temporary folder, leaves any previous checkpoint untouched and throws a UserError naming
  * `dir` and the cause.
  */
-export function saveCheckpoint(dir: string, contents: CheckpointContents, opts: SaveOptions = {}): void {
+export function saveCheckpoint(dir: string, contents: CheckpointContents<object>, opts: SaveOptions = {}): void {
   const fs = opts.fs ?? nodeFs;
   const target = path.resolve(dir);
   const tmp = `${target}.tmp-${process.pid}`;

@@ -1,7 +1,8 @@
 /**
- * What goes into a checkpoint and back (docs/porting.md#checkpoints: everything needed to resume exactly). Weights use torchvision
+ * The tensors of a checkpoint and back (docs/porting.md#checkpoints: everything needed to resume exactly). Weights use torchvision
  * names in PyTorch layout (`model.safetensors`, loadable by PyTorch); loss parameters, projection nets and
- * optimizer moments go into `state.safetensors` under stable names; the rest is JSON.
+ * optimizer moments go into `state.safetensors` under stable names; the rest is JSON, written and read by
+ * `run-state.ts` (of which the optimizer's groups and step counts and the schedule, `PartsState`, come from here).
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
@@ -9,8 +10,15 @@ import type { CheckpointContents, CheckpointTensor } from '../io/checkpoint.ts';
 import type { EmbeddingModel } from '../models/types.ts';
 import type { AdamState } from './optimizer.ts';
 import { adamStateFromTensors, adamStateToTensors } from './optimizer.ts';
+import type { ScheduleState } from './schedule.ts';
 import type { TrainingParts } from './setup.ts';
 import { TASKS } from './setup.ts';
+
+/** The JSON half of the trainable parts' state (the moments are tensors in `state.safetensors`). */
+export interface PartsState {
+  optimizer: Pick<AdamState, 'groups' | 'steps'>;
+  schedule: ScheduleState;
+}
 
 function toStored(t: tf.Tensor): CheckpointTensor {
   return { shape: [...t.shape], data: t.dataSync().slice() as Float32Array | Int32Array };
@@ -44,8 +52,8 @@ export function modelTensors(model: EmbeddingModel): Map<string, CheckpointTenso
   return out;
 }
 
-/** Full training snapshot. `state` is the caller's JSON part (epoch, RNG states, labels, history …). */
-export function snapshot(model: EmbeddingModel, parts: TrainingParts, state: Record<string, unknown>): CheckpointContents {
+/** Full training snapshot. `state` is the caller's JSON part (epoch, RNG states, labels, history …); the parts' is added. */
+export function snapshot<S extends object>(model: EmbeddingModel, parts: TrainingParts, state: S): CheckpointContents<S & PartsState> {
   const extra = new Map<string, CheckpointTensor>();
   parts.losses.forEach((loss, t) => {
     if (!loss) return;
@@ -56,15 +64,15 @@ export function snapshot(model: EmbeddingModel, parts: TrainingParts, state: Rec
   const adam = renameAdam(parts.optimizer.state(), (n) => byVarName.get(n), 'optimizer');
   const { tensors, json } = adamStateToTensors(adam);
   for (const [k, v] of tensors) extra.set(k, v);
-  return {
-    tensors: modelTensors(model),
-    extraTensors: extra,
-    state: { ...state, optimizer: json, schedule: parts.schedule.state() },
-  };
+  const partsState: PartsState = { optimizer: json, schedule: parts.schedule.state() };
+  return { tensors: modelTensors(model), extraTensors: extra, state: { ...state, ...partsState } };
 }
 
-/** Load a snapshot into freshly built model and parts (same configuration). Strict: mismatches are UserErrors. */
-export function restore(ck: CheckpointContents, model: EmbeddingModel, parts: TrainingParts, source: string): void {
+/**
+ * Load a snapshot's tensors and `st` (its parts' JSON, already read) into freshly built model and parts (same
+ * configuration). Strict: mismatches are UserErrors.
+ */
+export function restore(ck: CheckpointContents, st: PartsState, model: EmbeddingModel, parts: TrainingParts, source: string): void {
   const weights = toTensorMap(ck.tensors);
   try {
     model.loadStateDict(weights, `${source}/model.safetensors`);
@@ -85,7 +93,6 @@ export function restore(ck: CheckpointContents, model: EmbeddingModel, parts: Tr
   } finally {
     tf.dispose([...extra.values()]);
   }
-  const st = ck.state as { optimizer: Pick<AdamState, 'groups' | 'steps'>; schedule: ReturnType<TrainingParts['schedule']['state']> };
   const adamStable = adamStateFromTensors(st.optimizer, ck.extraTensors);
   const adam = renameAdam(adamStable, (n) => parts.named.get(n)?.name, `${source}/state.safetensors`);
   parts.optimizer.loadState(adam, source);

@@ -8,44 +8,31 @@ import path from 'node:path';
 import type { RunConfig } from '../cli/config.ts';
 import { UserError } from '../errors.ts';
 import type { ManifestItem } from '../data/manifest.ts';
-import { BatchLoader, evalBatches, loaderStats } from '../data/loader.ts';
+import { BatchLoader, evalBatches, loaderStats, type LoadedBatch } from '../data/loader.ts';
 import { ClassBalancedSampler, ClusterBalancedSampler, type BatchSpec } from '../data/samplers.ts';
 import { drawTrainRandoms } from '../data/transforms.ts';
 import { embedAll } from '../eval/embed.ts';
 import { evaluateManifest, type EvaluationResult } from '../eval/evaluate.ts';
-import { bestCheckpointName, saveCheckpoint } from '../io/checkpoint.ts';
-import { reclusterSharedLabels, type ClusteringInputs } from '../mic/clustering.ts';
-import type { ReclusterSchedule } from '../mic/surrogate.ts';
+import { bestCheckpointName } from '../io/checkpoint.ts';
 import type { EmbeddingNet } from '../models/embedding-net.ts';
 import { drawRecoveries, recoveryRows } from '../report/recoveries.ts';
-import { recoveriesFileName, type RunReporter } from '../report/run-reporter.ts';
-import { Rng, rngFor, type RngState } from '../rng.ts';
-import { modelTensors, snapshot } from './checkpointing.ts';
+import { recoveriesFileName } from '../report/run-reporter.ts';
+import { rngFor, type RngState } from '../rng.ts';
 import { PhaseProgress } from './phase-progress.ts';
 import type { ProgressOptions } from '../progress.ts';
 import { EpochProgress } from './progress.ts';
-import { hasSharedTask, type TrainingParts } from './setup.ts';
+import { EPOCH_STREAMS, epochStreamStates, saveBestCheckpoint, saveLastCheckpoint, type EpochStreamName, type LiveRun, type PartialEpoch } from './run-state.ts';
+import { hasSharedTask } from './setup.ts';
 import { taskStep } from './task-step.ts';
 
-/** Named RNG streams whose state is checkpointed (k-means and evaluation use fresh fixed-seed streams). */
-export const STREAMS = ['sampler.class', 'sampler.shared', 'augment.class', 'augment.shared', 'miner', 'task', 'recoveries'] as const;
-export type StreamName = (typeof STREAMS)[number];
-
-export interface TrainerContext {
+export interface TrainerContext extends LiveRun {
   cfg: RunConfig;
   model: EmbeddingNet;
-  parts: TrainingParts;
   trainItems: ManifestItem[];
   /** Items evaluated every epoch (test split); `valItems` choose the checkpoint when --val-split is set. */
   testItems: ManifestItem[];
   valItems: ManifestItem[];
-  reporter: RunReporter;
   runDir: string;
-  rngs: Record<StreamName, Rng>;
-  /** Shared-task labels (surrogate clusters); null in baseline mode. */
-  sharedLabels: Int32Array | null;
-  numClusters: number;
-  recluster: ReclusterSchedule;
   microBs: number;
   log: (line: string) => void;
   /** Set by a signal handler: stop after the current step. */
@@ -54,24 +41,6 @@ export interface TrainerContext {
   onPhase?: (phase: string) => void;
   /** Where and how often progress is shown (`--log-every`). */
   progress?: ProgressOptions;
-  /** Extra JSON for checkpoints (config, backend …). */
-  checkpointMeta: Record<string, unknown>;
-}
-
-/** Streams whose epoch-start state lets an interrupted epoch be replayed exactly (batches, decisions, crops). */
-const EPOCH_STREAMS = ['sampler.class', 'sampler.shared', 'task', 'augment.class', 'augment.shared'] as const;
-
-/** Where an interrupted epoch stopped (saved in `last/` by a Ctrl-C / SIGTERM). */
-export interface PartialEpoch {
-  epoch: number;
-  /** Iterations completed. */
-  iters: number;
-  /** Running sums of the epoch so far, continued unchanged so the logged mean loss is bit-identical. */
-  lossSum: number;
-  steps: number;
-  trainSeconds: number;
-  /** State of the epoch streams when the epoch began. */
-  startRng: Record<string, RngState>;
 }
 
 export interface EpochOutcome {
@@ -81,13 +50,37 @@ export interface EpochOutcome {
   stoppedAt?: { iters: number; total: number };
 }
 
+/** An epoch's batches and task decisions, drawn up front; with the iterations an interrupted run did already removed. */
+interface EpochPlan {
+  /** State of the epoch streams before anything was drawn (saved with a mid-epoch `last/`). */
+  startRng: Record<EpochStreamName, RngState>;
+  iters: number;
+  /** Per iteration: [Class step?, Shared step?]. */
+  runs: [boolean, boolean][];
+  /** The batches still to load, per task, in step order. */
+  classSpecs: BatchSpec[];
+  sharedSpecs: BatchSpec[];
+  /** Iterations already done (resume of an interrupted epoch). */
+  skip: number;
+}
+
+/** The training part of an epoch: loss sums (continued across an interruption), iterations done, seconds. */
+interface TrainedPart {
+  lossSum: number;
+  steps: number;
+  doneIters: number;
+  trainSeconds: number;
+  interrupted: boolean;
+}
+
+type Batches = AsyncIterator<LoadedBatch>;
+
 /** Column prefix used for validation metrics when --val-split is set. */
 export const VAL_PREFIX = 'Val ';
 
 export class Trainer {
   private readonly classSampler: ClassBalancedSampler;
   private readonly sharedSampler: ClusterBalancedSampler | null;
-  private readonly classLabels: Int32Array;
   private readonly warned = new Set<string>();
   /** Distinct evaluation images left out of the metrics because they could not be decoded. */
   readonly evalLeftOut = new Set<string>();
@@ -96,141 +89,168 @@ export class Trainer {
 
   constructor(private readonly c: TrainerContext) {
     const { cfg } = c;
-    this.classLabels = Int32Array.from(c.trainItems, (it) => it.label);
-    this.classSampler = new ClassBalancedSampler(this.classLabels, cfg.bs, cfg.csPerBs[0], c.rngs['sampler.class']);
+    const classLabels = Int32Array.from(c.trainItems, (it) => it.label);
+    this.classSampler = new ClassBalancedSampler(classLabels, cfg.bs, cfg.csPerBs[0], c.rngs['sampler.class']);
+    const shared = c.clusters.labels;
     this.sharedSampler =
-      hasSharedTask(cfg) && c.sharedLabels
-        ? new ClusterBalancedSampler(c.sharedLabels, cfg.bs, cfg.csPerBs[1], cfg.randomClusterPickP, c.rngs['sampler.shared'])
-        : null;
+      hasSharedTask(cfg) && shared ? new ClusterBalancedSampler(shared, cfg.bs, cfg.csPerBs[1], cfg.randomClusterPickP, c.rngs['sampler.shared']) : null;
   }
 
-  /** Train and evaluate one epoch (0-based). */
+  /** Train and evaluate one epoch (0-based); `resume` continues an interrupted one. */
   async runEpoch(epoch: number, resume?: PartialEpoch): Promise<EpochOutcome> {
-    const { cfg, parts, model } = this.c;
     const wall0 = performance.now();
-    if (resume) for (const s of EPOCH_STREAMS) this.c.rngs[s].setState(resume.startRng[s]);
-    const startRng: Record<string, RngState> = {};
-    for (const s of EPOCH_STREAMS) startRng[s] = this.c.rngs[s].getState();
+    const plan = this.planEpoch(resume);
+    this.c.onPhase?.(`epoch ${epoch + 1} (training)`);
+    const secondsPerEpoch = this.epochSeconds.length ? this.epochSeconds.reduce((a, b) => a + b, 0) / this.epochSeconds.length : undefined;
+    const progress = new EpochProgress(epoch, this.c.cfg.nEpochs, plan.iters, this.c.progress, { laterEpochs: this.c.cfg.nEpochs - epoch - 1, secondsPerEpoch });
+    const part = await this.trainIterations(epoch, plan, progress, resume);
+    // Mean over all steps of the epoch (0 when none happened), summed in step order across an interruption.
+    const loss = part.steps > 0 ? part.lossSum / part.steps : 0;
+    if (part.interrupted) {
+      progress.done('interrupted');
+      const { lossSum, steps, doneIters: iters, trainSeconds } = part;
+      saveLastCheckpoint(this.c.runDir, this.c, epoch - 1, { epoch, iters, lossSum, steps, trainSeconds, startRng: plan.startRng });
+      return { loss, metrics: {}, stoppedAt: { iters, total: plan.iters } };
+    }
+    this.c.reporter.logTrain(epoch, part.trainSeconds, loss);
+    const metrics = await this.evaluateEpoch(epoch, progress);
+    await this.reclusterIfDue(epoch);
+    this.endEpoch(epoch);
+    this.epochSeconds.push((performance.now() - wall0) / 1000);
+    return { loss, metrics };
+  }
+
+  /** Draw the epoch's batches and task decisions (from the epoch's start state when resuming one). */
+  private planEpoch(resume: PartialEpoch | undefined): EpochPlan {
+    const { cfg, rngs } = this.c;
+    if (resume) for (const s of EPOCH_STREAMS) rngs[s].setState(resume.startRng[s]);
+    const startRng = epochStreamStates(rngs);
     const classBatches = this.classSampler.epoch();
     const sharedAll = this.sharedSampler?.epoch() ?? [];
     const iters = this.sharedSampler ? Math.min(classBatches.length, sharedAll.length) : classBatches.length;
     // Task decisions for the whole epoch, drawn in the original's order (Class then Shared per iteration), so
     // the Shared loader only loads the batches that will be used.
     const runs: [boolean, boolean][] = [];
-    for (let i = 0; i < iters; i++) runs.push([this.c.rngs.task.bernoulli(cfg.taskP[0]), this.c.rngs.task.bernoulli(cfg.taskP[1])]);
-    const classSpecs = classBatches.slice(0, iters).filter((_, i) => runs[i][0]);
-    const sharedSpecs: BatchSpec[] = this.sharedSampler ? sharedAll.slice(0, iters).filter((_, i) => runs[i][1]) : [];
-    const skip = resume?.iters ?? 0;
-    if (skip > 0) {
-      // Replay the crops drawn for the iterations already done, so the augmentation streams continue exactly.
-      const drawn = (specs: BatchSpec[], upTo: number) => specs.slice(0, upTo).reduce((n, b) => n + b.indices.length, 0);
-      const classDone = runs.slice(0, skip).filter((r) => r[0]).length;
-      const sharedDone = this.sharedSampler ? runs.slice(0, skip).filter((r) => r[1]).length : 0;
-      for (let k = drawn(classSpecs, classDone); k > 0; k--) drawTrainRandoms(this.c.rngs['augment.class'], cfg.cropStyle);
-      for (let k = drawn(sharedSpecs, sharedDone); k > 0; k--) drawTrainRandoms(this.c.rngs['augment.shared'], cfg.cropStyle);
-      classSpecs.splice(0, classDone);
-      sharedSpecs.splice(0, sharedDone);
-    }
-    const size = cfg.inputSize;
-    const conv = model.input;
-    const classIt = new BatchLoader(this.c.trainItems, classSpecs, size, conv, { train: true, flip: true, cropStyle: cfg.cropStyle }, this.c.rngs['augment.class'], cfg.kernels, { recycle: true })[Symbol.asyncIterator]();
-    const sharedIt = new BatchLoader(this.c.trainItems, sharedSpecs, size, conv, { train: true, flip: false, cropStyle: cfg.cropStyle }, this.c.rngs['augment.shared'], cfg.kernels, { replacementLabels: this.c.sharedLabels ?? undefined, recycle: true })[Symbol.asyncIterator]();
+    for (let i = 0; i < iters; i++) runs.push([rngs.task.bernoulli(cfg.taskP[0]), rngs.task.bernoulli(cfg.taskP[1])]);
+    const plan: EpochPlan = {
+      startRng,
+      iters,
+      runs,
+      classSpecs: classBatches.slice(0, iters).filter((_, i) => runs[i][0]),
+      sharedSpecs: this.sharedSampler ? sharedAll.slice(0, iters).filter((_, i) => runs[i][1]) : [],
+      skip: resume?.iters ?? 0,
+    };
+    if (plan.skip > 0) this.skipDoneIterations(plan);
+    return plan;
+  }
 
-    this.c.onPhase?.(`epoch ${epoch + 1} (training)`);
-    const secondsPerEpoch = this.epochSeconds.length ? this.epochSeconds.reduce((a, b) => a + b, 0) / this.epochSeconds.length : undefined;
-    const progress = new EpochProgress(epoch, cfg.nEpochs, iters, this.c.progress, { laterEpochs: cfg.nEpochs - epoch - 1, secondsPerEpoch });
+  /** Replay the crops drawn for the iterations already done, so the augmentation streams continue exactly. */
+  private skipDoneIterations(plan: EpochPlan): void {
+    const { cfg, rngs } = this.c;
+    const drawn = (specs: BatchSpec[], upTo: number) => specs.slice(0, upTo).reduce((n, b) => n + b.indices.length, 0);
+    const classDone = plan.runs.slice(0, plan.skip).filter((r) => r[0]).length;
+    const sharedDone = this.sharedSampler ? plan.runs.slice(0, plan.skip).filter((r) => r[1]).length : 0;
+    for (let k = drawn(plan.classSpecs, classDone); k > 0; k--) drawTrainRandoms(rngs['augment.class'], cfg.cropStyle);
+    for (let k = drawn(plan.sharedSpecs, sharedDone); k > 0; k--) drawTrainRandoms(rngs['augment.shared'], cfg.cropStyle);
+    plan.classSpecs.splice(0, classDone);
+    plan.sharedSpecs.splice(0, sharedDone);
+  }
+
+  /** The prefetching loaders of the two tasks (Class batches flipped, Shared batches with the surrogate labels). */
+  private openLoaders(plan: EpochPlan): [Batches, Batches] {
+    const { cfg, model, rngs, trainItems } = this.c;
+    const train = { train: true, cropStyle: cfg.cropStyle } as const;
+    const classIt = new BatchLoader(trainItems, plan.classSpecs, cfg.inputSize, model.input, { ...train, flip: true }, rngs['augment.class'], cfg.kernels, { recycle: true });
+    const sharedIt = new BatchLoader(trainItems, plan.sharedSpecs, cfg.inputSize, model.input, { ...train, flip: false }, rngs['augment.shared'], cfg.kernels, {
+      replacementLabels: this.c.clusters.labels ?? undefined,
+      recycle: true,
+    });
+    return [classIt[Symbol.asyncIterator](), sharedIt[Symbol.asyncIterator]()];
+  }
+
+  /** The epoch's iterations (from `plan.skip`), until done or a stop request. */
+  private async trainIterations(epoch: number, plan: EpochPlan, progress: EpochProgress, resume: PartialEpoch | undefined): Promise<TrainedPart> {
+    const loaders = this.openLoaders(plan);
     const t0 = performance.now();
-    let interrupted = false;
-    let lossSum = resume?.lossSum ?? 0;
-    let steps = resume?.steps ?? 0;
-    let doneIters = skip;
-    for (let i = skip; i < iters; i++) {
-      const stepLosses: number[] = [];
-      let images = 0;
-      for (const task of [0, 1] as const) {
-        if (!runs[i][task]) continue;
-        const next = await (task === 0 ? classIt : sharedIt).next();
-        if (next.done) throw new Error(`loader for task ${task} ended early`);
-        const b = next.value;
-        const loss = parts.losses[task];
-        if (!loss) continue;
-        const r = taskStep({
-          model, task, loss, adversarial: parts.adversarial, optimizer: parts.optimizer,
-          images: b.images, n: b.n, size, labels: b.labels, microBs: this.c.microBs,
-        });
-        if (!Number.isFinite(r.loss)) {
-          throw new UserError(`training loss became ${r.loss} at epoch ${epoch + 1}, iteration ${i + 1} (task ${task === 0 ? 'Class' : 'Shared'}); try a lower --lr (last/ holds the last completed epoch)`);
-        }
-        if (r.warning) this.warnOnce(r.warning);
-        stepLosses.push(r.loss);
-        lossSum += r.loss;
-        steps += 1;
-        images += b.n;
+    const part: TrainedPart = { lossSum: resume?.lossSum ?? 0, steps: resume?.steps ?? 0, doneIters: plan.skip, trainSeconds: 0, interrupted: false };
+    for (let i = plan.skip; i < plan.iters; i++) {
+      const { losses, images } = await this.iteration(epoch, i, plan.runs[i], loaders);
+      for (const l of losses) {
+        part.lossSum += l;
+        part.steps += 1;
       }
-      progress.tick(images, stepLosses);
-      doneIters = i + 1;
+      progress.tick(images, losses);
+      part.doneIters = i + 1;
       // When the next batch is already loaded, awaiting it never reaches the event loop, where signals are
       // delivered: give it a turn so a Ctrl-C is seen after this step, not at the next evaluation.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.c.stopRequested() && doneIters < iters) {
-        interrupted = true;
+      if (this.c.stopRequested() && part.doneIters < plan.iters) {
+        part.interrupted = true;
         break;
       }
     }
-    await classIt.return?.();
-    await sharedIt.return?.();
-    const trainSeconds = (resume?.trainSeconds ?? 0) + (performance.now() - t0) / 1000;
-    // Mean over all steps of the epoch (0 when none happened), summed in step order across an interruption.
-    const loss = steps > 0 ? lossSum / steps : 0;
-    if (interrupted) {
-      progress.done('interrupted');
-      this.saveLast(epoch - 1, { epoch, iters: doneIters, lossSum, steps, trainSeconds, startRng });
-      return { loss, metrics: {}, stoppedAt: { iters: doneIters, total: iters } };
-    }
+    for (const it of loaders) await it.return?.();
+    part.trainSeconds = (resume?.trainSeconds ?? 0) + (performance.now() - t0) / 1000;
+    return part;
+  }
 
-    this.c.reporter.logTrain(epoch, trainSeconds, loss);
+  /** One iteration: a Class step and a Shared step, each when its task decision says so. */
+  private async iteration(epoch: number, i: number, run: [boolean, boolean], loaders: [Batches, Batches]): Promise<{ losses: number[]; images: number }> {
+    const { parts, model } = this.c;
+    const losses: number[] = [];
+    let images = 0;
+    for (const task of [0, 1] as const) {
+      if (!run[task]) continue;
+      const next = await loaders[task].next();
+      if (next.done) throw new Error(`loader for task ${task} ended early`);
+      const b = next.value;
+      const loss = parts.losses[task];
+      if (!loss) continue;
+      const r = taskStep({
+        model, task, loss, adversarial: parts.adversarial, optimizer: parts.optimizer,
+        images: b.images, n: b.n, size: this.c.cfg.inputSize, labels: b.labels, microBs: this.c.microBs,
+      });
+      if (!Number.isFinite(r.loss)) {
+        throw new UserError(`training loss became ${r.loss} at epoch ${epoch + 1}, iteration ${i + 1} (task ${task === 0 ? 'Class' : 'Shared'}); try a lower --lr (last/ holds the last completed epoch)`);
+      }
+      if (r.warning) this.warnOnce(r.warning);
+      losses.push(r.loss);
+      images += b.n;
+    }
+    return { losses, images };
+  }
+
+  /** Evaluate, log the metrics, keep the best checkpoints and recoveries, redraw the plot. */
+  private async evaluateEpoch(epoch: number, progress: EpochProgress): Promise<Record<string, number>> {
     this.c.onPhase?.(`epoch ${epoch + 1} (evaluation)`);
     const e0 = performance.now();
-    const { metrics, test } = await this.evaluate(`epoch ${epoch + 1}/${cfg.nEpochs} evaluation`);
-    const evalSeconds = (performance.now() - e0) / 1000;
-    this.c.reporter.logVal(epoch, evalSeconds, metrics);
+    const { metrics, test } = await this.evaluate(`epoch ${epoch + 1}/${this.c.cfg.nEpochs} evaluation`);
+    this.c.reporter.logVal(epoch, (performance.now() - e0) / 1000, metrics);
     progress.done(this.summaryLine(metrics));
-
     await this.afterEvaluation(epoch, test);
     await this.c.reporter.writePlot();
+    return metrics;
+  }
 
-    if (this.sharedSampler && this.c.recluster.afterEpoch()) {
-      this.c.onPhase?.(`epoch ${epoch + 1} (re-clustering)`);
-      const t = performance.now();
-      const shown = new PhaseProgress(`epoch ${epoch + 1}/${cfg.nEpochs} re-clustering`, this.c.trainItems.length, this.c.progress);
-      const labels = await reclusterSharedLabels({ ...this.clusteringInputs(), onProgress: (d) => shown.update(d) }, this.kmeansSettings());
-      shown.end();
-      this.sharedSampler.setLabels(labels);
-      this.c.sharedLabels = labels;
-      this.c.log(`re-clustered the Shared embeddings into ${this.c.numClusters} clusters (${((performance.now() - t) / 1000).toFixed(1)} s)`);
-    } else if (!this.sharedSampler) {
-      this.c.recluster.afterEpoch();
-    }
+  /** Re-cluster the Shared embeddings when the counter says so (the counter moves every epoch). */
+  private async reclusterIfDue(epoch: number): Promise<void> {
+    const { clusters, cfg } = this.c;
+    if (!clusters.dueAfterEpoch() || !this.sharedSampler) return;
+    this.c.onPhase?.(`epoch ${epoch + 1} (re-clustering)`);
+    const t = performance.now();
+    const shown = new PhaseProgress(`epoch ${epoch + 1}/${cfg.nEpochs} re-clustering`, this.c.trainItems.length, this.c.progress);
+    const labels = await clusters.recluster({ onProgress: (d) => shown.update(d), onWarning: (m) => this.warnOnce(`k-means: ${m}`) });
+    shown.end();
+    this.sharedSampler.setLabels(labels);
+    this.c.log(`re-clustered the Shared embeddings into ${clusters.numClusters} clusters (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  }
+
+  /** The next epoch's learning rates, the summary file, and `last/` for `--resume`. */
+  private endEpoch(epoch: number): void {
+    const { parts } = this.c;
     parts.schedule.step(parts.optimizer);
     this.c.reporter.writeSummary();
-    this.saveLast(epoch);
-    this.epochSeconds.push((performance.now() - wall0) / 1000);
-    return { loss, metrics };
-  }
-
-  clusteringInputs(): ClusteringInputs {
-    const { cfg, model } = this.c;
-    return { model, paths: this.c.trainItems.map((it) => it.path), classLabels: this.classLabels, bs: cfg.bs, inputSize: cfg.inputSize, conv: model.input, concurrency: cfg.kernels };
-  }
-
-  kmeansSettings() {
-    return {
-      k: this.c.numClusters,
-      iters: this.c.cfg.kmeansIters,
-      maxPointsPerCentroid: this.c.cfg.kmeansMaxPoints,
-      rng: rngFor(this.c.cfg.seed, 'kmeans'),
-      onWarning: (m: string) => this.warnOnce(`k-means: ${m}`),
-    };
+    saveLastCheckpoint(this.c.runDir, this.c, epoch, null);
   }
 
   /** Embed and evaluate the test split (and the validation split when set). `test.items` are the items evaluated. */
@@ -291,11 +311,7 @@ export class Trainer {
       const setNo = group.prefix ? g + 1 : undefined;
       const column = `${choose}${group.prefix}Recall @ 1`;
       if (!reporter.isNewBest(column)) continue;
-      saveCheckpoint(path.join(runDir, bestCheckpointName(setNo)), {
-        tensors: modelTensors(this.c.model),
-        extraTensors: new Map(),
-        state: { ...this.c.checkpointMeta, epoch, chosenOn: column, metrics: reporter.history().val },
-      });
+      saveBestCheckpoint(path.join(runDir, bestCheckpointName(setNo)), this.c, { epoch, chosenOn: column, metrics: reporter.history().val });
       const items = test.items;
       const rows = recoveryRows(
         {
@@ -313,23 +329,6 @@ export class Trainer {
       const known = new Set(loaderStats().failedPaths);
       for (const p of unreadable) if (!known.has(p)) this.warnOnce(`recoveries picture: could not read ${p}`);
     }
-  }
-
-  /** Write `last/`: everything needed to continue after `epoch` (and, when interrupted, within the next one). */
-  saveLast(epoch: number, partial?: PartialEpoch): void {
-    const rngStates: Record<string, RngState> = {};
-    for (const s of STREAMS) rngStates[s] = this.c.rngs[s].getState();
-    const ck = snapshot(this.c.model, this.c.parts, {
-      ...this.c.checkpointMeta,
-      epoch,
-      rng: rngStates,
-      sharedLabels: this.c.sharedLabels ? Array.from(this.c.sharedLabels) : null,
-      numClusters: this.c.numClusters,
-      reclusterCounter: this.c.recluster.counter,
-      history: this.c.reporter.history(),
-      partial: partial ?? null,
-    });
-    saveCheckpoint(path.join(this.c.runDir, 'last'), ck);
   }
 
   private summaryLine(m: Record<string, number>): string {

@@ -23,24 +23,24 @@ export function untrainedLine(figures: UntrainedFigures): string {
 
 /**
  * Evaluate the network before any training step and log its figures, unless resuming: then the figures
- * saved in the checkpoint (if it has them) are returned instead. The result is stored in `checkpointMeta`
- * so every later checkpoint carries it.
+ * saved in the checkpoint (`resumed`, if it has them) are returned instead. The result is stored in the
+ * checkpoint `header` so every later checkpoint carries it.
  */
 export async function untrainedFigures(
   evaluate: () => Promise<{ metrics: Record<string, number> }>,
-  resumeState: Record<string, unknown> | undefined,
-  checkpointMeta: Record<string, unknown>,
+  resumed: { untrained?: UntrainedFigures } | undefined,
+  header: { untrained?: UntrainedFigures },
   log: (line: string) => void,
 ): Promise<UntrainedFigures | undefined> {
   let figures: UntrainedFigures | undefined;
-  if (resumeState) {
-    figures = (resumeState.untrained as UntrainedFigures | undefined) ?? undefined;
+  if (resumed) {
+    figures = resumed.untrained;
   } else {
     const t = performance.now();
     figures = (await evaluate()).metrics;
     log(`${untrainedLine(figures)} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   }
-  if (figures) checkpointMeta.untrained = figures;
+  if (figures) header.untrained = figures;
   return figures;
 }
 

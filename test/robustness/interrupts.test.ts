@@ -106,7 +106,8 @@ test('two Ctrl-C in the first epoch, before anything was saved: the run folder i
     ['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--savename', 'r', '--backend', 'wasm', '--not_pretrained', '--input-size', '32',
       '--bs', '8', '--n_epochs', '2', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1'],
     (stderr, child) => {
-      if (!sent && /run folder:/.test(stderr)) {
+      // The untrained network is evaluated before epoch 1: its line is where the first epoch begins.
+      if (!sent && /untrained network \(before epoch 1\)/.test(stderr)) {
         sent = true;
         child.kill('SIGINT');
         setTimeout(() => child.kill('SIGINT'), 300);
@@ -119,4 +120,24 @@ test('two Ctrl-C in the first epoch, before anything was saved: the run folder i
   const savedFirst = /interrupted during epoch 1 at iteration \d+ of \d+; saved in last\//.test(r.stderr);
   assert.ok(quitAtOnce || savedFirst, r.stderr);
   assert.equal(fs.existsSync(path.join(out, 'folder', 'r')), savedFirst, 'folder kept only when last/ was saved');
+});
+
+test('Ctrl-C during the evaluation of the untrained network says so, exits 130 and leaves no run folder', async () => {
+  const out = tempDir();
+  let sent = false;
+  const r = await runCliLive(
+    ['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--savename', 'r', '--backend', 'wasm', '--not_pretrained', '--input-size', '32',
+      '--bs', '8', '--n_epochs', '2', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1'],
+    (stderr, child) => {
+      // "run folder:" is the last line before the untrained evaluation starts.
+      if (!sent && /run folder:/.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    },
+    { timeoutMs: 300_000 },
+  );
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /SIGINT during the evaluation of the untrained network: stopping now \(training has not started, so there is nothing to save\); nothing was saved yet; the run folder .*folder\/r was removed/);
+  assert.deepEqual(fs.readdirSync(path.join(out, 'folder')), [], 'no run folder left behind');
 });
