@@ -13,7 +13,6 @@ import { describeProfile } from '../backend/profile.ts';
 import type { BackendReport } from '../backend/select.ts';
 import type { BadImage } from '../data/image-check.ts';
 import { decodeFailures, loaderStats } from '../data/loader.ts';
-import { bestCheckpointName } from '../io/checkpoint.ts';
 import { SharedClusters } from '../mic/shared-clusters.ts';
 import { countDistinct } from '../mic/surrogate.ts';
 import type { EmbeddingNet } from '../models/embedding-net.ts';
@@ -32,7 +31,7 @@ import { restoreLastCheckpoint, STREAMS, type LiveRun, type PartialEpoch, type S
 import { buildTrainingParts, disposeTrainingParts, hasSharedTask } from './setup.ts';
 import { columnsFor, prepareNetwork, readDataset, type RunData, type StartupContext } from './startup.ts';
 import { autoMicroBatch } from './task-step.ts';
-import { Trainer, VAL_PREFIX } from './trainer.ts';
+import { bestCheckpointChoices, Trainer } from './trainer.ts';
 import { improvementLine, untrainedFigures, type UntrainedFigures } from './untrained.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -215,9 +214,6 @@ function finishRun(
   }
   const gain = improvementLine(run.untrained, reporter.history());
   if (gain) log(gain);
-  const chosen = [...new Set(testItems.map((it) => it.set))].map((set, g, sets) => ({
-    column: `${valItems.length > 0 ? VAL_PREFIX : ''}${sets.includes(undefined) ? '' : `Set ${g} `}Recall @ 1`,
-    folder: bestCheckpointName(sets.includes(undefined) ? undefined : g + 1),
-  }));
+  const chosen = bestCheckpointChoices(testItems, valItems.length > 0);
   for (const line of runSummaryLines({ runDir, val: reporter.history().val, chosen, seconds: run.seconds })) log(line);
 }

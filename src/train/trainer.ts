@@ -78,6 +78,25 @@ type Batches = AsyncIterator<LoadedBatch>;
 /** Column prefix used for validation metrics when --val-split is set. */
 export const VAL_PREFIX = 'Val ';
 
+/** A best checkpoint: the CSV column whose improvement saves it, its folder, and the test groups whose pictures go with it. */
+export interface BestCheckpointChoice {
+  column: string;
+  folder: string;
+  testGroups: number[];
+}
+
+/**
+ * Which Recall@1 chooses which best checkpoint: without a validation split each test set chooses its own
+ * (`checkpoint_Class/`; VehicleID `checkpoint_set1..3/` on `Set g Recall @ 1`); with one, `Val Recall @ 1`
+ * chooses the one `checkpoint_Class/` (the validation split is a single set, whatever the test split has).
+ */
+export function bestCheckpointChoices(testItems: readonly ManifestItem[], hasVal: boolean): BestCheckpointChoice[] {
+  const sets = [...new Set(testItems.map((it) => it.set))];
+  const single = sets.includes(undefined);
+  if (hasVal) return [{ column: `${VAL_PREFIX}Recall @ 1`, folder: bestCheckpointName(undefined), testGroups: sets.map((_, g) => g) }];
+  return sets.map((_, g) => ({ column: `${single ? '' : `Set ${g} `}Recall @ 1`, folder: bestCheckpointName(single ? undefined : g + 1), testGroups: [g] }));
+}
+
 export class Trainer {
   private readonly classSampler: ClassBalancedSampler;
   private readonly sharedSampler: ClusterBalancedSampler | null;
@@ -303,32 +322,40 @@ export class Trainer {
     return { ...result, items };
   }
 
-  /** Best-checkpoint and recoveries picture per evaluated group, when its Recall@1 improved (docs/porting.md#checkpoint-selection). */
+  /**
+   * Best checkpoints and recoveries pictures, when the Recall@1 that chooses them improved
+   * (docs/porting.md#checkpoint-selection): one per test set, or with `--val-split` one checkpoint chosen on
+   * the validation split and every test set's picture redrawn with it.
+   */
   private async afterEvaluation(epoch: number, test: EvaluationResult & { items: ManifestItem[] }): Promise<void> {
     const { reporter, runDir } = this.c;
-    const choose = this.c.valItems.length > 0 ? VAL_PREFIX : '';
-    for (const [g, group] of test.recoveries.entries()) {
-      const setNo = group.prefix ? g + 1 : undefined;
-      const column = `${choose}${group.prefix}Recall @ 1`;
-      if (!reporter.isNewBest(column)) continue;
-      saveBestCheckpoint(path.join(runDir, bestCheckpointName(setNo)), this.c, { epoch, chosenOn: column, metrics: reporter.history().val });
-      const items = test.items;
-      const rows = recoveryRows(
-        {
-          queryPaths: Array.from(group.queryRows, (r) => items[r].path),
-          queryLabels: Array.from(group.queryRows, (r) => items[r].label),
-          galleryPaths: items.map((it) => it.path),
-          galleryLabels: items.map((it) => it.label),
-          neighbours: group.neighbours,
-          k: group.keep,
-          selfIncluded: false,
-        },
-        this.c.rngs.recoveries,
-      );
-      const unreadable = await drawRecoveries(rows, path.join(runDir, recoveriesFileName(setNo)));
-      const known = new Set(loaderStats().failedPaths);
-      for (const p of unreadable) if (!known.has(p)) this.warnOnce(`recoveries picture: could not read ${p}`);
+    for (const choice of bestCheckpointChoices(this.c.testItems, this.c.valItems.length > 0)) {
+      if (!reporter.isNewBest(choice.column)) continue;
+      saveBestCheckpoint(path.join(runDir, choice.folder), this.c, { epoch, chosenOn: choice.column, metrics: reporter.history().val });
+      for (const g of choice.testGroups) await this.drawRecoveries(test, g);
     }
+  }
+
+  /** The sample-recoveries picture of test group `g` (its set's file for VehicleID). */
+  private async drawRecoveries(test: EvaluationResult & { items: ManifestItem[] }, g: number): Promise<void> {
+    const group = test.recoveries[g];
+    const setNo = group.prefix ? g + 1 : undefined;
+    const items = test.items;
+    const rows = recoveryRows(
+      {
+        queryPaths: Array.from(group.queryRows, (r) => items[r].path),
+        queryLabels: Array.from(group.queryRows, (r) => items[r].label),
+        galleryPaths: items.map((it) => it.path),
+        galleryLabels: items.map((it) => it.label),
+        neighbours: group.neighbours,
+        k: group.keep,
+        selfIncluded: false,
+      },
+      this.c.rngs.recoveries,
+    );
+    const unreadable = await drawRecoveries(rows, path.join(this.c.runDir, recoveriesFileName(setNo)));
+    const known = new Set(loaderStats().failedPaths);
+    for (const p of unreadable) if (!known.has(p)) this.warnOnce(`recoveries picture: could not read ${p}`);
   }
 
   private summaryLine(m: Record<string, number>): string {

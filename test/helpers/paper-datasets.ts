@@ -91,7 +91,7 @@ async function makeInShop(root: string): Promise<void> {
 }
 
 /** VehicleID: `train_test_split/*.txt` ("image_id vehicle_id"), `image/<image_id>.jpg`; nested test lists. */
-async function makeVehicleId(root: string): Promise<void> {
+export async function makeVehicleId(root: string): Promise<void> {
   const train: string[] = [];
   let imageId = 1;
   for (const v of [7, 50, 61, 80]) for (let i = 0; i < PER_CLASS; i++) train.push(`${String(imageId++).padStart(7, '0')} ${String(v).padStart(7, '0')}`);
