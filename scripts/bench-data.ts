@@ -23,7 +23,6 @@ import type { ManifestItem } from '../src/data/manifest.ts';
 import type { BatchSpec } from '../src/data/samplers.ts';
 import { Rng } from '../src/rng.ts';
 
-
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -53,7 +52,9 @@ async function makeImages(dir: string, n: number): Promise<string[]> {
       }
     }
     const file = path.join(dir, `img_${String(k).padStart(4, '0')}.jpg`);
-    await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90 }).toFile(file);
+    await sharp(raw, { raw: { width: W, height: H, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toFile(file);
     paths.push(file);
   }
   return paths;
@@ -71,7 +72,16 @@ function batchSpecs(n: number, bs: number): BatchSpec[] {
  */
 async function pass(paths: string[], size: number, concurrency: number, decoder: 'in-process' | 'workers', stepMs = 0): Promise<number> {
   const items: ManifestItem[] = paths.map((p) => ({ path: p, label: 0, split: 'train' }));
-  const loader = new BatchLoader(items, batchSpecs(paths.length, 20), size, IMAGENET_RGB, { train: true, flip: true }, new Rng(1, 'augment'), concurrency, { decoder, recycle: true }); // as the trainer loads
+  const loader = new BatchLoader(
+    items,
+    batchSpecs(paths.length, 20),
+    size,
+    IMAGENET_RGB,
+    { train: true, flip: true },
+    new Rng(1, 'augment'),
+    concurrency,
+    { decoder, recycle: true },
+  ); // as the trainer loads
   const t0 = performance.now();
   for await (const _batch of loader as AsyncIterable<LoadedBatch>) {
     const until = performance.now() + stepMs;
@@ -96,7 +106,10 @@ function torchRates(dir: string, size: number): { rates: Record<string, number>;
   if (!fs.existsSync(python)) return `${python} not found`;
   const script = fileURLToPath(new URL('./bench-data-torch.py', import.meta.url));
   try {
-    const out = execFileSync(python, [script, dir, '--size', String(size), '--workers', '1', '2', '--passes', '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(python, [script, dir, '--size', String(size), '--workers', '1', '2', '--passes', '1'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const r = JSON.parse(out.trim().split('\n').pop()!) as { images_per_s: Record<string, number>; torch: string; torchvision: string; pil: string };
     return { rates: r.images_per_s, versions: `torch ${r.torch}, torchvision ${r.torchvision}, PIL ${r.pil}` };
   } catch (e) {
@@ -110,7 +123,9 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-bench-data-'));
   try {
     console.log(`bench:data — ${nImages} synthetic 500×375 JPEGs in ${dir}; train transform at ${size} px`);
-    console.log(`  (${os.cpus().length} CPUs, libuv pool ${process.env.UV_THREADPOOL_SIZE ?? 4}, sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, vips threads per image ${sharp.concurrency()})`);
+    console.log(
+      `  (${os.cpus().length} CPUs, libuv pool ${process.env.UV_THREADPOOL_SIZE ?? 4}, sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, vips threads per image ${sharp.concurrency()})`,
+    );
     const paths = await makeImages(dir, nImages);
     const rate: Record<string, Record<number, number>> = { 'in-process': {}, workers: {} };
     for (const decoder of ['in-process', 'workers'] as const) {
@@ -152,7 +167,9 @@ async function main(): Promise<void> {
     console.log(`  (PIL side: ${versions}, a torch DataLoader with 1 or 2 worker processes)`);
     for (const w of ['1', '2']) {
       const m = median(ratios[w]);
-      console.log(`  median ratio, ${w} worker thread(s) vs ${w} DataLoader worker(s): ${m.toFixed(2)}× (target ≥ 2×)${m >= 2 ? '' : '  BELOW TARGET'}`);
+      console.log(
+        `  median ratio, ${w} worker thread(s) vs ${w} DataLoader worker(s): ${m.toFixed(2)}× (target ≥ 2×)${m >= 2 ? '' : '  BELOW TARGET'}`,
+      );
     }
   } finally {
     if (!process.argv.includes('--keep')) fs.rmSync(dir, { recursive: true, force: true });

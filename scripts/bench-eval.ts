@@ -37,7 +37,18 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { backend: 'wasm', threads: 0, n: 60502, dim: 128, classes: 11316, kVals: [1, 10, 100, 1000], iters: 20, budgetMb: 256, seed: 0, faiss: true };
+  const a: Args = {
+    backend: 'wasm',
+    threads: 0,
+    n: 60502,
+    dim: 128,
+    classes: 11316,
+    kVals: [1, 10, 100, 1000],
+    iters: 20,
+    budgetMb: 256,
+    seed: 0,
+    faiss: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -107,7 +118,12 @@ async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (a.backend === 'wasm' && a.threads > 1) await enableWasmThreads(a.threads);
   const report = await selectBackend(a.backend, { threads: a.threads || undefined });
-  console.log(`${report.reason}; threads ${report.threads}; ${os.cpus().length} logical CPUs; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `${report.reason}; threads ${report.threads}; ${os.cpus().length} logical CPUs; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`data: ${a.n} × ${a.dim} unit vectors, ${a.classes} classes (seed ${a.seed}); Recall@{${a.kVals}}; k-means ${a.iters} iterations`);
 
   const { x, labels } = makeData(a);
@@ -133,11 +149,15 @@ async function main(): Promise<void> {
 
   console.log('\nmic-train (tfjs ' + report.name + ')');
   console.log(`  kNN + Recall@k + MAP@R   ${fmt(tRetrieval)} s  (depth ${ret.searchDepth}; ${fmt(knnGflop / tRetrieval)} GFLOP/s incl. top-k)`);
-  console.log(`  k-means (${a.classes} centroids) ${fmt(tKmeans)} s  (${km.iterations} updates, ${km.converged ? 'fixed point reached' : 'not converged'}, ` +
-    `${passes} assignment passes ≈ ${fmt(tKmeans / passes)} s each ≈ ${fmt((passGflop * passes) / tKmeans)} GFLOP/s; ${km.emptySplits} empty-cluster splits)`);
+  console.log(
+    `  k-means (${a.classes} centroids) ${fmt(tKmeans)} s  (${km.iterations} updates, ${km.converged ? 'fixed point reached' : 'not converged'}, ` +
+      `${passes} assignment passes ≈ ${fmt(tKmeans / passes)} s each ≈ ${fmt((passGflop * passes) / tKmeans)} GFLOP/s; ${km.emptySplits} empty-cluster splits)`,
+  );
   console.log(`  NMI + F1                 ${fmt(tMetrics, 3)} s`);
   console.log(`  total                    ${fmt(ours.total)} s;  peak RSS ${fmt(peakRssMb(), 0)} MB;  tensors left ${tf.memory().numTensors}`);
-  console.log(`  Recall@{${a.kVals}} = ${ret.recall.map((v) => v.toFixed(4)).join(' ')}; MAP@R ${ret.mapAtR.toFixed(4)}; R-precision ${ret.rPrecision.toFixed(4)}; NMI ${nmiValue.toFixed(4)}; F1 ${f1Value.toFixed(4)}`);
+  console.log(
+    `  Recall@{${a.kVals}} = ${ret.recall.map((v) => v.toFixed(4)).join(' ')}; MAP@R ${ret.mapAtR.toFixed(4)}; R-precision ${ret.rPrecision.toFixed(4)}; NMI ${nmiValue.toFixed(4)}; F1 ${f1Value.toFixed(4)}`,
+  );
 
   if (!a.faiss) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-eval-'));
@@ -146,24 +166,52 @@ async function main(): Promise<void> {
     writeNpy(path.join(dir, 'labels.npy'), labels, [a.n]);
     const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench-eval-faiss.py');
     console.log('\nfaiss + scikit-learn (/usr/bin/python3 scripts/bench-eval-faiss.py) on the same vectors …');
-    const py = spawnSync('/usr/bin/python3', [script, path.join(dir, 'x.npy'), path.join(dir, 'labels.npy'), '--k', a.kVals.join(','), '--iters', String(a.iters), '--classes', String(a.classes)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 16 * 2 ** 20,
-    });
+    const py = spawnSync(
+      '/usr/bin/python3',
+      [
+        script,
+        path.join(dir, 'x.npy'),
+        path.join(dir, 'labels.npy'),
+        '--k',
+        a.kVals.join(','),
+        '--iters',
+        String(a.iters),
+        '--classes',
+        String(a.classes),
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 16 * 2 ** 20,
+      },
+    );
     if (py.status !== 0) {
       console.log(`  faiss benchmark failed (exit ${py.status ?? py.error?.message}); is python3-faiss installed?`);
       return;
     }
     const lines = py.stdout.trim().split('\n');
     for (const l of lines.slice(0, -1)) console.log('  ' + l);
-    const ref = JSON.parse(lines[lines.length - 1]) as { retrieval: number; kmeans: number; metrics: number; total: number; peak_rss_mb: number; recall: number[]; nmi: number; f1: number; threads: number };
+    const ref = JSON.parse(lines[lines.length - 1]) as {
+      retrieval: number;
+      kmeans: number;
+      metrics: number;
+      total: number;
+      peak_rss_mb: number;
+      recall: number[];
+      nmi: number;
+      f1: number;
+      threads: number;
+    };
     console.log(`\npart            mic-train      faiss+sklearn (${ref.threads} threads)   ratio`);
     for (const part of ['retrieval', 'kmeans', 'metrics', 'total'] as const) {
-      console.log(`  ${part.padEnd(12)} ${fmt(ours[part], 2).padStart(9)} s ${fmt(ref[part], 2).padStart(12)} s ${fmt(ours[part] / ref[part], 2).padStart(16)}×`);
+      console.log(
+        `  ${part.padEnd(12)} ${fmt(ours[part], 2).padStart(9)} s ${fmt(ref[part], 2).padStart(12)} s ${fmt(ours[part] / ref[part], 2).padStart(16)}×`,
+      );
     }
     console.log(`  peak RSS     ${fmt(peakRssMb(), 0).padStart(9)} MB ${fmt(ref.peak_rss_mb, 0).padStart(11)} MB`);
-    console.log(`  Recall@k faiss ${ref.recall.map((v) => v.toFixed(4)).join(' ')} (ours ${ret.recall.map((v) => v.toFixed(4)).join(' ')}); NMI faiss ${ref.nmi.toFixed(4)} (different k-means init), F1 ${ref.f1.toFixed(4)}`);
+    console.log(
+      `  Recall@k faiss ${ref.recall.map((v) => v.toFixed(4)).join(' ')} (ours ${ret.recall.map((v) => v.toFixed(4)).join(' ')}); NMI faiss ${ref.nmi.toFixed(4)} (different k-means init), F1 ${ref.f1.toFixed(4)}`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -93,7 +93,13 @@ async function child(threads: number): Promise<void> {
   const fma = relaxedSimdSupported();
   const routes = ROUTES.filter((r) => fma || r !== 'ours-fma');
   const result: Record<string, Partial<Record<Route, number>>> = {};
-  const clock = threads === 1 ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3; } : () => performance.now();
+  const clock =
+    threads === 1
+      ? () => {
+          const u = process.cpuUsage();
+          return (u.user + u.system) / 1e3;
+        }
+      : () => performance.now();
   for (const c of cases()) {
     const x = tf.randomNormal(c.x as [number, number, number, number]) as tf.Tensor4D;
     const filter = tf.randomNormal(c.filter as [number, number, number, number], 0, 0.05) as tf.Tensor4D;
@@ -123,9 +129,31 @@ async function child(threads: number): Promise<void> {
 }
 
 function runChild(threads: number): { gemm: string; times: Record<string, Partial<Record<Route, number>>> } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', '--threads', String(threads),
-    '--sizes', args.sizes!, '--bs', args.bs!, '--reps', args.reps!, '--arch', args.arch!], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const line = r.stdout?.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--child',
+      '--threads',
+      String(threads),
+      '--sizes',
+      args.sizes!,
+      '--bs',
+      args.bs!,
+      '--reps',
+      args.reps!,
+      '--arch',
+      args.arch!,
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+  );
+  const line = r.stdout
+    ?.trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (r.status !== 0 || !line) throw new Error(`bench-gemm child (${threads} threads) failed:\n${(r.stderr ?? '').slice(-3000)}`);
   return JSON.parse(line);
 }
@@ -136,16 +164,25 @@ function runTorch(all: Case[], threads: number): Record<string, number> | string
   fs.writeFileSync(file, JSON.stringify(all.map((c) => ({ key: c.key, x: c.x, filter: c.filter, strides: c.strides, pads: c.pads }))));
   try {
     const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-    const r = spawnSync(python, [path.join(here, 'bench-gemm-torch.py'), file, '--threads', String(threads), '--reps', args.reps!], { encoding: 'utf8', env });
-    const line = r.stdout?.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+    const r = spawnSync(python, [path.join(here, 'bench-gemm-torch.py'), file, '--threads', String(threads), '--reps', args.reps!], {
+      encoding: 'utf8',
+      env,
+    });
+    const line = r.stdout
+      ?.trim()
+      .split('\n')
+      .reverse()
+      .find((l) => l.startsWith('{'));
     if (r.status !== 0 || !line) {
       const why = r.error ? r.error.message : (r.stderr ?? '').trim().split('\n').pop();
       return `PyTorch skipped (${python}: ${why})`;
     }
     const { _blas_gflops: blas, ...both } = JSON.parse(line) as Record<string, [number, number]> & { _blas_gflops: number };
     if (blas < 10) {
-      console.log(`note: PyTorch's BLAS runs a 512×512 product at ${blas.toFixed(1)} GFLOP/s: the reference BLAS, not OpenBLAS ` +
-        '(install libopenblas0, which python3-torch recommends, or point LD_LIBRARY_PATH at one); its 1×1 convolutions are slow with it');
+      console.log(
+        `note: PyTorch's BLAS runs a 512×512 product at ${blas.toFixed(1)} GFLOP/s: the reference BLAS, not OpenBLAS ` +
+          '(install libopenblas0, which python3-torch recommends, or point LD_LIBRARY_PATH at one); its 1×1 convolutions are slow with it',
+      );
     }
     return Object.fromEntries(Object.entries(both).map(([k, [wall, cpu]]) => [k, threads === 1 ? cpu : wall]));
   } finally {
@@ -156,9 +193,19 @@ function runTorch(all: Case[], threads: number): Record<string, number> | string
 async function parent(): Promise<void> {
   const all = cases();
   const threadCounts = args.threads!.split(',').map(Number);
-  console.log(`bench:gemm — ${args.arch} convolutions as GEMMs, batch ${bs}, sizes ${args.sizes} px, threads ${args.threads}, median of ${reps} calls; GFLOP/s (1 thread: per process CPU second; more: per wall second)`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.versions.node}`);
-  const byThreads = new Map<number, { gemm: string; times: Record<string, Partial<Record<Route, number>>>; torch: Record<string, number> | string }>();
+  console.log(
+    `bench:gemm — ${args.arch} convolutions as GEMMs, batch ${bs}, sizes ${args.sizes} px, threads ${args.threads}, median of ${reps} calls; GFLOP/s (1 thread: per process CPU second; more: per wall second)`,
+  );
+  console.log(
+    `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, Node ${process.versions.node}`,
+  );
+  const byThreads = new Map<
+    number,
+    { gemm: string; times: Record<string, Partial<Record<Route, number>>>; torch: Record<string, number> | string }
+  >();
   for (const t of threadCounts) {
     const torch = runTorch(all, t);
     const ours = runChild(t);

@@ -46,7 +46,11 @@ const common = ['--size', args.size!, '--bs', args.bs!, '--threads', args.thread
 
 function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Result {
   const r = spawnSync(cmd, argv, { encoding: 'utf8', env, maxBuffer: 64 * 2 ** 20 });
-  const line = r.stdout?.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = r.stdout
+    ?.trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (r.status !== 0 || !line) {
     throw new Error(`${cmd} ${argv.join(' ')} failed (exit ${r.status}):\n${(r.stderr ?? '').slice(-2000)}`);
   }
@@ -85,7 +89,7 @@ for (let i = 0; i < rounds; i++) {
   tfjs.push(runTfjs());
   console.log(`round ${i + 1}  ${line(tfjs[i])}`);
 }
-const med = (rs: Result[], k: keyof Result) => median(rs.map((r) => (k === 'forward_eval_s' ? r.forward_eval_s ?? r.forward_s : r[k]) as number));
+const med = (rs: Result[], k: keyof Result) => median(rs.map((r) => (k === 'forward_eval_s' ? (r.forward_eval_s ?? r.forward_s) : r[k]) as number));
 const keys = ['forward_s', 'forward_eval_s', 'backward_s', 'update_s', 'step_s', 'step_cpu_s'] as const;
 console.log('median over rounds:');
 for (const [name, rs] of [

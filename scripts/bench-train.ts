@@ -42,8 +42,7 @@ const { values: args } = parseArgs({
 const size = Number(args.size);
 const bs = Number(args.bs);
 // `--micro-bs auto`: the size src/train/microbatch.ts picks for the wasm heap.
-const microBs =
-  args['micro-bs'] === 'auto' ? autoMicroBatchSize({ batch: bs, inputSize: size }) : args['micro-bs'] ? Number(args['micro-bs']) : bs;
+const microBs = args['micro-bs'] === 'auto' ? autoMicroBatchSize({ batch: bs, inputSize: size }) : args['micro-bs'] ? Number(args['micro-bs']) : bs;
 const threads = Number(args.threads);
 const reps = Number(args.reps);
 const warmup = Number(args.warmup);
@@ -81,7 +80,14 @@ async function main(): Promise<void> {
   const images = tf.randomNormal([bs, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const forward = (x: tf.Tensor4D) => model.forward(x).embeds;
 
-  const times = { forward: [] as number[], forwardEval: [] as number[], grads: [] as number[], update: [] as number[], step: [] as number[], stepCpu: [] as number[] };
+  const times = {
+    forward: [] as number[],
+    forwardEval: [] as number[],
+    grads: [] as number[],
+    update: [] as number[],
+    step: [] as number[],
+    stepCpu: [] as number[],
+  };
   const cpuSeconds = () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;

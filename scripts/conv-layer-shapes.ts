@@ -42,7 +42,14 @@ async function record(): Promise<ConvLayerShape[]> {
         const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
         const { strides, pad } = args.attrs as unknown as tf.Conv2DAttrs;
         const s: [number, number] = typeof strides === 'number' ? [strides, strides] : [strides[0], strides[1]];
-        const entry: ConvLayerShape = { ...current, x: [1, ...x.shape.slice(1)], filter: [...filter.shape], strides: s, pad: pad as ConvLayerShape['pad'], count: 0 };
+        const entry: ConvLayerShape = {
+          ...current,
+          x: [1, ...x.shape.slice(1)],
+          filter: [...filter.shape],
+          strides: s,
+          pad: pad as ConvLayerShape['pad'],
+          count: 0,
+        };
         const key = JSON.stringify({ ...entry, count: 0 });
         const old = seen.get(key);
         if (old) old.count++;

@@ -16,9 +16,38 @@ const data = makeTinyFolderDataset(8);
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-crash-'));
 const BIN = path.join(REPO, 'bin', 'mic-train.js');
 const args = (name: string) => [
-  '--dataset', 'folder', '--source_path', data, '--save_path', out, '--savename', name, '--not_pretrained', '--backend', 'wasm',
-  '--input-size', '32', '--bs', '8', '--n_epochs', '3', '--shared_num_classes', '3', '--cluster_update_freq', '1',
-  '--task_p', '1', '0.5', '--adv_weights', '250', '--tau', '2', '--lr', '1e-4', '--seed', '11',
+  '--dataset',
+  'folder',
+  '--source_path',
+  data,
+  '--save_path',
+  out,
+  '--savename',
+  name,
+  '--not_pretrained',
+  '--backend',
+  'wasm',
+  '--input-size',
+  '32',
+  '--bs',
+  '8',
+  '--n_epochs',
+  '3',
+  '--shared_num_classes',
+  '3',
+  '--cluster_update_freq',
+  '1',
+  '--task_p',
+  '1',
+  '0.5',
+  '--adv_weights',
+  '250',
+  '--tau',
+  '2',
+  '--lr',
+  '1e-4',
+  '--seed',
+  '11',
 ];
 
 function run(argv: string[], killAfterMs?: number): Promise<{ code: number | null; killed: boolean; ms: number }> {
@@ -27,14 +56,34 @@ function run(argv: string[], killAfterMs?: number): Promise<{ code: number | nul
     const child = spawn(process.execPath, [BIN, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.resume();
     let killed = false;
-    const timer = killAfterMs === undefined ? null : setTimeout(() => { killed = true; child.kill('SIGKILL'); }, killAfterMs);
-    child.on('close', (code) => { if (timer) clearTimeout(timer); resolve({ code, killed, ms: Date.now() - t0 }); });
+    const timer =
+      killAfterMs === undefined
+        ? null
+        : setTimeout(() => {
+            killed = true;
+            child.kill('SIGKILL');
+          }, killAfterMs);
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, killed, ms: Date.now() - t0 });
+    });
   });
 }
 
 const rows = (name: string) =>
   ['log_train_Class.csv', 'log_val_Class.csv']
-    .map((f) => fs.readFileSync(path.join(out, 'folder', name, f), 'utf8').trim().split('\n').map((l) => l.split(',').filter((_, i) => i !== 1).join(',')))
+    .map((f) =>
+      fs
+        .readFileSync(path.join(out, 'folder', name, f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) =>
+          l
+            .split(',')
+            .filter((_, i) => i !== 1)
+            .join(','),
+        ),
+    )
     .flat()
     .join('\n');
 
@@ -59,7 +108,9 @@ for (let t = 0; t < trials; t++) {
   }
   const same = last.code === 0 && rows(name) === expected;
   if (same) ok++;
-  console.log(`trial ${t + 1}: killed at ${(killAt / 1000).toFixed(1)} s${first.killed ? '' : ' (finished first)'}, ${resumes} restart(s): ${same ? 'identical' : 'DIFFERENT'}`);
+  console.log(
+    `trial ${t + 1}: killed at ${(killAt / 1000).toFixed(1)} s${first.killed ? '' : ' (finished first)'}, ${resumes} restart(s): ${same ? 'identical' : 'DIFFERENT'}`,
+  );
 }
 console.log(`${ok}/${trials}`);
 process.exitCode = ok === trials ? 0 : 1;

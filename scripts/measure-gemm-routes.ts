@@ -80,7 +80,14 @@ for (const s of readConvLayerShapes()) {
   if (!sizes.includes(s.size) || !archs.includes(s.arch)) continue;
   const x = [bs, ...s.x.slice(1)] as [number, number, number, number];
   const key = JSON.stringify([x, s.filter, s.strides, s.pad]);
-  const c = convs.get(key) ?? { archs: new Map(), size: s.size, x, filter: s.filter as Conv['filter'], strides: s.strides, pad: s.pad as Conv['pad'] };
+  const c = convs.get(key) ?? {
+    archs: new Map(),
+    size: s.size,
+    x,
+    filter: s.filter as Conv['filter'],
+    strides: s.strides,
+    pad: s.pad as Conv['pad'],
+  };
   c.archs.set(s.arch, (c.archs.get(s.arch) ?? 0) + s.count);
   convs.set(key, c);
 }
@@ -96,7 +103,8 @@ for (const c of convs.values()) {
   const x = tf.randomNormal(c.x) as tf.Tensor4D;
   const filter = tf.randomNormal(c.filter, 0, 0.05) as tf.Tensor4D;
   const dy = tf.randomNormal(info.outShape) as tf.Tensor4D;
-  const conv = (f: tf.Tensor4D) => tf.engine().runKernel('Conv2D', { x, filter: f }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] }) as tf.Tensor;
+  const conv = (f: tf.Tensor4D) =>
+    tf.engine().runKernel('Conv2D', { x, filter: f }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] }) as tf.Tensor;
   const results: Record<Exclude<GemmOp, 'matmul'>, { ours: number; xnnpack: number }> = {
     // a new filter tensor each call: nobody has packed it (training)
     forward: timeRoutes(() => {
@@ -106,10 +114,14 @@ for (const c of convs.values()) {
     // the same filter every call: XNNPACK's packed copy is reused (evaluation)
     'forward-cached': timeRoutes(() => [conv(filter)]),
     'filter-grad': timeRoutes(() => [
-      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter }) as tf.Tensor,
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x, dy }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter }) as tf.Tensor,
     ]),
     'input-grad': timeRoutes(() => [
-      tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x }) as tf.Tensor,
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy, filter }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x }) as tf.Tensor,
     ]),
   };
   tf.dispose([x, filter, dy]);
@@ -124,12 +136,22 @@ for (const c of convs.values()) {
       totals.set(key, t);
     }
   }
-  const line = Object.entries(results).map(([op, r]) => `${op} ${r.ours.toFixed(1)}/${r.xnnpack.toFixed(1)}`).join('  ');
+  const line = Object.entries(results)
+    .map(([op, r]) => `${op} ${r.ours.toFixed(1)}/${r.xnnpack.toFixed(1)}`)
+    .join('  ');
   console.log(`${c.filter.join('x')} s${c.strides[0]} at ${c.x.slice(1, 3).join('x')}: ours/xnnpack ms  ${line}`);
 }
 
 // The head and loss products (BatchMatMul): embeddings [bs, 2048] · W [2048, 128], E·Eᵀ, and their gradients.
-const products: [number, number, number][] = [[bs, 2048, 128], [bs, 128, bs], [2048, bs, 128], [bs, 128, 2048], [64, 2048, 128], [2048, 64, 128], [64, 128, 2048]];
+const products: [number, number, number][] = [
+  [bs, 2048, 128],
+  [bs, 128, bs],
+  [2048, bs, 128],
+  [bs, 128, 2048],
+  [64, 2048, 128],
+  [2048, 64, 128],
+  [64, 128, 2048],
+];
 for (const [m, k, n] of products) {
   const a = tf.randomNormal([m, k]);
   const b = tf.randomNormal([k, n]);
@@ -145,7 +167,12 @@ function round(ms: number): number {
 
 console.log('\nper network (ms, layers weighted by occurrence): ours / XNNPACK, and the faster of the two per layer');
 for (const [key, t] of totals) {
-  console.log(`  ${key.padEnd(18)} ` + Object.entries(t).map(([op, v]) => `${op} ${v.ours.toFixed(0)}/${v.xnnpack.toFixed(0)}`).join('  '));
+  console.log(
+    `  ${key.padEnd(18)} ` +
+      Object.entries(t)
+        .map(([op, v]) => `${op} ${v.ours.toFixed(0)}/${v.xnnpack.toFixed(0)}`)
+        .join('  '),
+  );
 }
 console.log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
 

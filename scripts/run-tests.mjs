@@ -49,7 +49,9 @@ const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...selected]
 let status = r.status ?? 1;
 const left = fs.readdirSync(tmp).filter((e) => e !== tsxCache);
 if (left.length > 0) {
-  console.error(`\ntests left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in the temp folder (each test must remove what it writes): ${left.join(', ')}`);
+  console.error(
+    `\ntests left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in the temp folder (each test must remove what it writes): ${left.join(', ')}`,
+  );
   if (status === 0) status = 1;
 }
 fs.unlinkSync(path.join(tmp, tsxCache));

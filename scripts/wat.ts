@@ -12,7 +12,10 @@ import { createRequire } from 'node:module';
  */
 export const WASM_MODULES: { wat: URL; wasm: URL; variant?: (text: string) => string }[] = [
   { wat: new URL('../src/data/resample.wat', import.meta.url), wasm: new URL('../src/data/resample.wasm', import.meta.url) },
-  { wat: new URL('../src/backend/kernels/heap-kernels.wat', import.meta.url), wasm: new URL('../src/backend/kernels/heap-kernels.wasm', import.meta.url) },
+  {
+    wat: new URL('../src/backend/kernels/heap-kernels.wat', import.meta.url),
+    wasm: new URL('../src/backend/kernels/heap-kernels.wasm', import.meta.url),
+  },
   {
     wat: new URL('../src/backend/kernels/heap-kernels.wat', import.meta.url),
     wasm: new URL('../src/backend/kernels/heap-kernels-shared.wasm', import.meta.url),
@@ -69,7 +72,9 @@ export async function compileWat(text: string, name = 'module.wat'): Promise<Uin
     const input = path.join(dir, name);
     const output = path.join(dir, 'out.wasm');
     fs.writeFileSync(input, text);
-    execFileSync(process.execPath, [wat2wasm, '--enable-threads', '--enable-relaxed-simd', input, '-o', output], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, [wat2wasm, '--enable-threads', '--enable-relaxed-simd', input, '-o', output], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     return new Uint8Array(fs.readFileSync(output));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

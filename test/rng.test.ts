@@ -13,7 +13,10 @@ function draws(r: Rng, n = 40): number[] {
 test('xoshiro128** from state [1, 2, 3, 4] gives the reference outputs and state', () => {
   // Computed with a separate implementation of Blackman & Vigna's definition (Python, 32-bit masks).
   const r = Rng.fromState([1, 2, 3, 4]);
-  assert.deepEqual(Array.from({ length: 6 }, () => r.nextU32()), [11520, 0, 5927040, 70819200, 2031721883, 1637235492]);
+  assert.deepEqual(
+    Array.from({ length: 6 }, () => r.nextU32()),
+    [11520, 0, 5927040, 70819200, 2031721883, 1637235492],
+  );
   assert.deepEqual(r.getState(), [1110993931, 286554632, 2431677446, 2165318166]);
 });
 
@@ -22,7 +25,10 @@ test('RNG state round trip: a stream set back to a saved state repeats its draws
   draws(r, 13); // somewhere in the middle of the stream
   const saved = r.getState();
   const expected = draws(r);
-  assert.ok(saved.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32), `four uint32: ${saved}`);
+  assert.ok(
+    saved.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32),
+    `four uint32: ${saved}`,
+  );
 
   r.setState(saved);
   assert.deepEqual(draws(r), expected, 'same stream set back');

@@ -49,10 +49,13 @@ export function nvidiaInfo(): NvidiaInfo {
   for (const fields of ['name,memory.total,compute_cap', 'name,memory.total']) {
     const r = spawnSync('nvidia-smi', [`--query-gpu=${fields}`, '--format=csv,noheader'], { encoding: 'utf8', timeout: 20_000 });
     if (r.status === 0 && r.stdout.trim()) {
-      const gpus = r.stdout.trim().split('\n').map((l) => {
-        const [name, memory, cc] = l.split(',').map((s) => s.trim());
-        return { name, memory, computeCapability: cc };
-      });
+      const gpus = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const [name, memory, cc] = l.split(',').map((s) => s.trim());
+          return { name, memory, computeCapability: cc };
+        });
       return { driver, gpus, source: 'nvidia-smi' };
     }
   }
@@ -125,16 +128,32 @@ export function probeNativePackage(pkg: string, o: { n: number; reps: number; hi
   else if (o.gpu !== undefined && env.CUDA_VISIBLE_DEVICES === undefined) env.CUDA_VISIBLE_DEVICES = String(o.gpu);
   const t = performance.now();
   const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), CHILD, pkg, String(o.n), String(o.reps)], {
-    encoding: 'utf8', env, timeout: o.timeoutMs, maxBuffer: 64 * 2 ** 20,
+    encoding: 'utf8',
+    env,
+    timeout: o.timeoutMs,
+    maxBuffer: 64 * 2 ** 20,
   });
   const seconds = (performance.now() - t) / 1000;
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('MIC_PROBE '));
   const parsed = line ? (JSON.parse(line.slice('MIC_PROBE '.length)) as Partial<NativeProbe>) : {};
   const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
   const error =
-    parsed.error ?? (line ? undefined : timedOut ? `no answer within ${o.timeoutMs / 1000} s` : `the probe process ended with ${r.signal ?? `exit code ${r.status}`}`);
+    parsed.error ??
+    (line
+      ? undefined
+      : timedOut
+        ? `no answer within ${o.timeoutMs / 1000} s`
+        : `the probe process ended with ${r.signal ?? `exit code ${r.status}`}`);
   return {
-    pkg, gpuHidden: o.hideGpu ?? false, loaded: parsed.loaded ?? false, error, tfVersion: parsed.tfVersion, onGpu: parsed.onGpu,
-    matmul: parsed.matmul, log: parseTfLog(r.stderr ?? ''), timedOut, seconds,
+    pkg,
+    gpuHidden: o.hideGpu ?? false,
+    loaded: parsed.loaded ?? false,
+    error,
+    tfVersion: parsed.tfVersion,
+    onGpu: parsed.onGpu,
+    matmul: parsed.matmul,
+    log: parseTfLog(r.stderr ?? ''),
+    timedOut,
+    seconds,
   };
 }

@@ -41,7 +41,8 @@ const PROFILES: Readonly<Record<ProfileName, BackendProfile>> = {
 export function forcedProfile(env: NodeJS.ProcessEnv = process.env): 'native' | undefined {
   const v = env[PROFILE_ENV];
   if (v === undefined || v === '') return undefined;
-  if (v !== 'native') throw new UserError(`${PROFILE_ENV}=${v}: unknown profile; the only value is 'native' (runs the cpu backend as tfjs-node would be run)`);
+  if (v !== 'native')
+    throw new UserError(`${PROFILE_ENV}=${v}: unknown profile; the only value is 'native' (runs the cpu backend as tfjs-node would be run)`);
   return v;
 }
 

@@ -193,7 +193,16 @@ async function makeReport(requested: BackendChoice, name: BackendName, reason: s
   } else if (name !== 'cpu') {
     actualThreads = os.availableParallelism();
   }
-  const report: BackendReport = { requested, name, tfName: tf.getBackend(), reason, threads: actualThreads, device: 'CPU', profile: profileFor(tf.getBackend()), versions };
+  const report: BackendReport = {
+    requested,
+    name,
+    tfName: tf.getBackend(),
+    reason,
+    threads: actualThreads,
+    device: 'CPU',
+    profile: profileFor(tf.getBackend()),
+    versions,
+  };
   if (name === 'tensorflow-gpu') {
     if (native.onGpu === false) {
       report.gpuWarning =

@@ -5,7 +5,15 @@
  * Native packages are probed in child processes (`probe.ts`), so this process loads neither.
  */
 import { forcedProfile, PROFILE_ENV } from './profile.ts';
-import { findLibraryVersions, installedVersion, NATIVE_PACKAGES, nvidiaInfo, probeNativePackage, type NativeProbe, type NvidiaInfo } from './probe.ts';
+import {
+  findLibraryVersions,
+  installedVersion,
+  NATIVE_PACKAGES,
+  nvidiaInfo,
+  probeNativePackage,
+  type NativeProbe,
+  type NvidiaInfo,
+} from './probe.ts';
 import type { BackendChoice, BackendName } from './select.ts';
 import { isGpuDevice } from './tf-log.ts';
 
@@ -64,7 +72,10 @@ function whyNoGpu(p: NativeProbe, nvidia: NvidiaInfo, libs: Record<string, strin
   const missing = p.log.missingLibraries.map((m) => m.library);
   if (missing.length) {
     const found = Object.values(libs).flat();
-    return `libtensorflow ${p.tfVersion ?? ''} could not open ${missing.join(', ')}`.replace('  ', ' ') + (found.length ? ` (found: ${found.join(', ')})` : '');
+    return (
+      `libtensorflow ${p.tfVersion ?? ''} could not open ${missing.join(', ')}`.replace('  ', ' ') +
+      (found.length ? ` (found: ${found.join(', ')})` : '')
+    );
   }
   if (p.log.cuInitError) return `CUDA initialisation failed: ${p.log.cuInitError}`;
   if (nvidia.source === 'none' && !nvidia.driver) return 'no NVIDIA driver or GPU visible on this machine';
@@ -72,36 +83,65 @@ function whyNoGpu(p: NativeProbe, nvidia: NvidiaInfo, libs: Record<string, strin
   return 'libtensorflow created no GPU device';
 }
 
-export function gpuEvidence(p: NativeProbe | undefined, cpu: NativeProbe | undefined, nvidia: NvidiaInfo, libs: Record<string, string[]>, pkgInstalled: boolean): GpuEvidence {
+export function gpuEvidence(
+  p: NativeProbe | undefined,
+  cpu: NativeProbe | undefined,
+  nvidia: NvidiaInfo,
+  libs: Record<string, string[]>,
+  pkgInstalled: boolean,
+): GpuEvidence {
   const lines: string[] = [];
   lines.push(`NVIDIA driver: ${nvidia.driver ?? 'none loaded'}`);
   if (nvidia.gpus.length) {
-    for (const g of nvidia.gpus) lines.push(`GPU (${nvidia.source}): ${g.name}${g.memory ? `, ${g.memory}` : ''}${g.computeCapability ? `, compute capability ${g.computeCapability}` : ''}`);
+    for (const g of nvidia.gpus)
+      lines.push(
+        `GPU (${nvidia.source}): ${g.name}${g.memory ? `, ${g.memory}` : ''}${g.computeCapability ? `, compute capability ${g.computeCapability}` : ''}`,
+      );
   } else {
     lines.push('GPUs: none found (no nvidia-smi answer, no /proc/driver/nvidia/gpus)');
   }
-  const libLine = Object.entries(libs).map(([l, v]) => `${l}: ${v.length ? v.join(' ') : 'none'}`).join('; ');
-  lines.push(`CUDA libraries the loader can find: ${libLine} (libtensorflow 2.9.1 of tfjs-node-gpu 4.22 opens ${Object.values(LIBTENSORFLOW_291_NEEDS).join(' and ')})`);
-  if (!pkgInstalled) return { nvidia, libraries: libs, lines, problem: `${NATIVE_PACKAGES['tensorflow-gpu']} not installed (scripts/install-gpu.sh installs it)` };
-  if (!p || !p.loaded) return { nvidia, libraries: libs, probe: p, lines, problem: `${NATIVE_PACKAGES['tensorflow-gpu']} failed to load: ${p?.error ?? 'not probed'}` };
+  const libLine = Object.entries(libs)
+    .map(([l, v]) => `${l}: ${v.length ? v.join(' ') : 'none'}`)
+    .join('; ');
+  lines.push(
+    `CUDA libraries the loader can find: ${libLine} (libtensorflow 2.9.1 of tfjs-node-gpu 4.22 opens ${Object.values(LIBTENSORFLOW_291_NEEDS).join(' and ')})`,
+  );
+  if (!pkgInstalled)
+    return { nvidia, libraries: libs, lines, problem: `${NATIVE_PACKAGES['tensorflow-gpu']} not installed (scripts/install-gpu.sh installs it)` };
+  if (!p || !p.loaded)
+    return { nvidia, libraries: libs, probe: p, lines, problem: `${NATIVE_PACKAGES['tensorflow-gpu']} failed to load: ${p?.error ?? 'not probed'}` };
   lines.push(`libtensorflow ${p.tfVersion ?? '(version unknown)'} loaded in ${p.seconds.toFixed(1)} s`);
   for (const d of p.log.devices) {
-    lines.push(`libtensorflow device ${d.name}: ${d.gpuName ?? '?'}, ${d.memoryMb} MB, compute capability ${d.computeCapability ?? '?'}${d.pciBusId ? `, PCI ${d.pciBusId}` : ''}`);
+    lines.push(
+      `libtensorflow device ${d.name}: ${d.gpuName ?? '?'}, ${d.memoryMb} MB, compute capability ${d.computeCapability ?? '?'}${d.pciBusId ? `, PCI ${d.pciBusId}` : ''}`,
+    );
   }
   for (const m of p.log.missingLibraries) lines.push(`libtensorflow could not open ${m.library}: ${m.error}`);
   for (const cc of p.log.ptxJit) {
-    lines.push(`libtensorflow has no kernel binaries for compute capability ${cc}: the driver compiles PTX at start-up (slow first run; a CUDA_CACHE_MAXSIZE of a few GB keeps the result)`);
+    lines.push(
+      `libtensorflow has no kernel binaries for compute capability ${cc}: the driver compiles PTX at start-up (slow first run; a CUDA_CACHE_MAXSIZE of a few GB keeps the result)`,
+    );
   }
   const matmulOn = p.log.placements.find((x) => x.op === 'MatMul');
   if (matmulOn) lines.push(`libtensorflow ran MatMul on ${matmulOn.device}`);
   if (p.matmul) {
     const gflops = (ms: number) => ((2 * p.matmul!.n ** 3) / (ms / 1000) / 1e9).toFixed(0);
     let line = `${p.matmul.n}×${p.matmul.n} matmul: ${p.matmul.ms.toFixed(2)} ms (${gflops(p.matmul.ms)} GFLOP/s; first call ${p.matmul.firstMs.toFixed(0)} ms)`;
-    if (cpu?.matmul) line += `; with the GPU hidden ${cpu.matmul.ms.toFixed(1)} ms (${gflops(cpu.matmul.ms)} GFLOP/s): ${(cpu.matmul.ms / p.matmul.ms).toFixed(1)}× faster on the GPU`;
+    if (cpu?.matmul)
+      line += `; with the GPU hidden ${cpu.matmul.ms.toFixed(1)} ms (${gflops(cpu.matmul.ms)} GFLOP/s): ${(cpu.matmul.ms / p.matmul.ms).toFixed(1)}× faster on the GPU`;
     lines.push(line);
   }
-  if (p.timedOut) return { nvidia, libraries: libs, probe: p, cpuProbe: cpu, lines, problem: `libtensorflow did not finish within ${p.seconds.toFixed(0)} s (compiling PTX for a newer GPU?)` };
-  if (!p.onGpu) return { nvidia, libraries: libs, probe: p, cpuProbe: cpu, lines, problem: `libtensorflow runs on the CPU: ${whyNoGpu(p, nvidia, libs)}` };
+  if (p.timedOut)
+    return {
+      nvidia,
+      libraries: libs,
+      probe: p,
+      cpuProbe: cpu,
+      lines,
+      problem: `libtensorflow did not finish within ${p.seconds.toFixed(0)} s (compiling PTX for a newer GPU?)`,
+    };
+  if (!p.onGpu)
+    return { nvidia, libraries: libs, probe: p, cpuProbe: cpu, lines, problem: `libtensorflow runs on the CPU: ${whyNoGpu(p, nvidia, libs)}` };
   if (matmulOn && !isGpuDevice(matmulOn.device)) {
     return { nvidia, libraries: libs, probe: p, cpuProbe: cpu, lines, problem: `libtensorflow has a GPU but placed MatMul on ${matmulOn.device}` };
   }
@@ -127,12 +167,26 @@ export function surveyBackends(o: SurveyOptions = {}): Survey {
     probes.set(gpuPkg, gpuProbe);
     if (gpuProbe.loaded && gpuProbe.onGpu) cpuProbe = probe(gpuPkg, { n, reps: 2, hideGpu: true, timeoutMs });
   }
-  const gpu = gpuEvidence(gpuProbe, cpuProbe, (o.nvidiaFn ?? nvidiaInfo)(), (o.librariesFn ?? findLibraryVersions)(Object.keys(LIBTENSORFLOW_291_NEEDS)), gpuInstalled);
+  const gpu = gpuEvidence(
+    gpuProbe,
+    cpuProbe,
+    (o.nvidiaFn ?? nvidiaInfo)(),
+    (o.librariesFn ?? findLibraryVersions)(Object.keys(LIBTENSORFLOW_291_NEEDS)),
+    gpuInstalled,
+  );
   const installed = { installed: gpuInstalled };
   if (!gpuInstalled) rows.push({ name: 'tensorflow-gpu', usable: false, why: `${gpuPkg} not installed`, ...installed });
-  else if (!gpuProbe?.loaded) rows.push({ name: 'tensorflow-gpu', usable: false, why: `${gpuPkg} failed to load (${gpuProbe?.error})`, ...installed });
-  else if (!gpuProbe.onGpu) rows.push({ name: 'tensorflow-gpu', usable: true, onCpuOnly: true, why: `loads, but ${gpu.problem ?? 'runs on the CPU'}`, ...installed });
-  else rows.push({ name: 'tensorflow-gpu', usable: true, why: `on ${gpuProbe.log.devices[0]?.gpuName ?? 'a GPU'}${gpu.problem ? `, but ${gpu.problem}` : ''}`, ...installed });
+  else if (!gpuProbe?.loaded)
+    rows.push({ name: 'tensorflow-gpu', usable: false, why: `${gpuPkg} failed to load (${gpuProbe?.error})`, ...installed });
+  else if (!gpuProbe.onGpu)
+    rows.push({ name: 'tensorflow-gpu', usable: true, onCpuOnly: true, why: `loads, but ${gpu.problem ?? 'runs on the CPU'}`, ...installed });
+  else
+    rows.push({
+      name: 'tensorflow-gpu',
+      usable: true,
+      why: `on ${gpuProbe.log.devices[0]?.gpuName ?? 'a GPU'}${gpu.problem ? `, but ${gpu.problem}` : ''}`,
+      ...installed,
+    });
 
   const cpuPkg = NATIVE_PACKAGES.tensorflow;
   if (version(cpuPkg) === undefined) rows.push({ name: 'tensorflow', usable: false, why: `${cpuPkg} not installed`, installed: false });
@@ -145,7 +199,11 @@ export function surveyBackends(o: SurveyOptions = {}): Survey {
         : { name: 'tensorflow', usable: false, installed: true, why: `${cpuPkg} failed to load (${p.error})` },
     );
   }
-  rows.push(forced ? { name: 'wasm', usable: false, why: `skipped by ${PROFILE_ENV}=${forced}` } : { name: 'wasm', usable: true, why: 'always available (WebAssembly, XNNPACK)' });
+  rows.push(
+    forced
+      ? { name: 'wasm', usable: false, why: `skipped by ${PROFILE_ENV}=${forced}` }
+      : { name: 'wasm', usable: true, why: 'always available (WebAssembly, XNNPACK)' },
+  );
   rows.push({ name: 'cpu', usable: true, why: 'always available (plain JavaScript, slow)' });
   const autoChoice = rows.find((r) => r.usable)!.name;
   return { rows, autoChoice, gpu, probes };

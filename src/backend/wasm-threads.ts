@@ -129,7 +129,9 @@ export async function enableWasmThreads(threads: number, opts: { xnnpackThreads?
   if (enabledWith === threads) return;
   if (tf.engine().registry.wasm) {
     // Replacing a running backend would strand every tensor on it.
-    throw new UserError(`--threads ${threads}: the wasm backend is already running with ${enabledWith || 1} thread(s); threads must be set before it starts`);
+    throw new UserError(
+      `--threads ${threads}: the wasm backend is already running with ${enabledWith || 1} thread(s); threads must be set before it starts`,
+    );
   }
   const wasmPkg = await import('@tensorflow/tfjs-backend-wasm');
   const realCpus = os.cpus;

@@ -21,20 +21,34 @@ export const VERSION = '0.1.0';
 export function parseArgv(argv: string[]): Record<string, unknown> {
   const y = yargs(lastOccurrenceWins(argv))
     .scriptName('mic-train')
-    .usage(`Usage: mic-train [options]  |  mic-train <command> [options]\n\nTrain a MIC deep-metric-learning embedding (Roth et al., ICCV 2019).\n\n${commandsHelp()}`)
+    .usage(
+      `Usage: mic-train [options]  |  mic-train <command> [options]\n\nTrain a MIC deep-metric-learning embedding (Roth et al., ICCV 2019).\n\n${commandsHelp()}`,
+    )
     .version(VERSION)
     .help('help')
     .alias('help', 'h')
     .strict()
     // Numbers arrive as the typed text and are parsed strictly by coerceOne (yargs would take '0x10' as 16).
     .parserConfiguration({
-      'camel-case-expansion': false, 'boolean-negation': false, 'dot-notation': false, 'duplicate-arguments-array': false,
-      'parse-numbers': false, 'parse-positional-numbers': false,
+      'camel-case-expansion': false,
+      'boolean-negation': false,
+      'dot-notation': false,
+      'duplicate-arguments-array': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
     })
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
       const text = msg || err?.message || 'invalid arguments';
-      throw new UserError(unknownFlagMessage(text, FLAGS.map((s) => s.name), 'mic-train --help', argv, Object.keys(COMMANDS)) ?? oneLine(text));
+      throw new UserError(
+        unknownFlagMessage(
+          text,
+          FLAGS.map((s) => s.name),
+          'mic-train --help',
+          argv,
+          Object.keys(COMMANDS),
+        ) ?? oneLine(text),
+      );
     });
   for (const s of FLAGS) {
     const numeric = s.type === 'int' || s.type === 'float';
@@ -161,7 +175,20 @@ export interface ResolvedRun {
 
 /** Keys that may differ between a run and its resumption (they do not change what is computed). */
 export const RESUME_MAY_CHANGE: ReadonlySet<string> = new Set([
-  'nEpochs', 'backend', 'kernels', 'threads', 'microBs', 'gpu', 'resume', 'dryRun', 'sourcePath', 'savePath', 'tasks', 'offline', 'maxBadImages', 'logEvery',
+  'nEpochs',
+  'backend',
+  'kernels',
+  'threads',
+  'microBs',
+  'gpu',
+  'resume',
+  'dryRun',
+  'sourcePath',
+  'savePath',
+  'tasks',
+  'offline',
+  'maxBadImages',
+  'logEvery',
 ]);
 
 /** Keys whose values differ between the saved config and the resumed one (empty = compatible). */
@@ -212,8 +239,12 @@ export function resolveRun(cli: Record<string, unknown>): ResolvedRun {
     validate(raw);
   } catch (e) {
     // Name the file for values that came from it (validate speaks in flags).
-    const fromTheFile = file && e instanceof UserError ? [...new Set([...e.message.matchAll(/--([a-z_-]+)/g)].map((m) => m[1]))].filter((n) => label[n] && label[n] !== `--${n}`) : [];
-    if (fromTheFile.length) throw new UserError(`${(e as UserError).message} (${fromTheFile.map((n) => `--${n}`).join(', ')} from ${file!.flag} '${file!.file}')`);
+    const fromTheFile =
+      file && e instanceof UserError
+        ? [...new Set([...e.message.matchAll(/--([a-z_-]+)/g)].map((m) => m[1]))].filter((n) => label[n] && label[n] !== `--${n}`)
+        : [];
+    if (fromTheFile.length)
+      throw new UserError(`${(e as UserError).message} (${fromTheFile.map((n) => `--${n}`).join(', ')} from ${file!.flag} '${file!.file}')`);
     throw e;
   }
 
@@ -275,7 +306,8 @@ function coerceOne(s: FlagSpec, v: unknown, flag: string): unknown {
       if (s.range === 'positive' && !(n > 0)) throw new UserError(`${flag}: expected a positive number, got '${shown}'`);
       if (s.range === 'nonneg' && !(n >= 0)) throw new UserError(`${flag}: expected a number >= 0, got '${shown}'`);
       if (s.range === 'prob' && !(n >= 0 && n <= 1)) throw new UserError(`${flag}: expected a number between 0 and 1, got '${shown}'`);
-      if (s.range === 'seed' && !(n >= 0 && n <= MAX_SEED)) throw new UserError(`${flag}: expected an integer from 0 to ${MAX_SEED} (numpy's seed range), got '${shown}'`);
+      if (s.range === 'seed' && !(n >= 0 && n <= MAX_SEED))
+        throw new UserError(`${flag}: expected an integer from 0 to ${MAX_SEED} (numpy's seed range), got '${shown}'`);
       return n;
     }
   }
@@ -313,7 +345,8 @@ function validate(r: Record<string, unknown>): void {
     }
   }
   if ((r['input-size'] as number) < 32) throw new UserError(`--input-size: expected at least 32 pixels, got ${r['input-size']}`);
-  if ((r['shared_num_classes'] as number) < 2) throw new UserError(`--shared_num_classes: expected at least 2 clusters, got ${r['shared_num_classes']}`);
+  if ((r['shared_num_classes'] as number) < 2)
+    throw new UserError(`--shared_num_classes: expected at least 2 clusters, got ${r['shared_num_classes']}`);
   if ((r['val-split'] as number) >= 1) throw new UserError(`--val-split: expected a fraction below 1, got ${r['val-split']}`);
   const dirs = r['adversarial'] as string[];
   if (new Set(dirs).size !== dirs.length) throw new UserError(`--adversarial: each direction at most once, got ${dirs.join(' ')}`);

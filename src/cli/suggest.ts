@@ -59,7 +59,9 @@ export function unknownFlagMessage(
   const typedAsFlag = (n: string) => !argv || argv.some((a) => /^--?/.test(a) && a.replace(/^--?/, '').split('=')[0] === n);
   const parts = m[1].split(', ').map((raw) => {
     const n = raw.replace(/^-+/, '');
-    return typedAsFlag(n) ? `unknown flag --${n}${suggestion(n, known, '--')}` : `unexpected argument '${n}' (flags start with --)${suggestion(n, words)}`;
+    return typedAsFlag(n)
+      ? `unknown flag --${n}${suggestion(n, known, '--')}`
+      : `unexpected argument '${n}' (flags start with --)${suggestion(n, words)}`;
   });
   return `${parts.join('; ')} (${helpCommand} lists them)`;
 }

@@ -26,7 +26,10 @@ export function commandParser(argv: string[], usage: string): Argv {
     const text = msg || err?.message || 'invalid arguments';
     const known = Object.keys((y as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
     // yargs reports a missing required flag before a mistyped one; the typo is the real mistake.
-    const typos = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]).filter((n) => n !== '' && !known.includes(n));
+    const typos = argv
+      .filter((a) => a.startsWith('--'))
+      .map((a) => a.slice(2).split('=')[0])
+      .filter((n) => n !== '' && !known.includes(n));
     const help = `${/^Usage: (mic-train \w+)/.exec(usage)?.[1] ?? 'mic-train'} --help`;
     const unknown = unknownFlagMessage(typos.length > 0 ? `Unknown arguments: ${typos.join(', ')}` : text, known, help, argv);
     throw new UserError(unknown ?? text.replace(/\s*\n\s*/g, '; '));

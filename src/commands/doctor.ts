@@ -31,11 +31,20 @@ export const DOCTOR_DEFAULTS = {
 
 export function parseDoctorArgs(argv: string[]): DoctorArgs {
   const a = withBackend(
-    commandParser(argv, 'mic-train doctor [--backend B] [--arch A] [--input-size N] [--bs N]\n\nChecks the backends of the auto order, the GPU, a forward/backward against the cpu backend, and measures training speed.'),
+    commandParser(
+      argv,
+      'mic-train doctor [--backend B] [--arch A] [--input-size N] [--bs N]\n\nChecks the backends of the auto order, the GPU, a forward/backward against the cpu backend, and measures training speed.',
+    ),
   )
     .option('arch', { type: 'string', default: 'resnet50', describe: `backbone [choices: ${Object.keys(ARCHS).join(', ')}]` })
-    .option('input-size', { type: 'string', describe: `crop size (default ${DOCTOR_DEFAULTS.gpu.inputSize} on a GPU, ${DOCTOR_DEFAULTS.wasm.inputSize} on wasm, ${DOCTOR_DEFAULTS.cpu.inputSize} on cpu)` })
-    .option('bs', { type: 'string', describe: `batch size, even and at least 4 (default ${DOCTOR_DEFAULTS.gpu.bs} on a GPU, ${DOCTOR_DEFAULTS.wasm.bs} on wasm, ${DOCTOR_DEFAULTS.cpu.bs} on cpu)` })
+    .option('input-size', {
+      type: 'string',
+      describe: `crop size (default ${DOCTOR_DEFAULTS.gpu.inputSize} on a GPU, ${DOCTOR_DEFAULTS.wasm.inputSize} on wasm, ${DOCTOR_DEFAULTS.cpu.inputSize} on cpu)`,
+    })
+    .option('bs', {
+      type: 'string',
+      describe: `batch size, even and at least 4 (default ${DOCTOR_DEFAULTS.gpu.bs} on a GPU, ${DOCTOR_DEFAULTS.wasm.bs} on wasm, ${DOCTOR_DEFAULTS.cpu.bs} on cpu)`,
+    })
     .option('threads', { type: 'string', default: String(FLAG_BY_NAME.get('threads')!.default), describe: 'wasm threads, as for training' })
     .option('gpu', { type: 'string', describe: 'GPU index (sets CUDA_VISIBLE_DEVICES), as for training' })
     .parseSync();
@@ -81,7 +90,9 @@ export async function run(argv: string[]): Promise<number> {
   const versions = [
     `node ${process.versions.node}`,
     `tfjs-core ${tfjs.version_core}`,
-    ...['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].map((p) => `${p.replace('@tensorflow/', '')} ${installedVersion(p) ?? '—'}`),
+    ...['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].map(
+      (p) => `${p.replace('@tensorflow/', '')} ${installedVersion(p) ?? '—'}`,
+    ),
   ];
   print(`versions: ${versions.join(', ')}`);
 
@@ -97,12 +108,22 @@ export async function run(argv: string[]): Promise<number> {
   const backend: BackendReport = await selectBackend(chosenName, { gpu: args.gpu, threads: args.threads });
   if (backend.gpuWarning) return unhealthy(`GPU requested but not used: ${backend.gpuWarning}`);
   const onGpu = backend.device.startsWith('GPU');
-  const defaults = onGpu ? DOCTOR_DEFAULTS.gpu : backend.name === 'wasm' ? DOCTOR_DEFAULTS.wasm : backend.name === 'cpu' ? DOCTOR_DEFAULTS.cpu : DOCTOR_DEFAULTS.nativeCpu;
+  const defaults = onGpu
+    ? DOCTOR_DEFAULTS.gpu
+    : backend.name === 'wasm'
+      ? DOCTOR_DEFAULTS.wasm
+      : backend.name === 'cpu'
+        ? DOCTOR_DEFAULTS.cpu
+        : DOCTOR_DEFAULTS.nativeCpu;
   const size = args.inputSize ?? defaults.inputSize;
   const bs = args.bs ?? defaults.bs;
   const libtf = backend.versions.libtensorflow ? `, libtensorflow ${backend.versions.libtensorflow}` : '';
-  print(`using: ${backend.name} on ${backend.device} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}${libtf}); profile ${describeProfile(backend.profile)}`);
-  print(`checking ${args.arch} at ${size} px, batch ${bs}${args.inputSize === undefined || args.bs === undefined ? ' (defaults for this backend; --input-size/--bs to change)' : ''}`);
+  print(
+    `using: ${backend.name} on ${backend.device} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}${libtf}); profile ${describeProfile(backend.profile)}`,
+  );
+  print(
+    `checking ${args.arch} at ${size} px, batch ${bs}${args.inputSize === undefined || args.bs === undefined ? ' (defaults for this backend; --input-size/--bs to change)' : ''}`,
+  );
 
   const { checkAndMeasure } = await import('../train/backend-check.ts');
   const result = await checkAndMeasure({ arch: args.arch, size, bs, backend, threads: args.threads, print });

@@ -53,7 +53,9 @@ async function checkManualItems(items: SourceItem[], sourcePath: string): Promis
   for (const item of items) {
     if (item.file) continue;
     const present =
-      item.kind === 'dataset' ? verifyInstalled(item.key, sourcePath) !== null : locateDefaultWeights(await archSpec(item.arch ?? ''), 'torchvision', defaultWeightDirs()) !== null;
+      item.kind === 'dataset'
+        ? verifyInstalled(item.key, sourcePath) !== null
+        : locateDefaultWeights(await archSpec(item.arch ?? ''), 'torchvision', defaultWeightDirs()) !== null;
     if (!present) throw new UserError(`${item.key}: no automatic download; ${manualSteps(item)}`);
   }
 }
@@ -66,8 +68,12 @@ export async function runDownload(a: DownloadArgs, table: SourcesTable): Promise
     for (const item of items) {
       const o = { log: logToStderr, signal, noVerify: a.noVerify };
       if (item.kind === 'weights') {
-        const r = item.file ? await fetchWeights(item, o) : { path: locateDefaultWeights(await archSpec(item.arch ?? ''), 'torchvision', defaultWeightDirs())!, outcome: 'present' };
-        process.stdout.write(`${item.key}: ${r.path} (${r.outcome === 'present' ? 'already there' : 'downloaded'}${item.file ? ', sha256 verified' : ''})\n`);
+        const r = item.file
+          ? await fetchWeights(item, o)
+          : { path: locateDefaultWeights(await archSpec(item.arch ?? ''), 'torchvision', defaultWeightDirs())!, outcome: 'present' };
+        process.stdout.write(
+          `${item.key}: ${r.path} (${r.outcome === 'present' ? 'already there' : 'downloaded'}${item.file ? ', sha256 verified' : ''})\n`,
+        );
       } else {
         const r = await fetchDataset(item, { ...o, sourcePath: a.sourcePath });
         process.stdout.write(`${item.key}: ${path.resolve(r.root)} (${r.outcome === 'present' ? 'already there' : 'installed'}, layout checked)\n`);

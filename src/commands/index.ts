@@ -12,10 +12,19 @@ export interface Command {
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   embed: { summary: 'embed a folder of images with a trained model (→ .safetensors or .npy)', load: () => import('./embed.ts') },
-  doctor: { summary: 'check the backends, the GPU and a forward/backward in a minute; measure img/s and estimate run times', load: () => import('./doctor.ts') },
+  doctor: {
+    summary: 'check the backends, the GPU and a forward/backward in a minute; measure img/s and estimate run times',
+    load: () => import('./doctor.ts'),
+  },
   query: { summary: 'nearest gallery images of query images (gallery made by `embed`)', load: () => import('./query.ts') },
-  download: { summary: 'fetch ImageNet weights and datasets (verified, resumable): resnet50, cub200, online_products, …', load: () => import('./download.ts') },
-  prepare: { summary: 'arrange a dataset fetched by hand (cars196, in-shop, vehicle_id, …) into the layout training reads', load: () => import('./prepare.ts') },
+  download: {
+    summary: 'fetch ImageNet weights and datasets (verified, resumable): resnet50, cub200, online_products, …',
+    load: () => import('./download.ts'),
+  },
+  prepare: {
+    summary: 'arrange a dataset fetched by hand (cars196, in-shop, vehicle_id, …) into the layout training reads',
+    load: () => import('./prepare.ts'),
+  },
   report: { summary: "compare run folders with each other and with the paper's numbers (→ .md or .html)", load: () => import('./report.ts') },
 };
 

@@ -26,7 +26,8 @@ export function parsePrepareArgs(argv: string[]): PrepareArgs {
     .parseSync() as Record<string, unknown>;
   const words = positionals(a);
   if (words.length !== 1) throw new UserError(`prepare: name one dataset: ${Object.keys(PREPARERS).join(', ')}`);
-  if (!Object.hasOwn(PREPARERS, words[0])) throw new UserError(`prepare: unknown dataset '${words[0]}'; expected one of ${Object.keys(PREPARERS).join(', ')}`);
+  if (!Object.hasOwn(PREPARERS, words[0]))
+    throw new UserError(`prepare: unknown dataset '${words[0]}'; expected one of ${Object.keys(PREPARERS).join(', ')}`);
   return { dataset: words[0], from: String(a.from), sourcePath: String(a.source_path), noVerify: Boolean(a['no-verify']) };
 }
 

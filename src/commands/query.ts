@@ -17,7 +17,10 @@ export interface QueryArgs {
 
 export function parseQueryArgs(argv: string[]): QueryArgs {
   const a = withBackend(
-    commandParser(argv, 'Usage: mic-train query --gallery EMB.safetensors [--k 5] IMAGE...\n\nNearest gallery images of each query image (the model is the one that made the gallery, or --checkpoint).'),
+    commandParser(
+      argv,
+      'Usage: mic-train query --gallery EMB.safetensors [--k 5] IMAGE...\n\nNearest gallery images of each query image (the model is the one that made the gallery, or --checkpoint).',
+    ),
   )
     .option('gallery', { type: 'string', demandOption: true, describe: 'embeddings written by `mic-train embed` (.safetensors)' })
     .option('checkpoint', { type: 'string', describe: 'checkpoint folder (default: the one recorded in the gallery file)' })
@@ -50,7 +53,9 @@ export async function runQuery(a: QueryArgs): Promise<void> {
   await selectBackend(a.backend, { log: logToStderr });
   const m = await loadTrainedModel(ckDir, (fingerprint) => {
     if (g.modelSha256 === undefined) {
-      logToStderr(`warning: '${a.gallery}' records no model fingerprint (written by an older mic-train): cannot check that '${ckDir}' is the model that made it`);
+      logToStderr(
+        `warning: '${a.gallery}' records no model fingerprint (written by an older mic-train): cannot check that '${ckDir}' is the model that made it`,
+      );
     } else if (fingerprint !== g.modelSha256) {
       throw new UserError(
         `--checkpoint '${ckDir}' is not the model that made the gallery '${a.gallery}' (weights ${fingerprint.slice(0, 12)}…, gallery made with ${g.modelSha256.slice(0, 12)}…); ` +

@@ -56,16 +56,20 @@ export function checkManifest(m: Manifest, opts: CheckManifestOptions = {}): Man
     }
     const used = new Uint8Array(names.length);
     for (const it of items) {
-      assert(Number.isInteger(it.label) && it.label >= 0 && it.label < names.length,
-        () => `${where}: label ${it.label} of '${it.path}' outside 0..${names.length - 1} (${split})`);
+      assert(
+        Number.isInteger(it.label) && it.label >= 0 && it.label < names.length,
+        () => `${where}: label ${it.label} of '${it.path}' outside 0..${names.length - 1} (${split})`,
+      );
       used[it.label] = 1;
     }
     const unused = used.indexOf(0);
     assert(unused < 0, () => `${where}: ${split} class ${unused} ('${names[unused]}') has no images; labels must be contiguous`);
   }
   for (const it of m.items) {
-    assert(it.split === 'test' || (it.role === undefined && it.set === undefined),
-      () => `${where}: role/set given on a ${it.split} row ('${it.path}')`);
+    assert(
+      it.split === 'test' || (it.role === undefined && it.set === undefined),
+      () => `${where}: role/set given on a ${it.split} row ('${it.path}')`,
+    );
   }
   checkQueryGallery(m, where);
 

@@ -96,10 +96,7 @@ export interface WorkerRequest {
 
 /** Message back from a decode worker: pixels (not shared), done (written in place) or an error. */
 export type WorkerReply =
-  | { id: number; pixels: Float32Array }
-  | { id: number; written: true }
-  | { id: number; decodeError: string }
-  | { id: number; internalError: string };
+  { id: number; pixels: Float32Array } | { id: number; written: true } | { id: number; decodeError: string } | { id: number; internalError: string };
 
 interface Pending {
   path: string;
@@ -146,7 +143,8 @@ export class WorkerDecoder implements ImageDecoder {
       const slot = this.leastBusy();
       slot.inFlight++;
       slot.worker.ref(); // keep the process alive while a reply is owed
-      const request: WorkerRequest = out.buffer instanceof SharedArrayBuffer ? { id, job, shared: out.buffer, offset: out.byteOffset / 4 + offset } : { id, job };
+      const request: WorkerRequest =
+        out.buffer instanceof SharedArrayBuffer ? { id, job, shared: out.buffer, offset: out.byteOffset / 4 + offset } : { id, job };
       slot.worker.postMessage(request);
     });
   }

@@ -116,7 +116,8 @@ export function directJpeg(bytes: Buffer): DirectJpeg | null {
     size,
     decodeInto(dst: Uint8Array) {
       const r = turbo.decompressSync(bytes, Buffer.from(dst.buffer, dst.byteOffset, dst.length), { format: turbo.FORMAT_RGB });
-      if (r.width !== size.width || r.height !== size.height) throw new Error(`decoded ${r.width}x${r.height}, header says ${size.width}x${size.height}`);
+      if (r.width !== size.width || r.height !== size.height)
+        throw new Error(`decoded ${r.width}x${r.height}, header says ${size.width}x${size.height}`);
     },
   };
 }
@@ -142,16 +143,27 @@ async function decodeWithSharp(path: string, bytes: Buffer, conversion: PilConve
     }
     if (conv === 'cmyk') {
       // The CMYK values as stored (Adobe inversion undone), no colour management: PIL's formula does the rest.
-      const { data, info } = await sharp(bytes, SHARP_INPUT_OPTIONS).pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(bytes, SHARP_INPUT_OPTIONS)
+        .pipelineColourspace('cmyk')
+        .toColourspace('cmyk')
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
       if (info.channels < 4) throw new Error(`decoded CMYK to ${info.channels} channels`);
       return { data: cmykToRgbLikePil(data, info.width * info.height, info.channels), width: info.width, height: info.height };
     }
     if (conv === 'grey16') {
-      const { data, info } = await sharp(bytes, SHARP_INPUT_OPTIONS).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(bytes, SHARP_INPUT_OPTIONS)
+        .toColourspace('grey16')
+        .raw({ depth: 'ushort' })
+        .toBuffer({ resolveWithObject: true });
       const values = new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
       return { data: grey16ToRgbLikePil(values, info.width * info.height, info.channels), width: info.width, height: info.height };
     }
-    const { data, info } = await sharp(bytes, SHARP_INPUT_OPTIONS).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes, SHARP_INPUT_OPTIONS)
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   } catch (e) {

@@ -70,17 +70,22 @@ export function judgeUndecodable(m: Manifest, bad: readonly BadImage[], maxShare
       splitBad.push({ path: it.path, reason });
     }
     if (splitBad.length === 0) continue;
-    for (const [label, n] of broken) if (n === total.get(label)) emptied.push(`'${names[label] ?? label}' (${split}, ${n} file${n === 1 ? '' : 's'})`);
+    for (const [label, n] of broken)
+      if (n === total.get(label)) emptied.push(`'${names[label] ?? label}' (${split}, ${n} file${n === 1 ? '' : 's'})`);
     const share = splitBad.length / items.length;
     const what = `${splitBad.length} of ${items.length} ${split} images`;
     if (share > maxShare) tooMany.push(`${what} (${(100 * share).toFixed(1)} %): ${listBad(splitBad)}`);
     else notes.push(`${what} cannot be decoded and are left out: ${listBad(splitBad)}`);
   }
   if (emptied.length > 0) {
-    throw new UserError(`${emptied.length} class(es) have no image that can be decoded: ${emptied.join(', ')}; fix or remove their files: ${listBad(bad)}`);
+    throw new UserError(
+      `${emptied.length} class(es) have no image that can be decoded: ${emptied.join(', ')}; fix or remove their files: ${listBad(bad)}`,
+    );
   }
   if (tooMany.length > 0) {
-    throw new UserError(`too many images cannot be decoded, more than --max-bad-images ${maxShare} of a split: ${tooMany.join('; ')}; fix or remove them (or raise --max-bad-images)`);
+    throw new UserError(
+      `too many images cannot be decoded, more than --max-bad-images ${maxShare} of a split: ${tooMany.join('; ')}; fix or remove them (or raise --max-bad-images)`,
+    );
   }
   return notes;
 }

@@ -86,7 +86,14 @@ export function evalRgb(path: string, size: number, jpeg: JpegDecoderChoice = 'a
  * on (no buffer to allocate, copy or hand between threads); elsewhere, and for other formats, the decoded
  * image is copied in.
  */
-export async function loadImage(path: string, size: number, conv: InputConvention, plan: Planner, out?: Float32Array, offset = 0): Promise<Float32Array> {
+export async function loadImage(
+  path: string,
+  size: number,
+  conv: InputConvention,
+  plan: Planner,
+  out?: Float32Array,
+  offset = 0,
+): Promise<Float32Array> {
   const target = out ?? new Float32Array(size * size * 3);
   const at = out ? offset : 0;
   const bytes = await readImageBytes(path);
@@ -107,7 +114,14 @@ export async function loadImage(path: string, size: number, conv: InputConventio
 }
 
 /** Train transform with a crop box drawn beforehand (`params.flip` mirrors). See `loadImage`. */
-export function loadTrainImage(path: string, size: number, conv: InputConvention, params: TrainParams, out?: Float32Array, offset = 0): Promise<Float32Array> {
+export function loadTrainImage(
+  path: string,
+  size: number,
+  conv: InputConvention,
+  params: TrainParams,
+  out?: Float32Array,
+  offset = 0,
+): Promise<Float32Array> {
   return loadImage(path, size, conv, fixedCropPlan(size, params), out, offset);
 }
 

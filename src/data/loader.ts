@@ -194,27 +194,36 @@ export class BatchLoader implements AsyncIterable<LoadedBatch> {
       assert(rng, 'BatchLoader: an Rng is required in train mode');
       randoms = Array.from(indices, () => drawTrainRandoms(rng, this.mode.cropStyle));
     }
-    await Promise.all(Array.from(indices, async (idx, slot) => {
-      const job = (i: number): DecodeJob => ({ path: this.items[i].path, size: this.size, conv: this.conv, randoms: randoms?.[slot], flip: this.mode.flip, cropStyle: this.mode.cropStyle });
-      if (await this.tryDecode(job(idx), images, slot * px)) return;
-      // Training: the next decodable image of the same group takes the slot, with the same uniforms.
-      for (let r = randoms ? this.nextInGroup(idx, idx) : -1; r >= 0; r = this.nextInGroup(r, idx)) {
-        if (await this.tryDecode(job(r), images, slot * px)) {
-          indices[slot] = r;
-          stats.replaced++;
-          return;
+    await Promise.all(
+      Array.from(indices, async (idx, slot) => {
+        const job = (i: number): DecodeJob => ({
+          path: this.items[i].path,
+          size: this.size,
+          conv: this.conv,
+          randoms: randoms?.[slot],
+          flip: this.mode.flip,
+          cropStyle: this.mode.cropStyle,
+        });
+        if (await this.tryDecode(job(idx), images, slot * px)) return;
+        // Training: the next decodable image of the same group takes the slot, with the same uniforms.
+        for (let r = randoms ? this.nextInGroup(idx, idx) : -1; r >= 0; r = this.nextInGroup(r, idx)) {
+          if (await this.tryDecode(job(r), images, slot * px)) {
+            indices[slot] = r;
+            stats.replaced++;
+            return;
+          }
         }
-      }
-      if (randoms) {
-        // Training on a black image would be silent garbage; the run's image check makes this unreachable
-        // unless files break while it runs.
-        throw new UserError(
-          `'${this.items[idx].path}' and every other image of its ${this.mode.flip ? 'class' : 'cluster'} cannot be decoded (${badPaths.get(this.items[idx].path) ?? 'unreadable'}); fix or remove these files`,
-        );
-      }
-      images.fill(0, slot * px, (slot + 1) * px); // a reused buffer holds an older image here
-      failed.push(slot);
-    }));
+        if (randoms) {
+          // Training on a black image would be silent garbage; the run's image check makes this unreachable
+          // unless files break while it runs.
+          throw new UserError(
+            `'${this.items[idx].path}' and every other image of its ${this.mode.flip ? 'class' : 'cluster'} cannot be decoded (${badPaths.get(this.items[idx].path) ?? 'unreadable'}); fix or remove these files`,
+          );
+        }
+        images.fill(0, slot * px, (slot + 1) * px); // a reused buffer holds an older image here
+        failed.push(slot);
+      }),
+    );
     return { images, labels: Int32Array.from(spec.labels), indices, n, failed: failed.sort((a, b) => a - b) };
   }
 
@@ -286,8 +295,13 @@ export async function* evalBatches(
     const indices = new Int32Array(Math.min(bs, paths.length - start)).map((_, k) => start + k);
     specs.push({ indices, labels: new Int32Array(indices.length).fill(-1) });
   }
-  const loader = new BatchLoader(items, specs, size, conv, { train: false, flip: false }, null,
-    opts.concurrency ?? 2, { prefetch: opts.prefetch, decoder: opts.decoder, replacementLabels: new Int32Array(paths.length), recycle: opts.recycle, quiet: opts.quiet });
+  const loader = new BatchLoader(items, specs, size, conv, { train: false, flip: false }, null, opts.concurrency ?? 2, {
+    prefetch: opts.prefetch,
+    decoder: opts.decoder,
+    replacementLabels: new Int32Array(paths.length),
+    recycle: opts.recycle,
+    quiet: opts.quiet,
+  });
   let b = 0;
   for await (const batch of loader) {
     const start = b++ * bs;

@@ -24,7 +24,8 @@ export function pilConversionOf(bytes: Uint8Array, jpegComponents: (b: Uint8Arra
   if (bytes.length >= 26 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
     return bytes[24] === 16 && bytes[25] === 0 ? 'grey16' : 'plain';
   }
-  const tiff = bytes.length >= 4 && ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42) || (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[3] === 42));
+  const tiff =
+    bytes.length >= 4 && ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42) || (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[3] === 42));
   return tiff ? 'ask' : 'plain';
 }
 

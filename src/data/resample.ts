@@ -89,8 +89,29 @@ function coefficients(offset: number, inSize: number, outSize: number, outFrom: 
 
 interface Kernels {
   memory: WebAssembly.Memory;
-  horizontal(src: number, srcStride: number, rowFrom: number, rows: number, first: number, count: number, weights: number, ksize: number, outW: number, out: number): void;
-  vertical(mid: number, stride: number, rowFrom: number, outH: number, first: number, count: number, weights: number, ksize: number, out: number): void;
+  horizontal(
+    src: number,
+    srcStride: number,
+    rowFrom: number,
+    rows: number,
+    first: number,
+    count: number,
+    weights: number,
+    ksize: number,
+    outW: number,
+    out: number,
+  ): void;
+  vertical(
+    mid: number,
+    stride: number,
+    rowFrom: number,
+    outH: number,
+    first: number,
+    count: number,
+    weights: number,
+    ksize: number,
+    out: number,
+  ): void;
   normalize(rgb: number, pixels: number, bgr: number, consts: number, out: number): void;
 }
 
@@ -150,7 +171,15 @@ interface Placed {
  * Lay out and prepare one resampling: of an `RgbImage`, only the source rows the filter reads are copied
  * in; a `FilledSource` is decoded into place whole. `extra` reserves blocks for the caller.
  */
-function place(src: RgbImage | FilledSource, box: PixelBox, outWidth: number, outHeight: number, window: PixelBox, extra: (a: Arena) => void, flip = false): Placed {
+function place(
+  src: RgbImage | FilledSource,
+  box: PixelBox,
+  outWidth: number,
+  outHeight: number,
+  window: PixelBox,
+  extra: (a: Arena) => void,
+  flip = false,
+): Placed {
   const k = getKernels();
   const straight = coefficients(box.left, box.width, outWidth, window.left, window.left + window.width);
   // Mirroring the output is computing its columns in reverse order: reverse the per-column weights.
@@ -205,7 +234,13 @@ function place(src: RgbImage | FilledSource, box: PixelBox, outWidth: number, ou
  * BILINEAR)`), returning only the `window` of that output (default: all of it) as a new RGB image. Computing
  * only the window gives the same pixels as resizing everything and cropping afterwards.
  */
-export function resampleBilinear(src: RgbImage, box: PixelBox, outWidth: number, outHeight: number, window: PixelBox = { left: 0, top: 0, width: outWidth, height: outHeight }): RgbImage {
+export function resampleBilinear(
+  src: RgbImage,
+  box: PixelBox,
+  outWidth: number,
+  outHeight: number,
+  window: PixelBox = { left: 0, top: 0, width: outWidth, height: outHeight },
+): RgbImage {
   const placed = place(src, box, outWidth, outHeight, window, () => {});
   placed.run();
   const n = window.width * window.height * 3;
@@ -216,15 +251,33 @@ export function resampleBilinear(src: RgbImage, box: PixelBox, outWidth: number,
  * `resampleBilinear` to a `size`×`size` window, then normalised per `conv` (and mirrored if `flip`) into
  * `out` at `offset` as [size, size, 3] floats — the whole train/eval transform after decoding.
  */
-export function resampleNormalized(src: RgbImage | FilledSource, box: PixelBox, outWidth: number, outHeight: number, window: PixelBox, conv: InputConvention, flip: boolean, out: Float32Array, offset = 0): void {
+export function resampleNormalized(
+  src: RgbImage | FilledSource,
+  box: PixelBox,
+  outWidth: number,
+  outHeight: number,
+  window: PixelBox,
+  conv: InputConvention,
+  flip: boolean,
+  out: Float32Array,
+  offset = 0,
+): void {
   const size = window.width;
   if (window.height !== size) throw new RangeError(`resampleNormalized needs a square window, got ${window.width}x${window.height}`);
   let consts = 0;
   let floats = 0;
-  const placed = place(src, box, outWidth, outHeight, window, (a) => {
-    consts = a.alloc(24 * 4);
-    floats = a.alloc(size * size * 3 * 4);
-  }, flip);
+  const placed = place(
+    src,
+    box,
+    outWidth,
+    outHeight,
+    window,
+    (a) => {
+      consts = a.alloc(24 * 4);
+      floats = a.alloc(size * size * 3 * 4);
+    },
+    flip,
+  );
   placed.run();
   normalizeAt(placed.buffer, placed.rgb, size * size, conv, consts, floats);
   out.set(new Float32Array(placed.buffer, floats, size * size * 3), offset);
@@ -241,7 +294,9 @@ export function normalizeInto(rgb: Uint8Array, size: number, conv: InputConventi
   const buffer = arena.commit(getKernels().memory);
   const dst = new Uint8Array(buffer, at.rgb, rgb.length);
   if (!flip) dst.set(rgb);
-  else for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) dst.set(rgb.subarray((y * size + x) * 3, (y * size + x) * 3 + 3), (y * size + size - 1 - x) * 3);
+  else
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) dst.set(rgb.subarray((y * size + x) * 3, (y * size + x) * 3 + 3), (y * size + size - 1 - x) * 3);
   normalizeAt(buffer, at.rgb, size * size, conv, at.consts, at.floats);
   out.set(new Float32Array(buffer, at.floats, size * size * 3), offset);
 }

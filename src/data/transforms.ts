@@ -120,7 +120,14 @@ export function trainParamsFromRandoms(
 }
 
 /** One RandomResizedCrop (+ flip) draw for a known image size: `drawTrainRandoms` then `trainParamsFromRandoms`. */
-export function drawTrainParams(rng: Rng, srcWidth: number, srcHeight: number, withFlip = true, range: CropRange = DEFAULT_CROP_RANGE, style: CropStyle = 'torchvision'): TrainParams {
+export function drawTrainParams(
+  rng: Rng,
+  srcWidth: number,
+  srcHeight: number,
+  withFlip = true,
+  range: CropRange = DEFAULT_CROP_RANGE,
+  style: CropStyle = 'torchvision',
+): TrainParams {
   return trainParamsFromRandoms(drawTrainRandoms(rng, style), srcWidth, srcHeight, withFlip, range, style);
 }
 

@@ -23,9 +23,7 @@ export function applyValSplit(manifest: Manifest, fraction: number, rng: Rng): M
   const nClasses = manifest.classNames.train.length;
   const nVal = Math.round(fraction * nClasses);
   if (nVal < 2 || nClasses - nVal < 2) {
-    throw new UserError(
-      `--val-split ${fraction}: moves ${nVal} of ${nClasses} training classes to validation; both sides need at least 2 classes`,
-    );
+    throw new UserError(`--val-split ${fraction}: moves ${nVal} of ${nClasses} training classes to validation; both sides need at least 2 classes`);
   }
   const isVal = new Uint8Array(nClasses);
   for (const c of rng.sampleWithoutReplacement(nClasses, nVal)) isVal[c] = 1;
@@ -40,8 +38,5 @@ export function applyValSplit(manifest: Manifest, fraction: number, rng: Rng): M
   const items = manifest.items.map((it) =>
     it.split === 'train' ? { ...it, split: isVal[it.label] ? ('val' as const) : ('train' as const), label: newLabel[it.label] } : it,
   );
-  return checkManifest(
-    { ...manifest, classNames: { ...manifest.classNames, train: trainNames, val: valNames }, items },
-    { checkFiles: false },
-  );
+  return checkManifest({ ...manifest, classNames: { ...manifest.classNames, train: trainNames, val: valNames }, items }, { checkFiles: false });
 }

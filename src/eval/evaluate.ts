@@ -81,12 +81,7 @@ interface Group {
 }
 
 /** All-vs-all (CUB, CARS, SOP, a folder dataset): every item is a query and a reference, itself excluded. */
-export function evaluateAllVsAll(
-  embeddings: Float32Array,
-  labels: ArrayLike<number>,
-  opts: EvaluateOptions,
-  prefix = '',
-): EvaluationResult {
+export function evaluateAllVsAll(embeddings: Float32Array, labels: ArrayLike<number>, opts: EvaluateOptions, prefix = ''): EvaluationResult {
   const rows = rangeRows(labels.length);
   return runGroups(embeddings, labels, [{ prefix, rows, queryRows: rows, galleryRows: rows }], opts);
 }

@@ -97,15 +97,7 @@ export function* knnBlocks(
  * All k nearest neighbours as one [nq, k] Int32Array (row-major, nearest first, −1 padded).
  * For large k prefer iterating `knnBlocks` and reducing each block (as `retrievalPass` does).
  */
-export function knn(
-  queries: Float32Array,
-  nq: number,
-  db: Float32Array,
-  ndb: number,
-  dim: number,
-  k: number,
-  opts: KnnOptions = {},
-): Int32Array {
+export function knn(queries: Float32Array, nq: number, db: Float32Array, ndb: number, dim: number, k: number, opts: KnnOptions = {}): Int32Array {
   const out = new Int32Array(nq * k);
   for (const block of knnBlocks(queries, nq, db, ndb, dim, k, opts)) out.set(block.ids, block.start * k);
   return out;

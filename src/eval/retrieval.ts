@@ -41,11 +41,7 @@ export interface RetrievalResult {
  * Relevant-reference counts R per query: database items sharing the query's label, minus the excluded row
  * when it has that label (the query itself in all-vs-all search).
  */
-export function relevantCounts(
-  queryLabels: ArrayLike<number>,
-  dbLabels: ArrayLike<number>,
-  exclude?: Int32Array,
-): Int32Array {
+export function relevantCounts(queryLabels: ArrayLike<number>, dbLabels: ArrayLike<number>, exclude?: Int32Array): Int32Array {
   const perLabel = new Map<number, number>();
   for (let i = 0; i < dbLabels.length; i++) perLabel.set(dbLabels[i], (perLabel.get(dbLabels[i]) ?? 0) + 1);
   const r = new Int32Array(queryLabels.length);
@@ -72,7 +68,10 @@ export function retrievalPass(
   const nq = queryLabels.length;
   const ndb = dbLabels.length;
   assert(opts.kVals.length > 0, 'retrievalPass: kVals is empty');
-  assert(opts.kVals.every((k) => Number.isInteger(k) && k >= 1), `retrievalPass: kVals must be positive integers, got ${opts.kVals}`);
+  assert(
+    opts.kVals.every((k) => Number.isInteger(k) && k >= 1),
+    `retrievalPass: kVals must be positive integers, got ${opts.kVals}`,
+  );
   const keep = opts.keepNeighbours ?? 3;
   const maxK = Math.max(...opts.kVals);
   const rel = relevantCounts(queryLabels, dbLabels, opts.exclude);

@@ -34,7 +34,13 @@ export function checkpointModelConfig(state: Record<string, unknown>, dir: strin
   const c = state.config;
   const fields = c !== null && typeof c === 'object' ? (c as Record<string, unknown>) : {};
   const { arch, embedSizes, inputSize, pretrainedFormat } = fields;
-  if (typeof arch !== 'string' || !Array.isArray(embedSizes) || !embedSizes.every((n) => Number.isInteger(n)) || typeof inputSize !== 'number' || !Number.isInteger(inputSize)) {
+  if (
+    typeof arch !== 'string' ||
+    !Array.isArray(embedSizes) ||
+    !embedSizes.every((n) => Number.isInteger(n)) ||
+    typeof inputSize !== 'number' ||
+    !Number.isInteger(inputSize)
+  ) {
     throw new UserError(`${dir}: checkpoint has no usable run configuration (arch, embedSizes, inputSize); not written by mic-train?`);
   }
   // Runs store the format they were made with; anything but Keras's is the torchvision convention.

@@ -249,7 +249,8 @@ async function extractZip(archive: string, w: Writer, progress: TransferProgress
         w.dir(name);
         continue;
       }
-      if (entry.isEncrypted()) throw new UserError(`${archive}: member '${name}' is encrypted; unpack the archive with its password first and pass the folder instead`);
+      if (entry.isEncrypted())
+        throw new UserError(`${archive}: member '${name}' is encrypted; unpack the archive with its password first and pass the folder instead`);
       if (mode === 0o120000) {
         const chunks: Buffer[] = [];
         for await (const c of await zip.openReadStreamPromise(entry)) chunks.push(c as Buffer);

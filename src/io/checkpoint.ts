@@ -79,7 +79,7 @@ function toTensorMap(m: Map<string, CheckpointTensor>): TensorMap {
 function writeFileDurable(fs: CheckpointFs, file: string, data: Uint8Array): void {
   const fd = fs.openSync(file, 'w');
   try {
-    for (let off = 0; off < data.byteLength; ) off += fs.writeSync(fd, data, off, data.byteLength - off);
+    for (let off = 0; off < data.byteLength;) off += fs.writeSync(fd, data, off, data.byteLength - off);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -197,9 +197,7 @@ export function loadCheckpoint(dir: string, opts: { fs?: CheckpointFs } = {}): C
   const fs = opts.fs ?? nodeFs;
   const found = findCheckpoint(dir, fs);
   if (!found) {
-    throw new UserError(
-      `no checkpoint at '${path.resolve(dir)}' (expected a folder with ${Object.values(CHECKPOINT_FILES).join(', ')})`,
-    );
+    throw new UserError(`no checkpoint at '${path.resolve(dir)}' (expected a folder with ${Object.values(CHECKPOINT_FILES).join(', ')})`);
   }
   const read = (name: string): Buffer => {
     const file = path.join(found, name);

@@ -121,7 +121,11 @@ async function openSource(url: string, file: RemoteFile, part: Part, o: Download
       res.body.destroy();
       restart(part);
       progress.restart(0);
-      throw new HttpError(`the server resumed at an unexpected place (${res.headers['content-range'] ?? 'no Content-Range'}); starting over`, 206, true);
+      throw new HttpError(
+        `the server resumed at an unexpected place (${res.headers['content-range'] ?? 'no Content-Range'}); starting over`,
+        206,
+        true,
+      );
     }
     total = m[2] === '*' ? NaN : Number(m[2]);
   } else if (part.offset > 0) {
@@ -147,7 +151,8 @@ async function attempt(url: string, file: RemoteFile, part: Part, o: DownloadOpt
   try {
     for await (const chunk of body) {
       const buf = chunk as Buffer;
-      if (part.offset + buf.length > file.size) throw new HttpError(`the server sends more than the ${file.size} bytes the sources table says`, undefined, false);
+      if (part.offset + buf.length > file.size)
+        throw new HttpError(`the server sends more than the ${file.size} bytes the sources table says`, undefined, false);
       fs.writeSync(part.fd, buf);
       part.hash.update(buf);
       part.offset += buf.length;
@@ -155,11 +160,16 @@ async function attempt(url: string, file: RemoteFile, part: Part, o: DownloadOpt
     }
   } catch (e) {
     if (e instanceof HttpError || (e as Error).name === 'AbortError') throw e;
-    throw new HttpError(`the connection broke after ${formatBytes(part.offset)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, undefined, true);
+    throw new HttpError(
+      `the connection broke after ${formatBytes(part.offset)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      undefined,
+      true,
+    );
   } finally {
     body.destroy();
   }
-  if (part.offset < file.size) throw new HttpError(`the connection closed after ${formatBytes(part.offset)} of ${formatBytes(file.size)}`, undefined, true);
+  if (part.offset < file.size)
+    throw new HttpError(`the connection closed after ${formatBytes(part.offset)} of ${formatBytes(file.size)}`, undefined, true);
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -203,7 +213,10 @@ async function fetchRest(file: RemoteFile, part: Part, o: DownloadOptions): Prom
   } catch (e) {
     if (!o.signal?.aborted) throw e;
     progress.interrupt();
-    throw new UserError(`interrupted: ${formatBytes(part.offset)} of ${formatBytes(file.size)} kept in ${part.path}; run the same command again to resume`, 130);
+    throw new UserError(
+      `interrupted: ${formatBytes(part.offset)} of ${formatBytes(file.size)} kept in ${part.path}; run the same command again to resume`,
+      130,
+    );
   }
   const kept = part.offset > 0 ? `; ${formatBytes(part.offset)} kept in ${part.path}, run again to resume` : '';
   throw new UserError(`${file.name}: download failed (${failures.join('; ')})${kept}`);

@@ -136,7 +136,12 @@ function connectTunnel(proxy: URL, target: URL, o: HttpGetOptions): Promise<net.
       req.setTimeout(0);
       if (res.statusCode === 200) return resolve(socket);
       socket.destroy();
-      reject(new HttpError(`proxy ${proxy.host} refused the tunnel to ${authority}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim(), res.statusCode));
+      reject(
+        new HttpError(
+          `proxy ${proxy.host} refused the tunnel to ${authority}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim(),
+          res.statusCode,
+        ),
+      );
     });
     req.once('error', (e) => reject(networkError(e, `proxy ${proxy.host}`)));
     req.end();
@@ -149,7 +154,14 @@ async function requestOnce(url: URL, o: HttpGetOptions): Promise<IncomingMessage
   const headers = { 'user-agent': 'mic-train', ...o.headers };
   let req: http.ClientRequest;
   if (url.protocol === 'http:' && proxy) {
-    req = http.request({ host: proxy.hostname, port: proxy.port || 80, path: url.href, headers: { ...headers, host: url.host, ...proxyAuth(proxy) }, agent: false, signal: o.signal });
+    req = http.request({
+      host: proxy.hostname,
+      port: proxy.port || 80,
+      path: url.href,
+      headers: { ...headers, host: url.host, ...proxyAuth(proxy) },
+      agent: false,
+      signal: o.signal,
+    });
   } else if (url.protocol === 'https:' && proxy) {
     const socket = await connectTunnel(proxy, url, o);
     req = https.request(url, {
@@ -176,7 +188,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 export async function httpGet(url: string, o: HttpGetOptions = {}): Promise<HttpResponse> {
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
-    if (current.protocol !== 'http:' && current.protocol !== 'https:') throw new HttpError(`unsupported URL scheme ${current.protocol} (${current.href})`);
+    if (current.protocol !== 'http:' && current.protocol !== 'https:')
+      throw new HttpError(`unsupported URL scheme ${current.protocol} (${current.href})`);
     const res = await requestOnce(current, o);
     const status = res.statusCode ?? 0;
     const location = res.headers.location;

@@ -93,11 +93,15 @@ function checkTopology(layers: KerasLayer[], source: string, newNaming: boolean)
   const firstStrided = layerByName(layers, ['res3a_branch2a', 'conv3_block1_1_conv']);
   const strides = firstStrided?.config.strides as number[] | undefined;
   if (!strides || strides[0] !== 2) {
-    throw new UserError(`${source}: not a Keras ResNet50 v1 (the first 1×1 conv of stage 3 is not strided); only the Keras Applications ResNet50 is supported`);
+    throw new UserError(
+      `${source}: not a Keras ResNet50 v1 (the first 1×1 conv of stage 3 is not strided); only the Keras Applications ResNet50 is supported`,
+    );
   }
   const pad = layerByName(layers, ['pool1_pad'])?.config.padding as number[][] | undefined;
   if (!pad || pad[0][0] !== 1 || pad[1][1] !== 1) {
-    throw new UserError(`${source}: this Keras ResNet50 max-pools its stem without padding (Keras < 2.2.3); only the padded stem (Keras ≥ 2.2.3, tf.keras) is supported`);
+    throw new UserError(
+      `${source}: this Keras ResNet50 max-pools its stem without padding (Keras < 2.2.3); only the padded stem (Keras ≥ 2.2.3, tf.keras) is supported`,
+    );
   }
   const eps = layers.filter((l) => l.className === 'BatchNormalization').map((l) => Number(l.config.epsilon));
   if (eps.length === 0 || eps.some((e) => !(e > 0) || e !== eps[0])) {
@@ -124,13 +128,16 @@ export function kerasResNet50ToTorchvision(model: LayersModel, source: string): 
     }
     if (layer.startsWith('conv1_') || layer.includes('_block')) newNaming = true;
     let value = t;
-    if (param === 'kernel' && t.shape.length === 4) value = permute(t, [3, 2, 0, 1]); // HWIO → OIHW
+    if (param === 'kernel' && t.shape.length === 4)
+      value = permute(t, [3, 2, 0, 1]); // HWIO → OIHW
     else if (param === 'kernel' && t.shape.length === 2) value = permute(t, [1, 0]); // [in,out] → [out,in]
     tensors.set(`${module}.${torchParam}`, value);
   }
   if (unknown.length) {
     const shown = unknown.slice(0, 5).join(', ');
-    throw new UserError(`${source}: not a Keras ResNet50: ${unknown.length} weight(s) have no ResNet50 counterpart (${shown}${unknown.length > 5 ? ', …' : ''})`);
+    throw new UserError(
+      `${source}: not a Keras ResNet50: ${unknown.length} weight(s) have no ResNet50 counterpart (${shown}${unknown.length > 5 ? ', …' : ''})`,
+    );
   }
   return { tensors, bnEps: checkTopology(model.layers, source, newNaming) };
 }

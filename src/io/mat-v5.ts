@@ -17,11 +17,39 @@ export type MatValue =
   | { kind: 'struct'; dims: number[]; fields: string[]; elements: Record<string, MatValue>[] };
 
 // Data element types (miXXX).
-const MI_INT8 = 1, MI_UINT8 = 2, MI_INT16 = 3, MI_UINT16 = 4, MI_INT32 = 5, MI_UINT32 = 6, MI_SINGLE = 7, MI_DOUBLE = 9;
-const MI_INT64 = 12, MI_UINT64 = 13, MI_MATRIX = 14, MI_COMPRESSED = 15, MI_UTF8 = 16, MI_UTF16 = 17, MI_UTF32 = 18;
+const MI_INT8 = 1,
+  MI_UINT8 = 2,
+  MI_INT16 = 3,
+  MI_UINT16 = 4,
+  MI_INT32 = 5,
+  MI_UINT32 = 6,
+  MI_SINGLE = 7,
+  MI_DOUBLE = 9;
+const MI_INT64 = 12,
+  MI_UINT64 = 13,
+  MI_MATRIX = 14,
+  MI_COMPRESSED = 15,
+  MI_UTF8 = 16,
+  MI_UTF16 = 17,
+  MI_UTF32 = 18;
 // Array classes (mxXXX_CLASS).
-const MX_CELL = 1, MX_STRUCT = 2, MX_OBJECT = 3, MX_CHAR = 4, MX_SPARSE = 5;
-const MX_NUMERIC: Record<number, string> = { 6: 'double', 7: 'single', 8: 'int8', 9: 'uint8', 10: 'int16', 11: 'uint16', 12: 'int32', 13: 'uint32', 14: 'int64', 15: 'uint64' };
+const MX_CELL = 1,
+  MX_STRUCT = 2,
+  MX_OBJECT = 3,
+  MX_CHAR = 4,
+  MX_SPARSE = 5;
+const MX_NUMERIC: Record<number, string> = {
+  6: 'double',
+  7: 'single',
+  8: 'int8',
+  9: 'uint8',
+  10: 'int16',
+  11: 'uint16',
+  12: 'int32',
+  13: 'uint32',
+  14: 'int64',
+  15: 'uint64',
+};
 
 class Bad extends Error {}
 
@@ -70,7 +98,21 @@ class Reader {
   /** Numbers of an element of any numeric type. */
   numbers(e: Element): Float64Array {
     const b = e.bytes;
-    const width: Record<number, number> = { [MI_INT8]: 1, [MI_UINT8]: 1, [MI_INT16]: 2, [MI_UINT16]: 2, [MI_INT32]: 4, [MI_UINT32]: 4, [MI_SINGLE]: 4, [MI_DOUBLE]: 8, [MI_INT64]: 8, [MI_UINT64]: 8, [MI_UTF8]: 1, [MI_UTF16]: 2, [MI_UTF32]: 4 };
+    const width: Record<number, number> = {
+      [MI_INT8]: 1,
+      [MI_UINT8]: 1,
+      [MI_INT16]: 2,
+      [MI_UINT16]: 2,
+      [MI_INT32]: 4,
+      [MI_UINT32]: 4,
+      [MI_SINGLE]: 4,
+      [MI_DOUBLE]: 8,
+      [MI_INT64]: 8,
+      [MI_UINT64]: 8,
+      [MI_UTF8]: 1,
+      [MI_UTF16]: 2,
+      [MI_UTF32]: 4,
+    };
     const w = width[e.type];
     if (!w) throw new Bad(`data of element type ${e.type} is not numeric`);
     const n = Math.floor(b.length / w);
@@ -79,16 +121,39 @@ class Reader {
     for (let i = 0; i < n; i++) {
       const o = i * w;
       switch (e.type) {
-        case MI_INT8: out[i] = b.readInt8(o); break;
-        case MI_UINT8: case MI_UTF8: out[i] = b[o]; break;
-        case MI_INT16: out[i] = le ? b.readInt16LE(o) : b.readInt16BE(o); break;
-        case MI_UINT16: case MI_UTF16: out[i] = le ? b.readUInt16LE(o) : b.readUInt16BE(o); break;
-        case MI_INT32: out[i] = le ? b.readInt32LE(o) : b.readInt32BE(o); break;
-        case MI_UINT32: case MI_UTF32: out[i] = le ? b.readUInt32LE(o) : b.readUInt32BE(o); break;
-        case MI_SINGLE: out[i] = le ? b.readFloatLE(o) : b.readFloatBE(o); break;
-        case MI_DOUBLE: out[i] = le ? b.readDoubleLE(o) : b.readDoubleBE(o); break;
-        case MI_INT64: out[i] = Number(le ? b.readBigInt64LE(o) : b.readBigInt64BE(o)); break;
-        case MI_UINT64: out[i] = Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o)); break;
+        case MI_INT8:
+          out[i] = b.readInt8(o);
+          break;
+        case MI_UINT8:
+        case MI_UTF8:
+          out[i] = b[o];
+          break;
+        case MI_INT16:
+          out[i] = le ? b.readInt16LE(o) : b.readInt16BE(o);
+          break;
+        case MI_UINT16:
+        case MI_UTF16:
+          out[i] = le ? b.readUInt16LE(o) : b.readUInt16BE(o);
+          break;
+        case MI_INT32:
+          out[i] = le ? b.readInt32LE(o) : b.readInt32BE(o);
+          break;
+        case MI_UINT32:
+        case MI_UTF32:
+          out[i] = le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+          break;
+        case MI_SINGLE:
+          out[i] = le ? b.readFloatLE(o) : b.readFloatBE(o);
+          break;
+        case MI_DOUBLE:
+          out[i] = le ? b.readDoubleLE(o) : b.readDoubleBE(o);
+          break;
+        case MI_INT64:
+          out[i] = Number(le ? b.readBigInt64LE(o) : b.readBigInt64BE(o));
+          break;
+        case MI_UINT64:
+          out[i] = Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
+          break;
       }
     }
     return out;
@@ -134,7 +199,13 @@ function parseMatrix(bytes: Buffer, le: boolean): { name: string; value: MatValu
     const len = r.numbers(r.next())[0];
     const raw = r.next().bytes;
     const fields: string[] = [];
-    for (let o = 0; o + len <= raw.length; o += len) fields.push(raw.subarray(o, o + len).toString('latin1').replace(/\0.*$/s, ''));
+    for (let o = 0; o + len <= raw.length; o += len)
+      fields.push(
+        raw
+          .subarray(o, o + len)
+          .toString('latin1')
+          .replace(/\0.*$/s, ''),
+      );
     const elements = Array.from({ length: count }, () => {
       const el: Record<string, MatValue> = {};
       for (const f of fields) el[f] = parseElementValue(r.next(), le).value;
@@ -143,7 +214,9 @@ function parseMatrix(bytes: Buffer, le: boolean): { name: string; value: MatValu
     return { name, value: { kind: 'struct', dims, fields, elements } };
   }
   if (cls === MX_SPARSE || cls === MX_OBJECT || !(cls in MX_NUMERIC)) {
-    throw new Bad(`variable '${name}' is a ${cls === MX_SPARSE ? 'sparse array' : cls === MX_OBJECT ? 'MATLAB object' : `array of class ${cls}`}, which is not read`);
+    throw new Bad(
+      `variable '${name}' is a ${cls === MX_SPARSE ? 'sparse array' : cls === MX_OBJECT ? 'MATLAB object' : `array of class ${cls}`}, which is not read`,
+    );
   }
   const data = count === 0 || r.done() ? new Float64Array(0) : r.numbers(r.next());
   const imag = complex ? r.numbers(r.next()) : undefined;

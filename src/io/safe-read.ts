@@ -76,7 +76,11 @@ function describeErrno(file: string, e: unknown): FileRefusedError {
   const err = e as NodeJS.ErrnoException;
   const code = err?.code;
   if (code === 'ENOENT' && file.includes('\uFFFD')) {
-    return new FileRefusedError(file, 'was not found: its name holds bytes that are not valid UTF-8 (shown as \uFFFD), which Node cannot open; rename it', code);
+    return new FileRefusedError(
+      file,
+      'was not found: its name holds bytes that are not valid UTF-8 (shown as \uFFFD), which Node cannot open; rename it',
+      code,
+    );
   }
   const words: Record<string, string> = {
     ENOENT: 'was not found',

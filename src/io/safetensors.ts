@@ -37,11 +37,17 @@ function describeJson(v: unknown): string {
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
 /** One header entry checked for the fields the reader uses; a UserError naming the tensor otherwise. */
-function checkEntry(name: string, info: unknown, bad: (why: string) => UserError): { dtype: string; shape: number[]; data_offsets: [number, number] } {
-  if (info === null || typeof info !== 'object' || Array.isArray(info)) throw bad(`tensor '${name}' is ${describeJson(info)}, expected {dtype, shape, data_offsets}`);
+function checkEntry(
+  name: string,
+  info: unknown,
+  bad: (why: string) => UserError,
+): { dtype: string; shape: number[]; data_offsets: [number, number] } {
+  if (info === null || typeof info !== 'object' || Array.isArray(info))
+    throw bad(`tensor '${name}' is ${describeJson(info)}, expected {dtype, shape, data_offsets}`);
   const { dtype, shape, data_offsets } = info as Record<string, unknown>;
   if (typeof dtype !== 'string') throw bad(`tensor '${name}' has no "dtype" string`);
-  if (!Array.isArray(shape) || !shape.every(isCount)) throw bad(`tensor '${name}' needs "shape": a list of non-negative integers, got ${JSON.stringify(shape) ?? 'nothing'}`);
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    throw bad(`tensor '${name}' needs "shape": a list of non-negative integers, got ${JSON.stringify(shape) ?? 'nothing'}`);
   if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(isCount)) {
     throw bad(`tensor '${name}' needs "data_offsets": [begin, end] non-negative integers, got ${JSON.stringify(data_offsets) ?? 'nothing'}`);
   }
@@ -76,7 +82,11 @@ const DTYPE_WIDTH: Record<HeaderEntry['dtype'], number> = { F32: 4, F16: 2, BF16
  * The header of a safetensors file whose first bytes are `head` (at least 8 + header length of them) and whose
  * total size is `fileSize`: every entry checked (types, shape, offsets inside the file, byte count).
  */
-function parseHeader(head: Uint8Array, fileSize: number, source: string): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
+function parseHeader(
+  head: Uint8Array,
+  fileSize: number,
+  source: string,
+): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
   const bad = (why: string) => new UserError(`${source}: not a valid safetensors file (${why})`);
   if (fileSize < 8 || head.byteLength < 8) throw bad('shorter than the 8-byte header length');
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
@@ -89,7 +99,8 @@ function parseHeader(head: Uint8Array, fileSize: number, source: string): { entr
   } catch {
     throw bad('header is not JSON');
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad(`header is ${describeJson(header)}, expected a JSON object of tensors`);
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw bad(`header is ${describeJson(header)}, expected a JSON object of tensors`);
   const dataStart = 8 + headerLen;
   const entries: HeaderEntry[] = [];
   let metadata: Record<string, string> = {};
@@ -103,7 +114,8 @@ function parseHeader(head: Uint8Array, fileSize: number, source: string): { entr
     if (!(e >= b && dataStart + e <= fileSize)) {
       throw new UserError(`${source}: tensor '${name}' lies outside the file (truncated? offsets ${b}..${e}, data size ${fileSize - dataStart})`);
     }
-    if (!(dtype in DTYPE_WIDTH)) throw new UserError(`${source}: tensor '${name}' has unsupported dtype ${dtype} (F32, F16, BF16, I32, I64 are read)`);
+    if (!(dtype in DTYPE_WIDTH))
+      throw new UserError(`${source}: tensor '${name}' has unsupported dtype ${dtype} (F32, F16, BF16, I32, I64 are read)`);
     const expected = shape.reduce((a, x) => a * x, 1) * DTYPE_WIDTH[dtype as HeaderEntry['dtype']];
     if (e - b !== expected) {
       throw new UserError(`${source}: tensor '${name}' has ${e - b} bytes, expected ${expected} for ${dtype} ${JSON.stringify(shape)}`);

@@ -63,9 +63,20 @@ function parseFile(raw: unknown, file: string, key: string): SourceFile {
   check(Array.isArray(f.urls) && f.urls.length > 0 && f.urls.every(isString), file, key, 'file.urls must be a non-empty list of URLs');
   for (const u of f.urls as string[]) check(/^(https?|file):\/\//.test(u), file, key, `URL '${u}' is not http://, https:// or file://`);
   check(Number.isSafeInteger(f.size) && (f.size as number) > 0, file, key, 'file.size must be a positive whole number of bytes');
-  check(f.sha256 === null || (typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256)), file, key, 'file.sha256 must be 64 lower-case hex digits, or null (unverified)');
+  check(
+    f.sha256 === null || (typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256)),
+    file,
+    key,
+    'file.sha256 must be 64 lower-case hex digits, or null (unverified)',
+  );
   check(isString(f.checksum_source) || f.sha256 === null, file, key, 'file.checksum_source must say where the checksum was published');
-  return { name: f.name, urls: f.urls as string[], size: f.size as number, sha256: f.sha256 as string | null, checksumSource: String(f.checksum_source ?? '') };
+  return {
+    name: f.name,
+    urls: f.urls as string[],
+    size: f.size as number,
+    sha256: f.sha256 as string | null,
+    checksumSource: String(f.checksum_source ?? ''),
+  };
 }
 
 function parseItem(key: string, raw: unknown, file: string): SourceItem {

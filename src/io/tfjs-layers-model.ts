@@ -108,8 +108,17 @@ function checkWeightsManifest(raw: unknown, file: string): Array<{ paths: string
     }
     gr.weights.forEach((w: unknown, i) => {
       const e = w as Partial<ManifestEntry> | null;
-      if (!e || typeof e !== 'object' || typeof e.name !== 'string' || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !e.shape.every(isDim)) {
-        throw new UserError(`${file}: weightsManifest group ${g}, weight ${i}: expected {"name": string, "dtype": string, "shape": [non-negative integers]}`);
+      if (
+        !e ||
+        typeof e !== 'object' ||
+        typeof e.name !== 'string' ||
+        typeof e.dtype !== 'string' ||
+        !Array.isArray(e.shape) ||
+        !e.shape.every(isDim)
+      ) {
+        throw new UserError(
+          `${file}: weightsManifest group ${g}, weight ${i}: expected {"name": string, "dtype": string, "shape": [non-negative integers]}`,
+        );
       }
       const q = e.quantization as unknown;
       if (q !== undefined && (q === null || typeof q !== 'object' || typeof (q as { dtype?: unknown }).dtype !== 'string')) {
@@ -168,7 +177,9 @@ export function readLayersModel(modelJson: string): LayersModel {
       offset = end;
     }
     if (offset !== data.length) {
-      throw new UserError(`${modelJson}: shards of group ${g} hold ${data.length} bytes but the manifest describes ${offset} (wrong or mixed-up shard files?)`);
+      throw new UserError(
+        `${modelJson}: shards of group ${g} hold ${data.length} bytes but the manifest describes ${offset} (wrong or mixed-up shard files?)`,
+      );
     }
   });
   return { layers: parseLayers(doc.modelTopology), weights, generatedBy: typeof doc.generatedBy === 'string' ? doc.generatedBy : undefined };

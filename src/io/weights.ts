@@ -97,7 +97,9 @@ export function readTorchvisionSafetensors(path: string): TensorMap {
 export function readPretrainedWeights(path: string, format: PretrainedFormat): PretrainedWeights {
   if (format === 'torchvision') return { path, format, tensors: readTorchvisionSafetensors(path) };
   if (!fs.existsSync(path)) {
-    throw new UserError(`--pretrained ${path}: no such file; expected the model.json of a Keras ResNet50 layers model (scripts/fetch-pretrained.sh fetches one)`);
+    throw new UserError(
+      `--pretrained ${path}: no such file; expected the model.json of a Keras ResNet50 layers model (scripts/fetch-pretrained.sh fetches one)`,
+    );
   }
   const model = readLayersModel(path);
   const { tensors, bnEps } = kerasResNet50ToTorchvision(model, path);

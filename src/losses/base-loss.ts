@@ -74,7 +74,12 @@ export function mineBatch(miner: Miner, emb: tf.Tensor2D, labels: Int32Array): T
 /** The mining statistics as log numbers (zeros when a hand-made miner gave none). */
 export function miningParts(t: Triplets): Record<string, number> {
   const s: MiningStats = t.stats ?? {
-    anchors: 0, triplets: t.anchors.length, noPositive: 0, noNegative: 0, collapsed: 0, fallbacks: 0,
+    anchors: 0,
+    triplets: t.anchors.length,
+    noPositive: 0,
+    noNegative: 0,
+    collapsed: 0,
+    fallbacks: 0,
   };
   return {
     anchors: s.anchors,

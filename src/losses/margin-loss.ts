@@ -57,7 +57,10 @@ export class MarginLoss extends BaseLoss {
     const anchors = selectRows(emb, t.anchors);
     const dAP = rowMarginDistance(anchors, selectRows(emb, t.positives));
     const dAN = rowMarginDistance(anchors, selectRows(emb, t.negatives));
-    const betaA = selectEntries(this.beta as tf.Tensor1D, Int32Array.from(t.anchors, (a) => labels[a]));
+    const betaA = selectEntries(
+      this.beta as tf.Tensor1D,
+      Int32Array.from(t.anchors, (a) => labels[a]),
+    );
     const pos = tf.relu(tf.add(tf.sub(dAP, betaA), this.margin));
     const neg = tf.relu(tf.add(tf.sub(betaA, dAN), this.margin));
     // The normaliser is a count, not differentiated; reading the few values here also gives the log numbers.

@@ -49,10 +49,7 @@ export class ProxyNcaLoss extends BaseLoss {
     const x = tf.mul(l2Normalize(emb), PROXY_SCALE);
     const p = tf.mul(l2Normalize(this.proxies as tf.Tensor2D), PROXY_SCALE);
     // d_ic = ‖x_i‖² + ‖p_c‖² − 2 x_i·p_c : [batch, classes]
-    const dist = tf.sub(
-      tf.add(tf.sum(tf.square(x), 1, true), tf.reshape(tf.sum(tf.square(p), 1), [1, -1])),
-      tf.mul(tf.matMul(x, p, false, true), 2),
-    );
+    const dist = tf.sub(tf.add(tf.sum(tf.square(x), 1, true), tf.reshape(tf.sum(tf.square(p), 1), [1, -1])), tf.mul(tf.matMul(x, p, false, true), 2));
     const positive = oneHotMatrix(labels, this.numClasses);
     const dPositive = tf.sum(tf.mul(dist, positive), 1);
     // −∞ for the positive proxy removes it from the log-sum-exp, which subtracts its own maximum (stable).

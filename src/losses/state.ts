@@ -6,11 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 
 /** Assigns sd[name] to each expected variable; throws a UserError naming `source` on any mismatch. */
-export function loadVariablesStrict(
-  expected: Map<string, tf.Variable>,
-  sd: Map<string, tf.Tensor>,
-  source: string,
-): void {
+export function loadVariablesStrict(expected: Map<string, tf.Variable>, sd: Map<string, tf.Tensor>, source: string): void {
   const problems: string[] = [];
   for (const [name, variable] of expected) {
     const t = sd.get(name);

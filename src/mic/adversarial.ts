@@ -26,9 +26,10 @@ export const PROJECTION_WEIGHT_DECAY = 1e-6;
  * Gradient reversal: identity forward, gradient × (−1) backward (coefficient exactly 1).
  * Porting note: MIC's legacy autograd Function no longer runs on modern PyTorch; this is its intended behaviour.
  */
-export const gradientReversal: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
-  ((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.neg(dy) })) as unknown as Parameters<typeof tf.customGrad>[0],
-) as (x: tf.Tensor) => tf.Tensor;
+export const gradientReversal: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => tf.neg(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
 
 /** One PyTorch-style Linear layer: weight [out, in] (PyTorch layout, kept as is), bias [out]. */
 interface LinearLayer {
@@ -101,8 +102,11 @@ export class AdversarialLoss {
 
   /** L_adv (unweighted): target [batch, targetDim], source [batch, sourceDim] (the two embeddings of one batch). */
   compute(target: tf.Tensor2D, source: tf.Tensor2D): tf.Scalar {
-    assert(target.rank === 2 && source.rank === 2 && target.shape[0] === source.shape[0],
-      () => `adversarial ${this.direction}: target [${target.shape.join(', ')}] and source [${source.shape.join(', ')}] must be [batch, dim] of one batch`);
+    assert(
+      target.rank === 2 && source.rank === 2 && target.shape[0] === source.shape[0],
+      () =>
+        `adversarial ${this.direction}: target [${target.shape.join(', ')}] and source [${source.shape.join(', ')}] must be [batch, dim] of one batch`,
+    );
     return tf.tidy(() => {
       const grl = (x: tf.Tensor2D) => (this.reverse ? (gradientReversal(x) as tf.Tensor2D) : x);
       const c = l2Normalize(grl(target));

@@ -53,10 +53,17 @@ export function pooledLayer1(model: EmbeddingModel, images: tf.Tensor4D): tf.Ten
   });
 }
 
-async function features(inp: ClusteringInputs, head: number | ((m: EmbeddingModel, x: tf.Tensor4D) => tf.Tensor2D)): Promise<{ x: Float32Array; dim: number; failed: Set<number> }> {
+async function features(
+  inp: ClusteringInputs,
+  head: number | ((m: EmbeddingModel, x: tf.Tensor4D) => tf.Tensor2D),
+): Promise<{ x: Float32Array; dim: number; failed: Set<number> }> {
   const failed = new Set<number>();
   async function* tracked() {
-    for await (const b of evalBatches(inp.paths, inp.bs, inp.inputSize, inp.conv, { concurrency: inp.concurrency, decoder: inp.decoder, recycle: true })) {
+    for await (const b of evalBatches(inp.paths, inp.bs, inp.inputSize, inp.conv, {
+      concurrency: inp.concurrency,
+      decoder: inp.decoder,
+      recycle: true,
+    })) {
       for (const i of b.failed) failed.add(i);
       yield b;
     }

@@ -55,7 +55,11 @@ export class SharedClusters {
   async makeInitial(cb: ClusteringCallbacks = {}): Promise<Int32Array> {
     const s = this.settings;
     const labels = await initialSurrogateLabels({ ...this.inputs, onProgress: cb.onProgress }, this.inputs.classLabels, s.mode, {
-      k: s.k, iters: s.iters, maxPointsPerCentroid: s.maxPointsPerCentroid, rng: s.kmeansRng(), onWarning: cb.onWarning,
+      k: s.k,
+      iters: s.iters,
+      maxPointsPerCentroid: s.maxPointsPerCentroid,
+      rng: s.kmeansRng(),
+      onWarning: cb.onWarning,
     });
     this.labels = labels;
     this.numClusters = countDistinct(labels);
@@ -73,9 +77,16 @@ export class SharedClusters {
   /** Re-cluster the current Shared embeddings into `numClusters` clusters (the count fixed at the start). */
   async recluster(cb: ClusteringCallbacks = {}): Promise<Int32Array> {
     const s = this.settings;
-    const labels = await reclusterSharedLabels({ ...this.inputs, onProgress: cb.onProgress }, {
-      k: this.numClusters, iters: s.iters, maxPointsPerCentroid: s.maxPointsPerCentroid, rng: s.kmeansRng(), onWarning: cb.onWarning,
-    });
+    const labels = await reclusterSharedLabels(
+      { ...this.inputs, onProgress: cb.onProgress },
+      {
+        k: this.numClusters,
+        iters: s.iters,
+        maxPointsPerCentroid: s.maxPointsPerCentroid,
+        rng: s.kmeansRng(),
+        onWarning: cb.onWarning,
+      },
+    );
     this.labels = labels;
     return labels;
   }

@@ -73,11 +73,15 @@ export async function resolvePretrainedWeights(o: ResolveWeightsOptions): Promis
   if (!item?.file) return undefined;
   const missing = missingWeightsMessage(spec, o.format, dirs);
   if (o.offline) {
-    throw new UserError(`${missing} (offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded; \`mic-train download ${item.key}\` fetches them where there is network)`);
+    throw new UserError(
+      `${missing} (offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded; \`mic-train download ${item.key}\` fetches them where there is network)`,
+    );
   }
   const dest = await weightsDestination(item, dirs);
   const file = requireAutomatic(item, o.noVerify ?? false);
-  o.log?.(`weights: no local ${path.basename(dest)}; downloading ${item.title} (${formatBytes(file.size)}, sha256 ${file.sha256?.slice(0, 12)}…) from ${file.urls[0]} into ${dest}`);
+  o.log?.(
+    `weights: no local ${path.basename(dest)}; downloading ${item.title} (${formatBytes(file.size)}, sha256 ${file.sha256?.slice(0, 12)}…) from ${file.urls[0]} into ${dest}`,
+  );
   try {
     await downloadFile(file, dest, o);
   } catch (e) {

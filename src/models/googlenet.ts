@@ -35,7 +35,15 @@ class BasicConv2d {
   private readonly bn: FrozenBatchNorm2d;
 
   constructor(s: Scope, inCh: number, outCh: number, kernel: number, stride = 1, padding = 0) {
-    this.conv = new Conv2d(s.child('conv'), { inChannels: inCh, outChannels: outCh, kernel, stride, padding, bias: false, init: 'trunc-normal-0.01' });
+    this.conv = new Conv2d(s.child('conv'), {
+      inChannels: inCh,
+      outChannels: outCh,
+      kernel,
+      stride,
+      padding,
+      bias: false,
+      init: 'trunc-normal-0.01',
+    });
     this.bn = new FrozenBatchNorm2d(s.child('bn'), outCh, BN_EPS);
   }
 

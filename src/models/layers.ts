@@ -187,7 +187,15 @@ export function avgPool2dIncludePad(x: tf.Tensor4D, o: PoolOptions): tf.Tensor4D
     const p = o.padding ?? 0;
     const [, h, w] = x.shape;
     assert(axisPadding(h, o)[1] === p && axisPadding(w, o)[1] === p, 'avgPool2dIncludePad: ceil-mode overhang not supported');
-    const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
+    const padded =
+      p > 0
+        ? tf.pad(x, [
+            [0, 0],
+            [p, p],
+            [p, p],
+            [0, 0],
+          ])
+        : x;
     return tf.avgPool(padded, o.kernel, o.stride, 'valid');
   });
 }

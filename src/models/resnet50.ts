@@ -117,7 +117,15 @@ export class ResNet50 extends EmbeddingNet {
     const init: WeightInit = 'kaiming-fan-out';
     const root = this.rootScope(o.randomBackbone ? o.rng : null);
     const stem = scaledChannels(64, width);
-    this.conv1 = new Conv2d(root.child('conv1'), { inChannels: 3, outChannels: stem, kernel: 7, stride: 2, padding: 3, bias: variant === 'keras-v1', init });
+    this.conv1 = new Conv2d(root.child('conv1'), {
+      inChannels: 3,
+      outChannels: stem,
+      kernel: 7,
+      stride: 2,
+      padding: 3,
+      bias: variant === 'keras-v1',
+      init,
+    });
     this.bn1 = new FrozenBatchNorm2d(root.child('bn1'), stem, eps);
     let inCh = stem;
     this.layers = STAGES.map((stage, i) => {

@@ -45,8 +45,22 @@ export interface ReportModel {
  * the metric columns (kVals), or places and speed settings that do not change what a run computes.
  */
 const NOT_COMPARED = new Set([
-  'dataset', 'arch', 'losses', 'backend', 'kVals', 'savename', 'savePath', 'sourcePath', 'config', 'resume', 'dryRun',
-  'tasks', 'kernels', 'threads', 'microBs', 'gpu',
+  'dataset',
+  'arch',
+  'losses',
+  'backend',
+  'kVals',
+  'savename',
+  'savePath',
+  'sourcePath',
+  'config',
+  'resume',
+  'dryRun',
+  'tasks',
+  'kernels',
+  'threads',
+  'microBs',
+  'gpu',
 ]);
 
 const FLAG_BY_KEY = new Map(FLAGS.map((s) => [s.key, s]));
@@ -71,7 +85,8 @@ export function uniqueLabels(dirs: string[]): string[] {
   const parts = dirs.map((d) => path.resolve(d).split(path.sep).filter(Boolean));
   for (let depth = 1; ; depth++) {
     const labels = parts.map((p) => p.slice(-depth).join('/'));
-    if (new Set(labels).size === labels.length || parts.every((p) => p.length <= depth)) return labels.map((l, i) => (labels.indexOf(l) === i ? l : `${l} (${i + 1})`));
+    if (new Set(labels).size === labels.length || parts.every((p) => p.length <= depth))
+      return labels.map((l, i) => (labels.indexOf(l) === i ? l : `${l} (${i + 1})`));
   }
 }
 

@@ -33,7 +33,9 @@ const short = (column: string) => column.replace(/ @ /g, '@');
 /** The summary's lines (without newlines). */
 export function runSummaryLines(s: RunSummaryInput): string[] {
   const epochs = s.val.Epochs ?? [];
-  const lines = [`finished ${epochs.length ? Math.max(...epochs) + 1 : 0} epoch(s) (this session ${formatDuration(s.seconds)}); results in ${s.runDir}`];
+  const lines = [
+    `finished ${epochs.length ? Math.max(...epochs) + 1 : 0} epoch(s) (this session ${formatDuration(s.seconds)}); results in ${s.runDir}`,
+  ];
   const saved: string[] = [];
   for (const c of s.chosen) {
     const xs = s.val[c.column];

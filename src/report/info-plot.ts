@@ -31,9 +31,7 @@ const PANEL = { width: 520, height: 320 };
 /** The vega-lite spec of the plot (exported for tests and for anyone who wants another renderer). */
 export function infoPlotSpec(h: RunHistory, metricColumns: readonly string[]): vl.TopLevelSpec {
   const trainValues = h.train.Epochs.map((e, i) => ({ Epochs: e, 'Train Loss': h.train['Train Loss'][i] }));
-  const valValues = metricColumns.flatMap((c) =>
-    h.val.Epochs.map((e, i) => ({ Epochs: e, Metric: c, Value: h.val[c]?.[i] ?? null })),
-  );
+  const valValues = metricColumns.flatMap((c) => h.val.Epochs.map((e, i) => ({ Epochs: e, Metric: c, Value: h.val[c]?.[i] ?? null })));
   const x = { field: 'Epochs', type: 'quantitative' as const, axis: { tickMinStep: 1, format: 'd' } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

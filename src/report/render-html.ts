@@ -52,10 +52,15 @@ export interface HtmlAssets {
 
 export function renderHtml(m: ReportModel, assets: HtmlAssets, generated: Date): string {
   const parts: string[] = [];
-  parts.push('<h1>mic-train report</h1>', `<p>${m.runs.length} run(s), generated ${esc(generated.toISOString().slice(0, 16).replace('T', ' '))} UTC.</p>`);
+  parts.push(
+    '<h1>mic-train report</h1>',
+    `<p>${m.runs.length} run(s), generated ${esc(generated.toISOString().slice(0, 16).replace('T', ' '))} UTC.</p>`,
+  );
   const incomplete = m.runs.map((r, i) => [m.labels[i], r.incomplete] as const).filter(([, why]) => why.length);
   if (incomplete.length) {
-    parts.push(`<p class="warn"><strong>Incomplete runs</strong> (reported from what their CSVs hold):</p><ul class="warn">${incomplete.map(([l, why]) => `<li>${esc(l)}: ${esc(why.join('; '))}</li>`).join('')}</ul>`);
+    parts.push(
+      `<p class="warn"><strong>Incomplete runs</strong> (reported from what their CSVs hold):</p><ul class="warn">${incomplete.map(([l, why]) => `<li>${esc(l)}: ${esc(why.join('; '))}</li>`).join('')}</ul>`,
+    );
   }
   parts.push('<h2>Runs</h2>', htmlTable(runsTable(m), 'runs'));
   for (const g of m.groups) {
@@ -67,7 +72,9 @@ export function renderHtml(m: ReportModel, assets: HtmlAssets, generated: Date):
   if (assets.recoveries.length) {
     parts.push('<h2>Sample recoveries</h2>', '<div class="recoveries">');
     for (const r of assets.recoveries) {
-      parts.push(`<figure><img alt="${esc(`${r.label}: ${r.caption}`)}" src="data:image/png;base64,${r.png.toString('base64')}"><figcaption>${esc(r.label)}: ${esc(r.caption)}</figcaption></figure>`);
+      parts.push(
+        `<figure><img alt="${esc(`${r.label}: ${r.caption}`)}" src="data:image/png;base64,${r.png.toString('base64')}"><figcaption>${esc(r.label)}: ${esc(r.caption)}</figcaption></figure>`,
+      );
     }
     parts.push('</div>');
   }

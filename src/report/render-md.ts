@@ -9,7 +9,11 @@ const cellText = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').r
 
 function mdTable(t: Table): string {
   const line = (cells: string[]) => `| ${cells.map(cellText).join(' | ')} |`;
-  return [line(t.head), `|${t.head.map(() => '---').join('|')}|`, ...t.rows.map((r) => line(r.map((c) => (c.kind === 'paper' ? `**${c.text}**` : c.text))))].join('\n');
+  return [
+    line(t.head),
+    `|${t.head.map(() => '---').join('|')}|`,
+    ...t.rows.map((r) => line(r.map((c) => (c.kind === 'paper' ? `**${c.text}**` : c.text)))),
+  ].join('\n');
 }
 
 export interface MdLinks {

@@ -38,7 +38,9 @@ export function pythonValue(v: unknown, type?: FlagType, nested = false): string
   if (typeof v === 'string') return nested ? `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : v;
   if (Array.isArray(v)) return `[${v.map((x) => pythonValue(x, type, true)).join(', ')}]`;
   if (typeof v === 'object') {
-    return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `'${k}': ${pythonValue(x, undefined, true)}`).join(', ')}}`;
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `'${k}': ${pythonValue(x, undefined, true)}`)
+      .join(', ')}}`;
   }
   return String(v);
 }

@@ -91,7 +91,10 @@ export class RunReporter {
     assert(last === undefined || epoch > last, `val row for epoch ${epoch} after epoch ${last}`);
     const missing = this.metricColumns.filter((c) => !(c in metrics));
     const extra = Object.keys(metrics).filter((k) => !this.metricColumns.includes(k));
-    assert(missing.length === 0 && extra.length === 0, () => `metrics do not match the columns (missing: ${missing.join(', ')}; unexpected: ${extra.join(', ')})`);
+    assert(
+      missing.length === 0 && extra.length === 0,
+      () => `metrics do not match the columns (missing: ${missing.join(', ')}; unexpected: ${extra.join(', ')})`,
+    );
     const row = [epoch, Math.round(seconds), ...this.metricColumns.map((c) => metrics[c])];
     ['Epochs', 'Time', ...this.metricColumns].forEach((c, i) => this.h.val[c].push(row[i]));
     fs.appendFileSync(this.file(RUN_FILES.valCsv), stringify([row]));
@@ -145,7 +148,9 @@ export class RunReporter {
     const want = ['Epochs', 'Time', ...this.metricColumns];
     const have = Object.keys(history?.val ?? {});
     if (!history?.train || want.length !== have.length || want.some((c) => !have.includes(c))) {
-      throw new UserError(`${source}: its metric history has columns [${have.join(', ')}], this run logs [${want.join(', ')}] (different dataset or --k_vals?)`);
+      throw new UserError(
+        `${source}: its metric history has columns [${have.join(', ')}], this run logs [${want.join(', ')}] (different dataset or --k_vals?)`,
+      );
     }
     const lengths = [...TRAIN_COLUMNS.map((c) => history.train[c]?.length), ...want.map((c) => history.val[c].length)];
     if (lengths.some((n, i) => n !== (i < TRAIN_COLUMNS.length ? lengths[0] : lengths[TRAIN_COLUMNS.length]))) {

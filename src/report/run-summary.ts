@@ -61,7 +61,10 @@ interface Csv {
 /** A numeric CSV as the run writes it; rows that are cut short or not numeric (a killed write) are counted, not used. */
 function readNumericCsv(file: string): Csv | null {
   if (!fs.existsSync(file)) return null;
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   if (lines.length === 0) return null;
   const header = lines[0].split(',').map((s) => s.trim());
   const rows: number[][] = [];

@@ -18,8 +18,7 @@
  */
 import type { RunHistory } from './history.ts';
 
-const fixed3 = (xs: number[], pick: (a: number, b: number) => number) =>
-  xs.length ? xs.reduce(pick).toFixed(3) : 'n/a';
+const fixed3 = (xs: number[], pick: (a: number, b: number) => number) => (xs.length ? xs.reduce(pick).toFixed(3) : 'n/a');
 
 /** Sum rounded to 4 decimals, so that 0.1 + 0.2 does not print as 0.30000000000000004. */
 const sum = (xs: number[]) => Number(xs.reduce((a, b) => a + b, 0).toFixed(4));

@@ -31,7 +31,17 @@ export const datasetTitle = (d: string): string => (DATASET_NAMES[d] ? `${DATASE
 /** One row per run: what it is, how far it got, what it ran on. */
 export function runsTable(m: ReportModel): Table {
   const withFlags = m.differingFlags.some((f) => f.length > 0);
-  const head = ['run', 'dataset', 'method', 'arch', 'loss (miner)', ...(withFlags ? ['differing flags'] : []), 'epochs done', 'time (train + eval)', 'backend / device'];
+  const head = [
+    'run',
+    'dataset',
+    'method',
+    'arch',
+    'loss (miner)',
+    ...(withFlags ? ['differing flags'] : []),
+    'epochs done',
+    'time (train + eval)',
+    'backend / device',
+  ];
   const rows = m.runs.map((r, i): TableCell[] => [
     { text: m.labels[i] },
     { text: r.dataset },
@@ -39,7 +49,9 @@ export function runsTable(m: ReportModel): Table {
     { text: r.arch },
     { text: r.loss },
     ...(withFlags ? [{ text: m.differingFlags[i].join(' ') || '—', parts: m.differingFlags[i] }] : []),
-    r.incomplete.length ? { text: `${r.epochsDone} / ${r.epochsPlanned} — incomplete: ${r.incomplete.join('; ')}`, kind: 'warn' as const } : { text: `${r.epochsDone} / ${r.epochsPlanned}` },
+    r.incomplete.length
+      ? { text: `${r.epochsDone} / ${r.epochsPlanned} — incomplete: ${r.incomplete.join('; ')}`, kind: 'warn' as const }
+      : { text: `${r.epochsDone} / ${r.epochsPlanned}` },
     { text: formatDuration(r.seconds) },
     { text: `${r.backend} / ${r.device}` },
   ]);
@@ -84,13 +96,14 @@ export function datasetNotes(g: DatasetGroup): string[] {
     if (p?.caveat) notes.push(`† ${c.header}: ${p.caveat}.`);
   }
   const missing = Object.keys(g.paper.values).filter((col) => !g.columns.some((c) => c.column === col));
-  if (missing.length) notes.push(`Paper values for columns these runs do not log: ${missing.map((col) => `${col} ${pct(g.paper!.values[col].value)}`).join(', ')}.`);
+  if (missing.length)
+    notes.push(`Paper values for columns these runs do not log: ${missing.map((col) => `${col} ${pct(g.paper!.values[col].value)}`).join(', ')}.`);
   return notes;
 }
 
 /** The lines explaining how to read the tables. */
 export const READING_NOTES = [
   'Metrics: the best value of each column of log_val_Class.csv over the evaluated epochs, in %, with the epoch (numbered from 0, as in the CSV) where it was first reached; each column is maximised separately, as Curr_Summary_Class.txt does.',
-  'Paper rows are the MIC paper\'s published numbers (ResNet50, 128-d, margin loss), not results of this program; the difference in brackets is run − paper in percentage points.',
+  "Paper rows are the MIC paper's published numbers (ResNet50, 128-d, margin loss), not results of this program; the difference in brackets is run − paper in percentage points.",
   'Time is the training plus evaluation seconds the CSVs record (start-up and clustering not included).',
 ];

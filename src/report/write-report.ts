@@ -45,7 +45,11 @@ export async function writeReport(req: ReportRequest): Promise<ReportResult> {
   const recoveries = runs.flatMap((r, i) => r.recoveries.map((p) => ({ label: model.labels[i], caption: p.caption, file: p.file })));
 
   if (kind === 'stdout') {
-    return { model, written: [], stdout: renderMarkdown(model, { recoveries: recoveries.map((r) => ({ ...r, href: encodeURI(r.file) })) }, generated) };
+    return {
+      model,
+      written: [],
+      stdout: renderMarkdown(model, { recoveries: recoveries.map((r) => ({ ...r, href: encodeURI(r.file) })) }, generated),
+    };
   }
   const out = path.resolve(req.out!);
   const svg = await renderOverlayPlot(runs, model.labels);

@@ -5,7 +5,15 @@
  * and one on the reference, nothing else.
  */
 import * as tf from '@tensorflow/tfjs';
-import { compareSides, forwardBackward, loadWeights, PARITY_TOLERANCE, PARITY_TOLERANCE_GPU, snapshotWeights, type ParityResult } from './backend-parity.ts';
+import {
+  compareSides,
+  forwardBackward,
+  loadWeights,
+  PARITY_TOLERANCE,
+  PARITY_TOLERANCE_GPU,
+  snapshotWeights,
+  type ParityResult,
+} from './backend-parity.ts';
 import { selectBackend, type BackendReport } from '../backend/select.ts';
 import { parseArgv, resolveConfig } from '../cli/parse.ts';
 import { buildModel } from '../models/build-model.ts';
@@ -74,7 +82,20 @@ export async function checkAndMeasure(o: CheckOptions): Promise<{ parity: Parity
     // Batches of classes with 4 images each, as in the paper's runs; 2 each when the batch is too small for that.
     const perClass = o.bs >= 8 && o.bs % 4 === 0 ? 4 : 2;
     const cfg = resolveConfig(
-      parseArgv(['--arch', o.arch, '--input-size', String(o.size), '--bs', String(o.bs), '--cs_per_bs', String(perClass), String(perClass), '--not_pretrained', '--threads', String(o.threads)]),
+      parseArgv([
+        '--arch',
+        o.arch,
+        '--input-size',
+        String(o.size),
+        '--bs',
+        String(o.bs),
+        '--cs_per_bs',
+        String(perClass),
+        String(perClass),
+        '--not_pretrained',
+        '--threads',
+        String(o.threads),
+      ]),
     );
     const cpuEngine = o.backend.tfName === 'cpu';
     const speed = await measureThroughput(cfg, model, { warmup: cpuEngine ? 0 : 1, steps: cpuEngine ? 1 : 5, budgetSeconds: 20 });

@@ -68,11 +68,14 @@ export function forwardBackward(model: EmbeddingNet, images: number, size: numbe
   const grads = new Map<string, Float32Array>();
   tf.tidy(() => {
     const input = tf.tensor4d(x, [images, size, size, 3]);
-    const { value, grads: g } = tf.variableGrads(() => {
-      const out = model.forward(input).embeds;
-      out.forEach((e) => embeds.push(Float32Array.from(e.dataSync())));
-      return tf.addN(out.map((e, h) => tf.sum(tf.mul(e, tf.tensor(r[h], e.shape))))) as tf.Scalar;
-    }, compared.map((p) => p.variable));
+    const { value, grads: g } = tf.variableGrads(
+      () => {
+        const out = model.forward(input).embeds;
+        out.forEach((e) => embeds.push(Float32Array.from(e.dataSync())));
+        return tf.addN(out.map((e, h) => tf.sum(tf.mul(e, tf.tensor(r[h], e.shape))))) as tf.Scalar;
+      },
+      compared.map((p) => p.variable),
+    );
     value.dataSync();
     for (const p of compared) grads.set(p.name, Float32Array.from(g[p.variable.name].dataSync()));
   });
@@ -125,7 +128,15 @@ export function compareSides(
   }
   const pass = embedError <= tolerance && gradError <= tolerance;
   return {
-    reference: o.reference, images: o.images, size: o.size, embedError, gradError, worst, compared: [...ref.grads.keys()],
-    tolerance, pass, seconds: { backend: mine.seconds, reference: ref.seconds },
+    reference: o.reference,
+    images: o.images,
+    size: o.size,
+    embedError,
+    gradError,
+    worst,
+    compared: [...ref.grads.keys()],
+    tolerance,
+    pass,
+    seconds: { backend: mine.seconds, reference: ref.seconds },
   };
 }

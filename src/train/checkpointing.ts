@@ -35,7 +35,8 @@ function renameAdam(state: AdamState, rename: (name: string) => string | undefin
   const out: AdamState = { groups: state.groups, steps: {}, m: {}, v: {} };
   for (const name of Object.keys(state.steps)) {
     const to = rename(name);
-    if (to === undefined) throw new UserError(`${source}: optimizer state for unknown parameter '${name}' (checkpoint from a different configuration?)`);
+    if (to === undefined)
+      throw new UserError(`${source}: optimizer state for unknown parameter '${name}' (checkpoint from a different configuration?)`);
     out.steps[to] = state.steps[name];
     out.m[to] = state.m[name];
     out.v[to] = state.v[name];
@@ -84,7 +85,10 @@ export function restore(ck: CheckpointContents, st: PartsState, model: Embedding
     parts.losses.forEach((loss, t) => {
       if (!loss) return;
       const prefix = `loss.${TASKS[t]}.`;
-      loss.loadStateDict(new Map([...extra].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v])), `${source}/state.safetensors`);
+      loss.loadStateDict(
+        new Map([...extra].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v])),
+        `${source}/state.safetensors`,
+      );
     });
     for (const a of parts.adversarial) {
       const prefix = `adversarial.${a.direction}.`;

@@ -25,11 +25,51 @@ export interface PaperRun {
 
 /** The five runs of `Result_Runs.sh` (epochs, task_p, cluster_update_freq as there; a test checks them). */
 export const PAPER_RUNS: readonly PaperRun[] = [
-  { dataset: 'cub200', train: 5864, evaluated: 5924, countsNote: 'CUB200-2011, first 100 classes train', epochs: 100, taskP: [1, 0.8], clusterUpdateFreq: 3 },
-  { dataset: 'cars196', train: 8054, evaluated: 8131, countsNote: 'CARS196, first 98 classes train', epochs: 110, taskP: [1, 0.8], clusterUpdateFreq: 3 },
-  { dataset: 'online_products', train: 59551, evaluated: 60502, countsNote: 'Ebay_train.txt / Ebay_test.txt', epochs: 45, taskP: [1, 0.5], clusterUpdateFreq: 3 },
-  { dataset: 'in-shop', train: 25882, evaluated: 14218 + 12612, countsNote: 'train; query + gallery', epochs: 70, taskP: [1, 0.8], clusterUpdateFreq: 3 },
-  { dataset: 'vehicle_id', train: 110178, evaluated: 7332 + 12995 + 20038, countsNote: "train as in the paper; test sets 800/1600/2400", epochs: 45, taskP: [1, 0.5], clusterUpdateFreq: 3 },
+  {
+    dataset: 'cub200',
+    train: 5864,
+    evaluated: 5924,
+    countsNote: 'CUB200-2011, first 100 classes train',
+    epochs: 100,
+    taskP: [1, 0.8],
+    clusterUpdateFreq: 3,
+  },
+  {
+    dataset: 'cars196',
+    train: 8054,
+    evaluated: 8131,
+    countsNote: 'CARS196, first 98 classes train',
+    epochs: 110,
+    taskP: [1, 0.8],
+    clusterUpdateFreq: 3,
+  },
+  {
+    dataset: 'online_products',
+    train: 59551,
+    evaluated: 60502,
+    countsNote: 'Ebay_train.txt / Ebay_test.txt',
+    epochs: 45,
+    taskP: [1, 0.5],
+    clusterUpdateFreq: 3,
+  },
+  {
+    dataset: 'in-shop',
+    train: 25882,
+    evaluated: 14218 + 12612,
+    countsNote: 'train; query + gallery',
+    epochs: 70,
+    taskP: [1, 0.8],
+    clusterUpdateFreq: 3,
+  },
+  {
+    dataset: 'vehicle_id',
+    train: 110178,
+    evaluated: 7332 + 12995 + 20038,
+    countsNote: 'train as in the paper; test sets 800/1600/2400',
+    epochs: 45,
+    taskP: [1, 0.5],
+    clusterUpdateFreq: 3,
+  },
 ];
 
 export interface MeasuredSpeed {

@@ -114,11 +114,14 @@ export function computeGradients(o: MicrobatchGradientOptions): MicrobatchGradie
   for (let s = 0; s < batch; s += o.microBs) starts.push(s);
 
   // 1. Embeddings, one micro-batch at a time, outside any tape.
-  const parts: tf.Tensor[][] = starts.map((s, i) =>
-    tf.tidy(() => o.forward(rows(o.images, s, Math.min(o.microBs, batch - s)), i)),
-  );
+  const parts: tf.Tensor[][] = starts.map((s, i) => tf.tidy(() => o.forward(rows(o.images, s, Math.min(o.microBs, batch - s)), i)));
   const heads = parts[0].length;
-  const embeds = Array.from({ length: heads }, (_, h) => tf.concat(parts.map((p) => p[h]), 0));
+  const embeds = Array.from({ length: heads }, (_, h) =>
+    tf.concat(
+      parts.map((p) => p[h]),
+      0,
+    ),
+  );
   tf.dispose(parts);
 
   // 2. Loss and ∂L/∂e on the full batch. The embeddings become temporary variables so one variableGrads

@@ -21,7 +21,9 @@ export function preflight(cfg: RunConfig, log: (line: string) => void, cores = o
 export function settingNotes(cfg: Pick<RunConfig, 'threads' | 'kernels' | 'microBs' | 'bs' | 'backend'>, cores: number): string[] {
   const out: string[] = [];
   if (cfg.threads > cores && (cfg.backend === 'wasm' || cfg.backend === 'auto')) {
-    out.push(`warning: --threads ${cfg.threads} is more than the ${cores} cores here: the extra threads only compete for them and slow training down; use at most ${cores} (0 = automatic)`);
+    out.push(
+      `warning: --threads ${cfg.threads} is more than the ${cores} cores here: the extra threads only compete for them and slow training down; use at most ${cores} (0 = automatic)`,
+    );
   }
   // The default (8, the original's) is quietly capped; a value typed by the user is answered.
   if (cfg.kernels > cores && cfg.kernels !== FLAG_BY_NAME.get('kernels')!.default) {

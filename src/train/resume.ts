@@ -35,12 +35,19 @@ export function openResume(cfg: RunConfig, saved: SavedRunConfig): ResumePoint {
 export function checkSameDataset(cfg: RunConfig, saved: SavedRunConfig, now: DataFingerprint, log: (line: string) => void): void {
   const then = storedFingerprint(saved.facts);
   if (then === undefined) {
-    log(`warning: ${saved.file} records no dataset fingerprint (a run of an older mic-train): cannot check that the dataset is the one the run was made with`);
+    log(
+      `warning: ${saved.file} records no dataset fingerprint (a run of an older mic-train): cannot check that the dataset is the one the run was made with`,
+    );
     return;
   }
   if (then.sha256 !== now.sha256) {
-    const counts = then.images === now.images ? `both have ${now.images} images, but other files, labels or sizes` : `${then.images} images then, ${now.images} now`;
-    throw new UserError(`--resume ${cfg.resume}: the dataset is not the one the run was made with (${counts}); point --source_path at the run's dataset`);
+    const counts =
+      then.images === now.images
+        ? `both have ${now.images} images, but other files, labels or sizes`
+        : `${then.images} images then, ${now.images} now`;
+    throw new UserError(
+      `--resume ${cfg.resume}: the dataset is not the one the run was made with (${counts}); point --source_path at the run's dataset`,
+    );
   }
 }
 

@@ -174,7 +174,10 @@ class StateFields {
   streams<N extends string>(v: unknown, names: readonly N[], field: string): Record<N, RngState> {
     const o = this.object(v, field);
     const ok = (s: unknown): s is RngState => Array.isArray(s) && s.length === 4 && s.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32);
-    return Object.fromEntries(names.map((n) => [n, ok(o[n]) ? o[n] : this.fail(`${field}.${n}`, 'a generator state (four uint32)')])) as Record<N, RngState>;
+    return Object.fromEntries(names.map((n) => [n, ok(o[n]) ? o[n] : this.fail(`${field}.${n}`, 'a generator state (four uint32)')])) as Record<
+      N,
+      RngState
+    >;
   }
 
   history(v: unknown): RunHistory {
@@ -207,9 +210,16 @@ class StateFields {
     const groups = opt.groups.map((g: unknown, i: number) => {
       const o = this.object(g, `optimizer.groups[${i}]`);
       const num = (k: string) => this.number(o[k], `optimizer.groups[${i}].${k}`);
-      return { name: typeof o.name === 'string' ? o.name : this.fail(`optimizer.groups[${i}].name`, 'a string'), baseLr: num('baseLr'), lr: num('lr'), weightDecay: num('weightDecay') };
+      return {
+        name: typeof o.name === 'string' ? o.name : this.fail(`optimizer.groups[${i}].name`, 'a string'),
+        baseLr: num('baseLr'),
+        lr: num('lr'),
+        weightDecay: num('weightDecay'),
+      };
     });
-    const steps = Object.fromEntries(Object.entries(this.object(opt.steps, 'optimizer.steps')).map(([k, n]) => [k, this.int(n, `optimizer.steps.${k}`)]));
+    const steps = Object.fromEntries(
+      Object.entries(this.object(opt.steps, 'optimizer.steps')).map(([k, n]) => [k, this.int(n, `optimizer.steps.${k}`)]),
+    );
     const sch = this.object(st.schedule, 'schedule');
     const kind = sch.kind === 'step' || sch.kind === 'exp' || sch.kind === 'none' ? sch.kind : this.fail('schedule.kind', 'step, exp or none');
     return { optimizer: { groups, steps }, schedule: { kind, epochsDone: this.int(sch.epochsDone, 'schedule.epochsDone') } };

@@ -81,14 +81,28 @@ async function train(cfg: RunConfig, saved: SavedRunConfig | undefined, interrup
   if (!resume) interrupts.setRunFolder(runDir, true);
   const numClasses: [number, number] = [countDistinct(classLabelsOf(data)), Math.max(clusters.numClusters, 1)];
   const parts = await buildTrainingParts(cfg, model, numClasses, { miner: rngs.miner, init: rngFor(cfg.seed, 'init.loss') });
-  const live: LiveRun = { header: { format: 'mic-train', config: cfg }, model, parts, rngs, clusters, reporter: new RunReporter(runDir, columnsFor(cfg, data)) };
+  const live: LiveRun = {
+    header: { format: 'mic-train', config: cfg },
+    model,
+    parts,
+    rngs,
+    clusters,
+    reporter: new RunReporter(runDir, columnsFor(cfg, data)),
+  };
   const start = startOrResume(s, live, runDir, { backend, microBs, data, numClasses });
   if (decodeFailures().length > 0) writeUndecodableList(runDir, decodeFailures());
   log(`run folder: ${runDir}`);
   if (microBs < cfg.bs) log(`micro-batches of ${microBs} images (exact full-batch gradients; --micro-bs to change)`);
 
   const trainer = new Trainer({
-    ...live, cfg, model, ...data, runDir, microBs, log, progress: s.progress,
+    ...live,
+    cfg,
+    model,
+    ...data,
+    runDir,
+    microBs,
+    log,
+    progress: s.progress,
     stopRequested: () => interrupts.stopRequested,
     onPhase: (phase) => interrupts.setPhase(phase, true),
   });
@@ -115,8 +129,23 @@ function classLabelsOf(data: RunData): Int32Array {
 async function sharedClusters({ cfg, resume, interrupts, progress }: StartupContext, model: EmbeddingNet, data: RunData): Promise<SharedClusters> {
   const { trainItems } = data;
   const clusters = new SharedClusters(
-    { model, paths: trainItems.map((it) => it.path), classLabels: classLabelsOf(data), bs: cfg.bs, inputSize: cfg.inputSize, conv: model.input, concurrency: cfg.kernels },
-    { k: cfg.sharedNumClasses, iters: cfg.kmeansIters, maxPointsPerCentroid: cfg.kmeansMaxPoints, mode: cfg.clusterMode, updateFreq: cfg.clusterUpdateFreq, kmeansRng: () => rngFor(cfg.seed, 'kmeans') },
+    {
+      model,
+      paths: trainItems.map((it) => it.path),
+      classLabels: classLabelsOf(data),
+      bs: cfg.bs,
+      inputSize: cfg.inputSize,
+      conv: model.input,
+      concurrency: cfg.kernels,
+    },
+    {
+      k: cfg.sharedNumClasses,
+      iters: cfg.kmeansIters,
+      maxPointsPerCentroid: cfg.kmeansMaxPoints,
+      mode: cfg.clusterMode,
+      updateFreq: cfg.clusterUpdateFreq,
+      kmeansRng: () => rngFor(cfg.seed, 'kmeans'),
+    },
   );
   if (resume) {
     clusters.restore(resume.last.state);
@@ -132,7 +161,9 @@ async function sharedClusters({ cfg, resume, interrupts, progress }: StartupCont
   const n = clusters.numClusters;
   log(`initial surrogate labels: ${n} clusters from layer1 features (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   if (n < cfg.sharedNumClasses) {
-    log(`note: the Shared task has ${n} surrogate classes, not --shared_num_classes ${cfg.sharedNumClasses} (k-means found only ${n} distinct clusters in ${trainItems.length} images)`);
+    log(
+      `note: the Shared task has ${n} surrogate classes, not --shared_num_classes ${cfg.sharedNumClasses} (k-means found only ${n} distinct clusters in ${trainItems.length} images)`,
+    );
   }
   return clusters;
 }
@@ -158,25 +189,30 @@ function startOrResume(
   }
   const { backend } = facts;
   const { model } = live;
-  writeRunInfo(runDir, cfg, {
-    backend: backend.name,
-    backend_reason: backend.reason,
-    device: backend.device,
-    ...(backend.gpuWarning ? { gpu_warning: backend.gpuWarning } : {}),
-    backend_profile: describeProfile(backend.profile),
-    threads: backend.threads,
-    ...(backend.gemm ? { gemm: backend.gemm } : {}),
-    versions: backend.versions,
-    micro_bs: facts.microBs,
-    mean: model.input.mean,
-    std: model.input.std,
-    input_space: model.input.order,
-    input_range: model.input.scale === 1 ? [0, 1] : [0, 255],
-    samples_per_class: cfg.csPerBs[0],
-    all_num_classes: [facts.numClasses[0], live.clusters.numClusters],
-    source_path: path.resolve(cfg.sourcePath, cfg.dataset === 'folder' ? '' : cfg.dataset),
-    save_path: runDir,
-  }, { dataFingerprint: facts.data.fingerprint });
+  writeRunInfo(
+    runDir,
+    cfg,
+    {
+      backend: backend.name,
+      backend_reason: backend.reason,
+      device: backend.device,
+      ...(backend.gpuWarning ? { gpu_warning: backend.gpuWarning } : {}),
+      backend_profile: describeProfile(backend.profile),
+      threads: backend.threads,
+      ...(backend.gemm ? { gemm: backend.gemm } : {}),
+      versions: backend.versions,
+      micro_bs: facts.microBs,
+      mean: model.input.mean,
+      std: model.input.std,
+      input_space: model.input.order,
+      input_range: model.input.scale === 1 ? [0, 1] : [0, 255],
+      samples_per_class: cfg.csPerBs[0],
+      all_num_classes: [facts.numClasses[0], live.clusters.numClusters],
+      source_path: path.resolve(cfg.sourcePath, cfg.dataset === 'folder' ? '' : cfg.dataset),
+      save_path: runDir,
+    },
+    { dataFingerprint: facts.data.fingerprint },
+  );
   live.reporter.start();
   return { epoch: 0 };
 }
@@ -185,9 +221,14 @@ function startOrResume(
 async function trainEpochs(trainer: Trainer, cfg: RunConfig, start: StartPoint, interrupts: RunInterrupts): Promise<void> {
   for (let epoch = start.epoch; epoch < cfg.nEpochs; epoch++) {
     const out = await trainer.runEpoch(epoch, start.partial?.epoch === epoch ? start.partial : undefined);
-    interrupts.setSaved(out.stoppedAt ? `epoch ${epoch + 1} up to iteration ${out.stoppedAt.iters} of ${out.stoppedAt.total}` : `epoch ${epoch + 1} complete`);
+    interrupts.setSaved(
+      out.stoppedAt ? `epoch ${epoch + 1} up to iteration ${out.stoppedAt.iters} of ${out.stoppedAt.total}` : `epoch ${epoch + 1} complete`,
+    );
     if (out.stoppedAt) {
-      throw new UserError(`interrupted during epoch ${epoch + 1} at iteration ${out.stoppedAt.iters} of ${out.stoppedAt.total}; saved in last/. ${interrupts.resumeHint()}`, 130);
+      throw new UserError(
+        `interrupted during epoch ${epoch + 1} at iteration ${out.stoppedAt.iters} of ${out.stoppedAt.total}; saved in last/. ${interrupts.resumeHint()}`,
+        130,
+      );
     }
     if (interrupts.stopRequested && epoch + 1 < cfg.nEpochs) {
       throw new UserError(`stopped after epoch ${epoch + 1} of ${cfg.nEpochs} (saved in last/). ${interrupts.resumeHint()}`, 130);

@@ -79,7 +79,8 @@ export async function buildTrainingParts(
     const lr = loss.lrKind === 'proxy' ? cfg.proxyLr[t] : cfg.betaLr[t];
     groups.push({ name: `${loss.lrKind}.${TASKS[t]}`, vars: loss.variables, lr, weightDecay: 0 });
   });
-  for (const a of adversarial) groups.push({ name: `projection.${a.direction}`, vars: a.variables, lr: cfg.lr, weightDecay: PROJECTION_WEIGHT_DECAY });
+  for (const a of adversarial)
+    groups.push({ name: `projection.${a.direction}`, vars: a.variables, lr: cfg.lr, weightDecay: PROJECTION_WEIGHT_DECAY });
 
   const optimizer = new GroupedAdam(groups);
   const schedule = scheduleFromConfig(cfg);

@@ -52,7 +52,12 @@ export async function readDataset(s: StartupContext): Promise<RunData> {
   const fingerprint = datasetFingerprint(manifest);
   if (s.resume) checkSameDataset(cfg, s.resume.saved, fingerprint, log);
   if (cfg.valSplit > 0) manifest = applyValSplit(manifest, cfg.valSplit, rngFor(cfg.seed, 'valsplit'));
-  const data: RunData = { fingerprint, trainItems: splitItems(manifest, 'train'), testItems: splitItems(manifest, 'test'), valItems: splitItems(manifest, 'val') };
+  const data: RunData = {
+    fingerprint,
+    trainItems: splitItems(manifest, 'train'),
+    testItems: splitItems(manifest, 'test'),
+    valItems: splitItems(manifest, 'val'),
+  };
   const { trainItems, testItems, valItems } = data;
   const counts = manifestCounts(manifest);
   log(
@@ -65,7 +70,9 @@ export async function readDataset(s: StartupContext): Promise<RunData> {
   }
   await checkImages(s, manifest);
   if (hasSharedTask(cfg) && !s.resume && cfg.sharedNumClasses > trainItems.length) {
-    log(`note: --shared_num_classes ${cfg.sharedNumClasses} is more than the ${trainItems.length} training images: at most ${trainItems.length} clusters are made`);
+    log(
+      `note: --shared_num_classes ${cfg.sharedNumClasses} is more than the ${trainItems.length} training images: at most ${trainItems.length} clusters are made`,
+    );
   }
   return data;
 }
@@ -94,7 +101,15 @@ export async function prepareNetwork({ cfg, resume, interrupts, log }: StartupCo
   interrupts.setPhase('start-up (pretrained weights)', false);
   const notPretrained = cfg.notPretrained || resume !== null;
   const pretrained = await withInterruptSignal((signal) =>
-    resolvePretrainedWeights({ arch: cfg.arch, format: cfg.pretrainedFormat, notPretrained, pretrained: cfg.pretrained, offline: cfg.offline || offlineByEnv(), log, signal }),
+    resolvePretrainedWeights({
+      arch: cfg.arch,
+      format: cfg.pretrainedFormat,
+      notPretrained,
+      pretrained: cfg.pretrained,
+      offline: cfg.offline || offlineByEnv(),
+      log,
+      signal,
+    }),
   );
 
   interrupts.setPhase('start-up (backend)', false);

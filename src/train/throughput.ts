@@ -50,13 +50,17 @@ export async function measureThroughput(cfg: RunConfig, model: EmbeddingNet, o: 
   const bs = cfg.bs;
   const size = cfg.inputSize;
   const numClasses = Math.max(2, Math.ceil(bs / cfg.csPerBs[0]));
-  const parts = await buildTrainingParts(cfg, model, [numClasses, Math.max(2, cfg.sharedNumClasses)], { miner: rngFor(cfg.seed, 'miner'), init: rngFor(cfg.seed, 'init.loss') });
+  const parts = await buildTrainingParts(cfg, model, [numClasses, Math.max(2, cfg.sharedNumClasses)], {
+    miner: rngFor(cfg.seed, 'miner'),
+    init: rngFor(cfg.seed, 'init.loss'),
+  });
   const microBs = autoMicroBatch(activeProfile(), size, bs, cfg.microBs);
   const rng = rngFor(cfg.seed, 'doctor.images');
   const images = Float32Array.from({ length: bs * size * size * 3 }, () => rng.normal());
   const labels = batchLabels(bs, cfg.csPerBs[0]);
   const loss = parts.losses[0]!;
-  const step = () => taskStep({ model, task: 0, loss, adversarial: parts.adversarial, optimizer: parts.optimizer, images, n: bs, size, labels, microBs }).loss;
+  const step = () =>
+    taskStep({ model, task: 0, loss, adversarial: parts.adversarial, optimizer: parts.optimizer, images, n: bs, size, labels, microBs }).loss;
   try {
     let lastLoss = NaN;
     for (let i = 0; i < o.warmup; i++) lastLoss = step();

@@ -21,7 +21,15 @@ import { rngFor, type RngState } from '../rng.ts';
 import { PhaseProgress } from './phase-progress.ts';
 import type { ProgressOptions } from '../progress.ts';
 import { EpochProgress } from './progress.ts';
-import { EPOCH_STREAMS, epochStreamStates, saveBestCheckpoint, saveLastCheckpoint, type EpochStreamName, type LiveRun, type PartialEpoch } from './run-state.ts';
+import {
+  EPOCH_STREAMS,
+  epochStreamStates,
+  saveBestCheckpoint,
+  saveLastCheckpoint,
+  type EpochStreamName,
+  type LiveRun,
+  type PartialEpoch,
+} from './run-state.ts';
 import { hasSharedTask } from './setup.ts';
 import { taskStep } from './task-step.ts';
 
@@ -94,7 +102,11 @@ export function bestCheckpointChoices(testItems: readonly ManifestItem[], hasVal
   const sets = [...new Set(testItems.map((it) => it.set))];
   const single = sets.includes(undefined);
   if (hasVal) return [{ column: `${VAL_PREFIX}Recall @ 1`, folder: bestCheckpointName(undefined), testGroups: sets.map((_, g) => g) }];
-  return sets.map((_, g) => ({ column: `${single ? '' : `Set ${g} `}Recall @ 1`, folder: bestCheckpointName(single ? undefined : g + 1), testGroups: [g] }));
+  return sets.map((_, g) => ({
+    column: `${single ? '' : `Set ${g} `}Recall @ 1`,
+    folder: bestCheckpointName(single ? undefined : g + 1),
+    testGroups: [g],
+  }));
 }
 
 export class Trainer {
@@ -112,7 +124,9 @@ export class Trainer {
     this.classSampler = new ClassBalancedSampler(classLabels, cfg.bs, cfg.csPerBs[0], c.rngs['sampler.class']);
     const shared = c.clusters.labels;
     this.sharedSampler =
-      hasSharedTask(cfg) && shared ? new ClusterBalancedSampler(shared, cfg.bs, cfg.csPerBs[1], cfg.randomClusterPickP, c.rngs['sampler.shared']) : null;
+      hasSharedTask(cfg) && shared
+        ? new ClusterBalancedSampler(shared, cfg.bs, cfg.csPerBs[1], cfg.randomClusterPickP, c.rngs['sampler.shared'])
+        : null;
   }
 
   /** Train and evaluate one epoch (0-based); `resume` continues an interrupted one. */
@@ -121,7 +135,10 @@ export class Trainer {
     const plan = this.planEpoch(resume);
     this.c.onPhase?.(`epoch ${epoch + 1} (training)`);
     const secondsPerEpoch = this.epochSeconds.length ? this.epochSeconds.reduce((a, b) => a + b, 0) / this.epochSeconds.length : undefined;
-    const progress = new EpochProgress(epoch, this.c.cfg.nEpochs, plan.iters, this.c.progress, { laterEpochs: this.c.cfg.nEpochs - epoch - 1, secondsPerEpoch });
+    const progress = new EpochProgress(epoch, this.c.cfg.nEpochs, plan.iters, this.c.progress, {
+      laterEpochs: this.c.cfg.nEpochs - epoch - 1,
+      secondsPerEpoch,
+    });
     const part = await this.trainIterations(epoch, plan, progress, resume);
     // Mean over all steps of the epoch (0 when none happened), summed in step order across an interruption.
     const loss = part.steps > 0 ? part.lossSum / part.steps : 0;
@@ -179,11 +196,29 @@ export class Trainer {
   private openLoaders(plan: EpochPlan): [Batches, Batches] {
     const { cfg, model, rngs, trainItems } = this.c;
     const train = { train: true, cropStyle: cfg.cropStyle } as const;
-    const classIt = new BatchLoader(trainItems, plan.classSpecs, cfg.inputSize, model.input, { ...train, flip: true }, rngs['augment.class'], cfg.kernels, { recycle: true });
-    const sharedIt = new BatchLoader(trainItems, plan.sharedSpecs, cfg.inputSize, model.input, { ...train, flip: false }, rngs['augment.shared'], cfg.kernels, {
-      replacementLabels: this.c.clusters.labels ?? undefined,
-      recycle: true,
-    });
+    const classIt = new BatchLoader(
+      trainItems,
+      plan.classSpecs,
+      cfg.inputSize,
+      model.input,
+      { ...train, flip: true },
+      rngs['augment.class'],
+      cfg.kernels,
+      { recycle: true },
+    );
+    const sharedIt = new BatchLoader(
+      trainItems,
+      plan.sharedSpecs,
+      cfg.inputSize,
+      model.input,
+      { ...train, flip: false },
+      rngs['augment.shared'],
+      cfg.kernels,
+      {
+        replacementLabels: this.c.clusters.labels ?? undefined,
+        recycle: true,
+      },
+    );
     return [classIt[Symbol.asyncIterator](), sharedIt[Symbol.asyncIterator]()];
   }
 
@@ -214,7 +249,12 @@ export class Trainer {
   }
 
   /** One iteration: a Class step and a Shared step, each when its task decision says so. */
-  private async iteration(epoch: number, i: number, run: [boolean, boolean], loaders: [Batches, Batches]): Promise<{ losses: number[]; images: number }> {
+  private async iteration(
+    epoch: number,
+    i: number,
+    run: [boolean, boolean],
+    loaders: [Batches, Batches],
+  ): Promise<{ losses: number[]; images: number }> {
     const { parts, model } = this.c;
     const losses: number[] = [];
     let images = 0;
@@ -226,11 +266,21 @@ export class Trainer {
       const loss = parts.losses[task];
       if (!loss) continue;
       const r = taskStep({
-        model, task, loss, adversarial: parts.adversarial, optimizer: parts.optimizer,
-        images: b.images, n: b.n, size: this.c.cfg.inputSize, labels: b.labels, microBs: this.c.microBs,
+        model,
+        task,
+        loss,
+        adversarial: parts.adversarial,
+        optimizer: parts.optimizer,
+        images: b.images,
+        n: b.n,
+        size: this.c.cfg.inputSize,
+        labels: b.labels,
+        microBs: this.c.microBs,
       });
       if (!Number.isFinite(r.loss)) {
-        throw new UserError(`training loss became ${r.loss} at epoch ${epoch + 1}, iteration ${i + 1} (task ${task === 0 ? 'Class' : 'Shared'}); try a lower --lr (last/ holds the last completed epoch)`);
+        throw new UserError(
+          `training loss became ${r.loss} at epoch ${epoch + 1}, iteration ${i + 1} (task ${task === 0 ? 'Class' : 'Shared'}); try a lower --lr (last/ holds the last completed epoch)`,
+        );
       }
       if (r.warning) this.warnOnce(r.warning);
       losses.push(r.loss);
@@ -310,7 +360,13 @@ export class Trainer {
       items = keep.map((i) => all[i]);
       const fresh = [...failed].filter((i) => !this.evalLeftOut.has(all[i].path));
       for (const i of failed) this.evalLeftOut.add(all[i].path);
-      if (fresh.length > 0) this.c.log(`warning: ${fresh.length} evaluation image(s) could not be decoded and are left out of the metrics: ${fresh.slice(0, 5).map((i) => all[i].path).join(', ')}${fresh.length > 5 ? ', …' : ''}`);
+      if (fresh.length > 0)
+        this.c.log(
+          `warning: ${fresh.length} evaluation image(s) could not be decoded and are left out of the metrics: ${fresh
+            .slice(0, 5)
+            .map((i) => all[i].path)
+            .join(', ')}${fresh.length > 5 ? ', …' : ''}`,
+        );
     }
     const result = evaluateManifest(emb, items, {
       kVals: cfg.kVals,

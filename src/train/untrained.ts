@@ -18,7 +18,9 @@ function headlineColumns(metrics: Record<string, number>): string[] {
 
 /** "untrained network (before epoch 1): NMI 0.564, Recall @ 1 0.850" */
 export function untrainedLine(figures: UntrainedFigures): string {
-  return `untrained network (before epoch 1): ${headlineColumns(figures).map((k) => `${k} ${figures[k].toFixed(3)}`).join(', ')}`;
+  return `untrained network (before epoch 1): ${headlineColumns(figures)
+    .map((k) => `${k} ${figures[k].toFixed(3)}`)
+    .join(', ')}`;
 }
 
 /**

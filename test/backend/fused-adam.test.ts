@@ -26,7 +26,6 @@ test('on the wasm backend GroupedAdam defaults to the fused kernel', () => {
   p.dispose();
 });
 
-
 test('fused (WebAssembly over the wasm heap) equals the tensor implementation bit for bit, tail and missing gradients included', async () => {
   const rng = new Rng(4, 'test');
   const n = 1027; // not a multiple of 4: the scalar tail runs too

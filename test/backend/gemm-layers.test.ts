@@ -63,7 +63,13 @@ for (const size of [32, 64, 224]) {
       count++;
       const [n, h, w, cin] = s.x;
       const [kh, kw, , cout] = s.filter;
-      const info = tf.backend_util.computeConv2DInfo(s.x as [number, number, number, number], s.filter as [number, number, number, number], s.strides, 1, s.pad as never);
+      const info = tf.backend_util.computeConv2DInfo(
+        s.x as [number, number, number, number],
+        s.filter as [number, number, number, number],
+        s.strides,
+        1,
+        s.pad as never,
+      );
       const { top, left } = info.padInfo;
       const [sh, sw] = s.strides;
       const ho = info.outHeight;
@@ -98,7 +104,9 @@ for (const size of [32, 64, 224]) {
         check(`${label} forward`, y, at, { sum, mag });
       }
 
-      const dw = (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', filterShape: s.filter }) as tf.Tensor);
+      const dw = tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x, dy }, { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', filterShape: s.filter }) as tf.Tensor;
       const dwv = dw.dataSync();
       for (const at of positions(dwv.length)) {
         const co = at % cout;
@@ -119,7 +127,9 @@ for (const size of [32, 64, 224]) {
         check(`${label} filter gradient`, dwv, at, { sum, mag });
       }
 
-      const dx = (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', inputShape: s.x }) as tf.Tensor);
+      const dx = tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy, filter }, { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', inputShape: s.x }) as tf.Tensor;
       const dxv = dx.dataSync();
       for (const at of positions(dxv.length)) {
         const ci = at % cin;

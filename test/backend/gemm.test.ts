@@ -65,10 +65,27 @@ for (const simd of variants) {
     const rng = new Rng(7, `gemm-${simd}`);
     // m×k×n: single elements, every ragged tile edge (m mod 4, n mod 8), k across kc blocks (kc = g.blocking.kc)
     const kc = g.blocking.kc;
-    const shapes = [[1, 1, 1], [1, 5, 1], [3, 1, 9], [4, 8, 8], [5, 7, 3], [7, 33, 15], [13, kc + 3, 17], [1, 2 * kc + 1, 8], [9, 3 * kc, 1], [130, 40, 70]];
+    const shapes = [
+      [1, 1, 1],
+      [1, 5, 1],
+      [3, 1, 9],
+      [4, 8, 8],
+      [5, 7, 3],
+      [7, 33, 15],
+      [13, kc + 3, 17],
+      [1, 2 * kc + 1, 8],
+      [9, 3 * kc, 1],
+      [130, 40, 70],
+    ];
     const packFromRows = g.packFromRows;
     // B packed into panels, and B read in place (what products with few rows do)
-    for (const [[m, k, n], packed] of shapes.flatMap((sh) => [[sh, true], [sh, false]] as const)) {
+    for (const [[m, k, n], packed] of shapes.flatMap(
+      (sh) =>
+        [
+          [sh, true],
+          [sh, false],
+        ] as const,
+    )) {
       g.packFromRows = packed ? 0 : Number.MAX_SAFE_INTEGER;
       for (const mode of ['plain', 'bias-relu', 'accumulate'] as const) {
         const av = randomValues(rng, [m, k]);
@@ -80,7 +97,11 @@ for (const simd of variants) {
         const c = tf.tensor2d(c0 ?? new Float32Array(m * n), [m, n]);
         const bias = biasV ? tf.tensor1d(biasV) : undefined;
         const at = (t: tf.Tensor) => backend.typedArrayFromHeap(t).byteOffset;
-        g.matmul(at(a), k, m, k, at(b), n, n, at(c), n, { bias: bias ? at(bias) : undefined, relu: mode === 'bias-relu', accumulate: mode === 'accumulate' });
+        g.matmul(at(a), k, m, k, at(b), n, n, at(c), n, {
+          bias: bias ? at(bias) : undefined,
+          relu: mode === 'bias-relu',
+          accumulate: mode === 'accumulate',
+        });
         const got = c.dataSync();
         const ref = reference(av, bv, m, k, n, c0, biasV, mode === 'bias-relu');
         for (let i = 0; i < m * n; i++) {
@@ -145,8 +166,12 @@ test('Gemm.conv with windows reaching outside x (taps one by one, zero rows for 
   ] as const) {
     const xv = randomValues(rng, [...c.x]);
     const fv = randomValues(rng, [...c.f]);
-    const [ref] = await runKernelOn('cpu', 'Conv2D', { x: { values: xv, shape: [...c.x] }, filter: { values: fv, shape: [...c.f] } },
-      { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] });
+    const [ref] = await runKernelOn(
+      'cpu',
+      'Conv2D',
+      { x: { values: xv, shape: [...c.x] }, filter: { values: fv, shape: [...c.f] } },
+      { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] },
+    );
     await on('wasm');
     const backend = tf.backend() as BackendWasm;
     const x = tf.tensor4d(xv, [...c.x]);
@@ -156,7 +181,9 @@ test('Gemm.conv with windows reaching outside x (taps one by one, zero rows for 
     const [n, h, w, cin] = c.x;
     gemmFor(backend)!.conv(
       { n, h, w, c: cin, kh: c.f[0], kw: c.f[1], offH: -c.pad, offW: -c.pad, sH: c.s, sW: c.s, outH: ref.shape[1], outW: ref.shape[2], cout: c.f[3] },
-      at(x), at(f), at(y),
+      at(x),
+      at(f),
+      at(y),
     );
     const d = maxAbsDiff(y.dataSync(), ref.values);
     assert.ok(d <= 1e-5, `${JSON.stringify(c)}: max diff ${d}`);
@@ -181,8 +208,18 @@ test('BatchMatMul on our GEMM (transposed operands, batches, ragged sizes) equal
   forceGemmRoute('ours');
   try {
     const rng = new Rng(9, 'batch-matmul');
-    for (const [batch, m, k, n] of [[1, 8, 2048, 128], [1, 5, 3, 9], [3, 7, 33, 10], [2, 1, 1, 1]]) {
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [batch, m, k, n] of [
+      [1, 8, 2048, 128],
+      [1, 5, 3, 9],
+      [3, 7, 33, 10],
+      [2, 1, 1, 1],
+    ]) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
         const aShape = ta ? [batch, k, m] : [batch, m, k];
         const bShape = tb ? [batch, n, k] : [batch, k, n];
         const inputs = { a: { values: randomValues(rng, aShape), shape: aShape }, b: { values: randomValues(rng, bShape), shape: bShape } };

@@ -10,7 +10,16 @@ const tf = await useTestBackend('wasm');
 test('SIMD transpose on the heap: every shape class (4×4 blocks, ragged edges, 64-column strips, batches)', () => {
   const backend = tf.backend() as BackendWasm;
   assert.ok(heapKernels(backend), 'heap kernels bound to the wasm backend');
-  const shapes: [number, number, number][] = [[1, 1, 1], [1, 3, 5], [1, 4, 4], [2, 5, 4], [1, 67, 130], [3, 130, 67], [1, 8, 200], [1, 257, 3]];
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [1, 3, 5],
+    [1, 4, 4],
+    [2, 5, 4],
+    [1, 67, 130],
+    [3, 130, 67],
+    [1, 8, 200],
+    [1, 257, 3],
+  ];
   for (const [batch, rows, cols] of shapes) {
     const values = Float32Array.from({ length: batch * rows * cols }, (_, i) => i * 0.5 - 7);
     const x = tf.tensor3d(values, [batch, rows, cols]);

@@ -38,7 +38,10 @@ process.stderr.write('I tensorflow/core/common_runtime/eager/execute.cc:1345] Ex
   assert.equal(p.loaded, true, p.error);
   assert.equal(p.tfVersion, '2.15.0');
   assert.equal(p.onGpu, true);
-  assert.deepEqual(p.log.devices.map((d) => [d.gpuName, d.memoryMb, d.computeCapability]), [['NVIDIA H100 80GB HBM3', 80000, '9.0']]);
+  assert.deepEqual(
+    p.log.devices.map((d) => [d.gpuName, d.memoryMb, d.computeCapability]),
+    [['NVIDIA H100 80GB HBM3', 80000, '9.0']],
+  );
   assert.equal(p.log.placements[0].device, '/job:localhost/replica:0/task:0/device:GPU:0');
   assert.equal(p.matmul?.n, 16);
   assert.ok(p.matmul!.ms >= 0 && p.matmul!.firstMs >= 0);
@@ -47,7 +50,8 @@ process.stderr.write('I tensorflow/core/common_runtime/eager/execute.cc:1345] Ex
 test('library versions the loader can find, by file name', () => {
   const lib = path.join(dir, 'lib');
   fs.mkdirSync(lib);
-  for (const f of ['libcudart.so.12', 'libcudart.so.12.4.127', 'libcudnn.so.9', 'libcudnn_ops.so.9', 'other.so']) fs.writeFileSync(path.join(lib, f), '');
+  for (const f of ['libcudart.so.12', 'libcudart.so.12.4.127', 'libcudnn.so.9', 'libcudnn_ops.so.9', 'other.so'])
+    fs.writeFileSync(path.join(lib, f), '');
   assert.deepEqual(findLibraryVersions(['libcudart.so', 'libcudnn.so'], [lib, path.join(dir, 'missing')]), {
     'libcudart.so': ['libcudart.so.12', 'libcudart.so.12.4.127'],
     'libcudnn.so': ['libcudnn.so.9'],

@@ -11,14 +11,17 @@ import { isGpuDevice, parseTfLog } from '../../src/backend/tf-log.ts';
 test('a CUDA 12 machine with tfjs-node-gpu 4.22: the CUDA 11 libraries it could not open, no GPU device', () => {
   const log = [
     "2024-08-24 22:24:04.039287: W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic library 'libcudart.so.11.0'; dlerror: libcudart.so.11.0: cannot open shared object file: No such file or directory; LD_LIBRARY_PATH: /usr/local/cuda/lib64:",
-    "2024-08-24 22:24:04.039300: I tensorflow/stream_executor/cuda/cudart_stub.cc:29] Ignore above cudart dlerror if you do not have a GPU set up on your machine.",
+    '2024-08-24 22:24:04.039300: I tensorflow/stream_executor/cuda/cudart_stub.cc:29] Ignore above cudart dlerror if you do not have a GPU set up on your machine.',
     "2024-08-24 22:24:05.767399: W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open shared object file: No such file or directory",
     "2024-08-24 22:24:05.767399: W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open shared object file: No such file or directory",
     '2024-08-24 22:24:05.767416: W tensorflow/core/common_runtime/gpu/gpu_device.cc:1850] Cannot dlopen some GPU libraries. Please make sure the missing libraries mentioned above are installed properly if you would like to use GPU. Skipping registering GPU devices...',
     '2024-08-24 22:24:05.800000: I tensorflow/core/common_runtime/eager/execute.cc:1345] Executing op MatMul in device /job:localhost/replica:0/task:0/device:CPU:0',
   ].join('\n');
   const f = parseTfLog(log);
-  assert.deepEqual(f.missingLibraries.map((m) => m.library), ['libcudart.so.11.0', 'libcudnn.so.8']);
+  assert.deepEqual(
+    f.missingLibraries.map((m) => m.library),
+    ['libcudart.so.11.0', 'libcudnn.so.8'],
+  );
   assert.equal(f.missingLibraries[0].error, 'libcudart.so.11.0: cannot open shared object file: No such file or directory');
   assert.equal(f.skippedGpu, true);
   assert.deepEqual(f.devices, []);
@@ -37,11 +40,20 @@ test('a Hopper GPU: the device with memory and compute capability, PTX compilati
   ].join('\n');
   const f = parseTfLog(log);
   assert.deepEqual(f.devices, [
-    { name: '/job:localhost/replica:0/task:0/device:GPU:0', memoryMb: 139264, gpuName: 'NVIDIA H200', pciBusId: '0000:19:00.0', computeCapability: '9.0' },
+    {
+      name: '/job:localhost/replica:0/task:0/device:GPU:0',
+      memoryMb: 139264,
+      gpuName: 'NVIDIA H200',
+      pciBusId: '0000:19:00.0',
+      computeCapability: '9.0',
+    },
   ]);
   assert.deepEqual(f.ptxJit, ['9.0']);
   assert.deepEqual(f.openedLibraries, ['libcublas.so.11']);
-  assert.deepEqual(f.placements.map((p) => p.op), ['RandomStandardNormal', 'MatMul']);
+  assert.deepEqual(
+    f.placements.map((p) => p.op),
+    ['RandomStandardNormal', 'MatMul'],
+  );
   assert.ok(isGpuDevice(f.placements[1].device));
   assert.equal(f.skippedGpu, false);
 });

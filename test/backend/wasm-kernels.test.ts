@@ -35,7 +35,18 @@ const convCases: ConvCase[] = [
   { x: [2, 11, 11, 3], k: [7, 7], cout: 4, strides: [2, 2], pad: 3 }, // ResNet stem
   { x: [2, 8, 7, 3], k: [2, 2], cout: 3, strides: [2, 2], pad: 'same' }, // asymmetric 'same' padding
   { x: [1, 10, 9, 2], k: [5, 3], cout: 3, strides: [2, 1], pad: 'valid' },
-  { x: [2, 10, 10, 3], k: [3, 3], cout: 2, strides: [3, 3], pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
+  {
+    x: [2, 10, 10, 3],
+    k: [3, 3],
+    cout: 2,
+    strides: [3, 3],
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 2],
+      [0, 0],
+    ],
+  },
   { x: [1, 6, 6, 2], k: [5, 5], cout: 3, strides: [1, 1], pad: 4 }, // pad ≥ k−1: negative pads in dx
 ];
 
@@ -55,7 +66,10 @@ async function compare(kernel: string, inputs: Record<string, KernelInput>, attr
   const d = maxAbsDiff(got.values, ref.values);
   assert.ok(d <= 1e-4, `${what}: max |wasm − cpu| = ${d}`);
   // Guard against comparing two all-zero results.
-  assert.ok(ref.values.some((v) => Math.abs(v) > 1e-3), `${what}: reference is all zeros`);
+  assert.ok(
+    ref.values.some((v) => Math.abs(v) > 1e-3),
+    `${what}: reference is all zeros`,
+  );
 }
 
 for (const strategy of ['im2col', 'dilated-conv', 'ours'] as const) {
@@ -156,7 +170,14 @@ test('Slice and SplitV match cpu for ranks 1–5 and partial/whole trailing dims
 test('Sum over leading axes (bias gradients) and other axes matches cpu', async () => {
   const rng = new Rng(17, 'sum');
   const x = { values: randomValues(rng, [3, 5, 7, 6]), shape: [3, 5, 7, 6] }; // 105 rows: 13 sweeps of 8 + 1
-  for (const [axis, keepDims] of [[[0, 1, 2], false], [[2, 0, 1], true], [0, false], [[1, 2], false], [[0, 1, 2, 3], false], [3, true]] as const) {
+  for (const [axis, keepDims] of [
+    [[0, 1, 2], false],
+    [[2, 0, 1], true],
+    [0, false],
+    [[1, 2], false],
+    [[0, 1, 2, 3], false],
+    [3, true],
+  ] as const) {
     await compare('Sum', { x }, { axis, keepDims }, `sum axis ${JSON.stringify(axis)} keepDims ${keepDims}`);
   }
 });
@@ -197,11 +218,33 @@ test('depthwise conv gradients (cpu fallback) match cpu', async () => {
 function smallNet(params: Record<string, tf.Variable>, images: tf.Tensor4D): tf.Scalar {
   const w = (k: string) => params[k] as unknown as tf.Tensor4D;
   return tf.tidy(() => {
-    let h: tf.Tensor4D = tf.relu(tf.conv2d(images, w('stem'), 2, [[0, 0], [2, 1], [2, 1], [0, 0]]));
-    h = tf.maxPool(h, 3, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+    let h: tf.Tensor4D = tf.relu(
+      tf.conv2d(images, w('stem'), 2, [
+        [0, 0],
+        [2, 1],
+        [2, 1],
+        [0, 0],
+      ]),
+    );
+    h = tf.maxPool(h, 3, 2, [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]);
     const a = tf.fused.conv2d({ x: h, filter: w('a'), strides: 1, pad: 0, bias: params.bias, activation: 'relu' });
     const b = tf.relu(tf.conv2d(tf.relu(tf.conv2d(h, w('b1'), 1, 'valid')), w('b2'), 1, 'same'));
-    const c = tf.avgPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 1, 'valid');
+    const c = tf.avgPool(
+      tf.pad(h, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]),
+      3,
+      1,
+      'valid',
+    );
     h = tf.concat([a, b, c], 3);
     h = tf.relu(tf.add(h, tf.conv2d(h, w('mix'), 1, 'same').mul(0.1))) as tf.Tensor4D;
     const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
@@ -230,7 +273,10 @@ test('gradients of a small inception/resnet-like net are equal on wasm and cpu',
     const x = tf.tensor4d(images, [3, 17, 15, 3]);
     const before = tf.memory().numTensors;
     const { value, grads } = tf.variableGrads(() => smallNet(params, x), Object.values(params));
-    const out = { loss: value.dataSync()[0], grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k.split('.')[1], g.dataSync().slice()])) };
+    const out = {
+      loss: value.dataSync()[0],
+      grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k.split('.')[1], g.dataSync().slice()])),
+    };
     tf.dispose([value, ...Object.values(grads)]);
     const leaked = tf.memory().numTensors - before;
     tf.dispose([x, ...Object.values(params)]);
@@ -253,8 +299,18 @@ test('the composed kernels free every intermediate on the wasm heap', async () =
   const x = tf.randomUniform([2, 9, 9, 4]) as tf.Tensor4D;
   const w = tf.randomUniform([3, 3, 4, 5]) as tf.Tensor4D;
   const step = () => {
-    const gx = tf.grad((xx) => tf.conv2d(xx as tf.Tensor4D, w, 2, 1).square().sum())(x);
-    const gw = tf.grad((ww) => tf.conv2d(x, ww as tf.Tensor4D, 2, 1).square().sum())(w);
+    const gx = tf.grad((xx) =>
+      tf
+        .conv2d(xx as tf.Tensor4D, w, 2, 1)
+        .square()
+        .sum(),
+    )(x);
+    const gw = tf.grad((ww) =>
+      tf
+        .conv2d(x, ww as tf.Tensor4D, 2, 1)
+        .square()
+        .sum(),
+    )(w);
     tf.dispose([gx, gw]);
   };
   step();

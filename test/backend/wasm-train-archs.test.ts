@@ -18,7 +18,14 @@ before(initBothBackends);
 for (const arch of Object.keys(ARCHS)) {
   test(`${arch}: all parameter gradients on wasm equal cpu`, async () => {
     await on('cpu');
-    const model = await buildModel({ arch, embedSizes: [8, 8], notPretrained: true, pretrainedFormat: 'torchvision', rng: rngFor(3, 'init'), width: 16 });
+    const model = await buildModel({
+      arch,
+      embedSizes: [8, 8],
+      notPretrained: true,
+      pretrainedFormat: 'torchvision',
+      rng: rngFor(3, 'init'),
+      width: 16,
+    });
     const vars = model.trainableVariables();
     const images = randomValues(new Rng(51, arch), [2, 64, 64, 3]);
     const target = randomValues(new Rng(52, arch), [2, 8]);

@@ -12,5 +12,9 @@ test('README flags table equals the one generated from the flag table (run npm r
 test('generated table has one row per flag', () => {
   const rows = flagsMarkdownTable().split('\n').slice(2);
   assert.equal(rows.length, FLAGS.length);
-  for (const f of FLAGS) assert.ok(rows.some((r) => r.startsWith(`| \`--${f.name}\` |`)), f.name);
+  for (const f of FLAGS)
+    assert.ok(
+      rows.some((r) => r.startsWith(`| \`--${f.name}\` |`)),
+      f.name,
+    );
 });

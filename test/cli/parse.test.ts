@@ -15,15 +15,58 @@ const resolve = (argv: string[]) => resolveConfig(parseArgv(argv));
  * as mic-train resolves them), independent of src/cli/flags.ts.
  */
 const SPEC_DEFAULTS: Record<string, unknown> = {
-  dataset: 'cub200', arch: 'resnet50', not_pretrained: false, k_vals: [], n_epochs: 130, kernels: 8, seed: 1,
-  scheduler: 'step', gamma: 0.3, decay: 4e-4, tau: [80], task_p: [1, 0.8], lr: 1e-5, bs: 112, cs_per_bs: [4, 4],
-  embed_sizes: [128, 128], losses: ['marginloss', 'marginloss'], sampling: ['distance', 'distance'],
-  proxy_lr: [1e-5, 1e-5], beta: [1.2, 1.2], beta_lr: [5e-4, 5e-4], nu: [0, 0], margin: [0.2, 0.2],
-  adversarial: ['Class-Shared'], adv_weights: [2500], adv_dim: 512, shared_num_classes: 30, cluster_update_freq: 3,
-  cluster_mode: 'mean', random_cluster_pick_p: 0.2, gpu: 0, savename: '', make_graph: false,
-  source_path: 'Datasets', save_path: 'Training_Results',
+  dataset: 'cub200',
+  arch: 'resnet50',
+  not_pretrained: false,
+  k_vals: [],
+  n_epochs: 130,
+  kernels: 8,
+  seed: 1,
+  scheduler: 'step',
+  gamma: 0.3,
+  decay: 4e-4,
+  tau: [80],
+  task_p: [1, 0.8],
+  lr: 1e-5,
+  bs: 112,
+  cs_per_bs: [4, 4],
+  embed_sizes: [128, 128],
+  losses: ['marginloss', 'marginloss'],
+  sampling: ['distance', 'distance'],
+  proxy_lr: [1e-5, 1e-5],
+  beta: [1.2, 1.2],
+  beta_lr: [5e-4, 5e-4],
+  nu: [0, 0],
+  margin: [0.2, 0.2],
+  adversarial: ['Class-Shared'],
+  adv_weights: [2500],
+  adv_dim: 512,
+  shared_num_classes: 30,
+  cluster_update_freq: 3,
+  cluster_mode: 'mean',
+  random_cluster_pick_p: 0.2,
+  gpu: 0,
+  savename: '',
+  make_graph: false,
+  source_path: 'Datasets',
+  save_path: 'Training_Results',
 };
-const SPEC_LISTS = ['k_vals', 'tau', 'task_p', 'cs_per_bs', 'embed_sizes', 'losses', 'sampling', 'proxy_lr', 'beta', 'beta_lr', 'nu', 'margin', 'adversarial', 'adv_weights'];
+const SPEC_LISTS = [
+  'k_vals',
+  'tau',
+  'task_p',
+  'cs_per_bs',
+  'embed_sizes',
+  'losses',
+  'sampling',
+  'proxy_lr',
+  'beta',
+  'beta_lr',
+  'nu',
+  'margin',
+  'adversarial',
+  'adv_weights',
+];
 
 test('every flag of the original main.py exists with its default and arity', () => {
   for (const [name, def] of Object.entries(SPEC_DEFAULTS)) {
@@ -34,7 +77,9 @@ test('every flag of the original main.py exists with its default and arity', () 
     assert.equal(spec.origin, 'original');
     assert.ok(spec.help.length > 10, `help of --${name}`);
   }
-  const originals = FLAGS.filter((f) => f.origin === 'original').map((f) => f.name).sort();
+  const originals = FLAGS.filter((f) => f.origin === 'original')
+    .map((f) => f.name)
+    .sort();
   assert.deepEqual(originals, Object.keys(SPEC_DEFAULTS).sort());
 });
 
@@ -59,7 +104,26 @@ test('list flags take one or more values (nargs=+)', () => {
 });
 
 test('a repeated flag keeps its last value, also when that value is 1 (yargs would add 1 instead)', () => {
-  const c = resolve(['--n_epochs', '100', '--seed', '0', '--tau', '20', '35', '--kernels', '8', '--n_epochs', '1', '--tau', '1', '--kernels=1', '--lr', '0.5', '--lr', '1']);
+  const c = resolve([
+    '--n_epochs',
+    '100',
+    '--seed',
+    '0',
+    '--tau',
+    '20',
+    '35',
+    '--kernels',
+    '8',
+    '--n_epochs',
+    '1',
+    '--tau',
+    '1',
+    '--kernels=1',
+    '--lr',
+    '0.5',
+    '--lr',
+    '1',
+  ]);
   assert.equal(c.nEpochs, 1);
   assert.deepEqual(c.tau, [1]);
   assert.equal(c.kernels, 1);
@@ -74,13 +138,16 @@ test('--loss is an alias that sets both tasks', () => {
 });
 
 function expectUserError(argv: string[], re: RegExp) {
-  assert.throws(() => resolve(argv), (e: unknown) => {
-    assert.ok(e instanceof UserError, `expected UserError, got ${e}`);
-    assert.equal(e.exitCode, 2);
-    assert.ok(!e.message.includes('\n'), 'one line');
-    assert.match(e.message, re);
-    return true;
-  });
+  assert.throws(
+    () => resolve(argv),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError, `expected UserError, got ${e}`);
+      assert.equal(e.exitCode, 2);
+      assert.ok(!e.message.includes('\n'), 'one line');
+      assert.match(e.message, re);
+      return true;
+    },
+  );
 }
 
 test('--crop-style: torchvision by default, torchvision-0.2 on request, anything else refused', () => {
@@ -132,7 +199,7 @@ test('sample dataset gets its own small defaults; explicit flags still win', () 
   assert.equal(resolve(['--dataset', 'sample', '--bs', '16']).bs, 16);
 });
 
-test('the sample run\'s start line lists every sample default with the value the run uses', () => {
+test("the sample run's start line lists every sample default with the value the run uses", () => {
   const line = sampleDefaultsLine(resolve(['--dataset', 'sample', '--bs', '16', '--tau', '2', '3']));
   assert.match(line, /^sample dataset defaults: .* \(flags override them\)$/);
   for (const name of Object.keys(SAMPLE_DEFAULTS)) assert.ok(line.includes(`--${name}`), `--${name} in ${line}`);

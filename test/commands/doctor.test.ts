@@ -19,6 +19,9 @@ test('doctor flags: defaults left to the backend, checks with one-line errors', 
     [['--gpu', 'x'], /--gpu: expected a GPU index/],
     [['--epochs', '3'], /unknown flag --epochs/],
   ] as const) {
-    assert.throws(() => parseDoctorArgs([...argv]), (err: unknown) => err instanceof UserError && msg.test(err.message));
+    assert.throws(
+      () => parseDoctorArgs([...argv]),
+      (err: unknown) => err instanceof UserError && msg.test(err.message),
+    );
   }
 });

@@ -22,5 +22,8 @@ test('query flags: --k repeated keeps the last value; images stay positional', (
   assert.equal(q.k, 1);
   assert.deepEqual(q.images, ['a.png', 'b.png']);
   assert.equal(parseQueryArgs(['--gallery', 'g.safetensors', 'a.png']).k, 5);
-  assert.throws(() => parseQueryArgs(['--gallery', 'g.safetensors', '--k', 'many', 'a.png']), userError(/--k: expected a positive integer, got 'many'/));
+  assert.throws(
+    () => parseQueryArgs(['--gallery', 'g.safetensors', '--k', 'many', 'a.png']),
+    userError(/--k: expected a positive integer, got 'many'/),
+  );
 });

@@ -81,7 +81,22 @@ test('torchvision-0.2 by hand: a box that fits only after the swap is taken; non
   assert.deepEqual([p.left, p.top, p.width, p.height], [0, 0, 200, 150]);
   // Not swapped: attempt 1 fails, attempt 2 (scale u = 0 → 2400 px², aspect u = 1 → 4/3: w = round(56.57) = 57,
   // h = round(42.43) = 42, swap u 0.9 → none) fits: top = ⌊0.7·109⌋ = 76, left = ⌊0.7·144⌋ = 100.
-  const q = trainParamsFromRandoms(randoms02([[1, 0, 0.9], [0, 1, 0.9]], 0.7, 0.7, 0.9), 200, 150, true, DEFAULT_CROP_RANGE, 'torchvision-0.2');
+  const q = trainParamsFromRandoms(
+    randoms02(
+      [
+        [1, 0, 0.9],
+        [0, 1, 0.9],
+      ],
+      0.7,
+      0.7,
+      0.9,
+    ),
+    200,
+    150,
+    true,
+    DEFAULT_CROP_RANGE,
+    'torchvision-0.2',
+  );
   assert.deepEqual([q.left, q.top, q.width, q.height], [100, 76, 57, 42]);
   // 10×1000: every attempt needs both sides ≥ 24 px, so all ten fail → square 10, top = ⌊(1000−10)/2⌋ = 495.
   const tall = trainParamsFromRandoms(new Array(33).fill(0.5), 10, 1000, false, DEFAULT_CROP_RANGE, 'torchvision-0.2');
@@ -92,7 +107,10 @@ test('torchvision-0.2 by hand: a box that fits only after the swap is taken; non
 });
 
 test('each crop style draws a fixed count per image (23, 0.2: 33) and refuses uniforms drawn for the other style', () => {
-  for (const [style, n] of [['torchvision', 23], ['torchvision-0.2', 33]] as const) {
+  for (const [style, n] of [
+    ['torchvision', 23],
+    ['torchvision-0.2', 33],
+  ] as const) {
     const a = new Rng(3, 'augment');
     assert.equal(drawTrainRandoms(a, style).length, n);
     const b = new Rng(3, 'augment');
@@ -108,7 +126,15 @@ test('BatchLoader with cropStyle torchvision-0.2: the worker threads crop each s
   const size = 24;
   const batches: LoadedBatch[] = [];
   try {
-    const loader = new BatchLoader(items, [spec], size, IMAGENET_RGB, { train: true, flip: true, cropStyle: 'torchvision-0.2' }, new Rng(6, 'augment'), 2);
+    const loader = new BatchLoader(
+      items,
+      [spec],
+      size,
+      IMAGENET_RGB,
+      { train: true, flip: true, cropStyle: 'torchvision-0.2' },
+      new Rng(6, 'augment'),
+      2,
+    );
     for await (const b of loader) batches.push(b);
   } finally {
     await closeSharedDecoders();

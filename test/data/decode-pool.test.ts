@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { closeSharedDecoders, InProcessDecoder, Limiter, sharedWorkerDecoder, WorkerDecoder, workerCountFor, type DecodeJob } from '../../src/data/decode-pool.ts';
+import {
+  closeSharedDecoders,
+  InProcessDecoder,
+  Limiter,
+  sharedWorkerDecoder,
+  WorkerDecoder,
+  workerCountFor,
+  type DecodeJob,
+} from '../../src/data/decode-pool.ts';
 import { ImageDecodeError, loadTrainImage } from '../../src/data/images.ts';
 import { drawTrainRandoms, trainParamsFromRandoms } from '../../src/data/transforms.ts';
 import { Rng } from '../../src/rng.ts';
@@ -18,12 +26,16 @@ test('Limiter runs at most `limit` tasks at once, in call order', async () => {
   let active = 0;
   let peak = 0;
   const order: number[] = [];
-  await Promise.all(Array.from({ length: 6 }, (_, i) => limiter.run(async () => {
-    order.push(i);
-    peak = Math.max(peak, ++active);
-    await new Promise((r) => setTimeout(r, 5));
-    active--;
-  })));
+  await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      limiter.run(async () => {
+        order.push(i);
+        peak = Math.max(peak, ++active);
+        await new Promise((r) => setTimeout(r, 5));
+        active--;
+      }),
+    ),
+  );
   assert.equal(peak, 2);
   assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
 });
@@ -59,7 +71,7 @@ test('WorkerDecoder: same pixels as in-process; decode errors arrive as ImageDec
   }
 });
 
-test('WorkerDecoder on a JPEG (decoded into place in the worker) gives the main thread\'s pixels, into a shared batch buffer', async () => {
+test("WorkerDecoder on a JPEG (decoded into place in the worker) gives the main thread's pixels, into a shared batch buffer", async () => {
   const jpg = new URL('../fixtures/data/pil-input.jpg', import.meta.url).pathname;
   const workers = new WorkerDecoder(1);
   try {

@@ -14,7 +14,8 @@ const ONE_LEVEL = 1 / 255 + 1e-6;
 
 async function writeRaw(file: string, width: number, height: number, channels: 1 | 2 | 3 | 4, pixel: (x: number, y: number, c: number) => number) {
   const buf = Buffer.alloc(width * height * channels);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < channels; c++) buf[(y * width + x) * channels + c] = pixel(x, y, c);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) for (let c = 0; c < channels; c++) buf[(y * width + x) * channels + c] = pixel(x, y, c);
   const img = sharp(buf, { raw: { width, height, channels } });
   // Without an explicit colourspace sharp would save 1- and 2-channel input as RGB(A).
   await (channels <= 2 ? img.toColourspace('b-w') : img).png().toFile(file);
@@ -31,11 +32,13 @@ test('eval transform without resampling: 256×320 at 224 is the centre crop (lef
   const out = await loadEvalImage(file, 224, IMAGENET_RGB);
   assert.equal(out.length, 224 * 224 * 3);
   let worst = 0;
-  for (let y = 0; y < 224; y++) for (let x = 0; x < 224; x++) for (let c = 0; c < 3; c++) {
-    const v = src[((y + 48) * 256 + (x + 16)) * 3 + c] / 255;
-    const expected = (v - IMAGENET_RGB.mean[c]) / IMAGENET_RGB.std[c];
-    worst = Math.max(worst, Math.abs(out[(y * 224 + x) * 3 + c] - expected) * IMAGENET_RGB.std[c]);
-  }
+  for (let y = 0; y < 224; y++)
+    for (let x = 0; x < 224; x++)
+      for (let c = 0; c < 3; c++) {
+        const v = src[((y + 48) * 256 + (x + 16)) * 3 + c] / 255;
+        const expected = (v - IMAGENET_RGB.mean[c]) / IMAGENET_RGB.std[c];
+        worst = Math.max(worst, Math.abs(out[(y * 224 + x) * 3 + c] - expected) * IMAGENET_RGB.std[c]);
+      }
   assert.ok(worst <= ONE_LEVEL, `max error ${worst * 255} grey levels`);
 });
 
@@ -47,12 +50,13 @@ test('eval transform with resampling: a linear ramp stays the ramp at the mapped
   await writeRaw(file, 448, 512, 3, (x, y, c) => (c === 0 ? Math.round(x / 2) : c === 1 ? Math.round(y / 2) : 77));
   const out = await loadEvalImage(file, 224, PLAIN);
   let worst = 0;
-  for (let y = 0; y < 224; y += 7) for (let x = 0; x < 224; x += 7) {
-    const sx = (16 + x + 0.5) * 1.75 - 0.5;
-    const sy = (34 + y + 0.5) * (512 / 292) - 0.5;
-    const o = (y * 224 + x) * 3;
-    worst = Math.max(worst, Math.abs(out[o] - sx / 2 / 255), Math.abs(out[o + 1] - sy / 2 / 255), Math.abs(out[o + 2] - 77 / 255));
-  }
+  for (let y = 0; y < 224; y += 7)
+    for (let x = 0; x < 224; x += 7) {
+      const sx = (16 + x + 0.5) * 1.75 - 0.5;
+      const sy = (34 + y + 0.5) * (512 / 292) - 0.5;
+      const o = (y * 224 + x) * 3;
+      worst = Math.max(worst, Math.abs(out[o] - sx / 2 / 255), Math.abs(out[o + 1] - sy / 2 / 255), Math.abs(out[o + 2] - 77 / 255));
+    }
   assert.ok(worst <= 1.5 / 255, `max error ${worst * 255} grey levels`);
 });
 
@@ -63,17 +67,20 @@ test('train transform: crop box then bilinear resize (ramp check); flip mirrors 
   const out = await loadTrainImage(file, 100, PLAIN, params);
   let worst = 0;
   // Interior only: the outermost pixels see the crop border, which libvips and PIL extend differently.
-  for (let y = 3; y < 97; y += 3) for (let x = 3; x < 97; x += 3) {
-    const sx = 100 + (x + 0.5) * 2 - 0.5;
-    const sy = 20 + (y + 0.5) * 1.5 - 0.5;
-    const o = (y * 100 + x) * 3;
-    worst = Math.max(worst, Math.abs(out[o] - sx / 2 / 255), Math.abs(out[o + 1] - (sy * 2) / 3 / 255));
-  }
+  for (let y = 3; y < 97; y += 3)
+    for (let x = 3; x < 97; x += 3) {
+      const sx = 100 + (x + 0.5) * 2 - 0.5;
+      const sy = 20 + (y + 0.5) * 1.5 - 0.5;
+      const o = (y * 100 + x) * 3;
+      worst = Math.max(worst, Math.abs(out[o] - sx / 2 / 255), Math.abs(out[o + 1] - (sy * 2) / 3 / 255));
+    }
   assert.ok(worst <= 1.5 / 255, `max error ${worst * 255} grey levels`);
   const flipped = await loadTrainImage(file, 100, PLAIN, { ...params, flip: true });
-  for (let y = 0; y < 100; y++) for (let x = 0; x < 100; x++) for (let c = 0; c < 3; c++) {
-    assert.equal(flipped[(y * 100 + x) * 3 + c], out[(y * 100 + (99 - x)) * 3 + c]);
-  }
+  for (let y = 0; y < 100; y++)
+    for (let x = 0; x < 100; x++)
+      for (let c = 0; c < 3; c++) {
+        assert.equal(flipped[(y * 100 + x) * 3 + c], out[(y * 100 + (99 - x)) * 3 + c]);
+      }
 });
 
 test('decodes grayscale, grey+alpha, RGBA, 16-bit, palette, WebP and CMYK JPEG to the same RGB', async () => {
@@ -87,12 +94,25 @@ test('decodes grayscale, grey+alpha, RGBA, 16-bit, palette, WebP and CMYK JPEG t
   const greyBuf = await writeRaw(greyFile, w, h, 1, grey);
   const files: Record<string, string> = { base, grey: greyFile };
   const rgbBuf = await sharp(base).raw().toBuffer();
-  const mk = async (name: string, s: Sharp) => { files[name] = path.join(dir, name); await s.toFile(files[name]); };
+  const mk = async (name: string, s: Sharp) => {
+    files[name] = path.join(dir, name);
+    await s.toFile(files[name]);
+  };
   await mk('rgba.png', sharp(base).ensureAlpha(0.3).png());
   files['greya.png'] = path.join(dir, 'greya.png');
   await writeRaw(files['greya.png'], w, h, 2, (x, y, c) => (c === 0 ? grey(x, y) : 128));
-  await mk('rgb16.png', sharp(rgbBuf, { raw: { width: w, height: h, channels: 3 } }).toColourspace('rgb16').png());
-  await mk('grey16.png', sharp(greyBuf, { raw: { width: w, height: h, channels: 1 } }).toColourspace('grey16').png());
+  await mk(
+    'rgb16.png',
+    sharp(rgbBuf, { raw: { width: w, height: h, channels: 3 } })
+      .toColourspace('rgb16')
+      .png(),
+  );
+  await mk(
+    'grey16.png',
+    sharp(greyBuf, { raw: { width: w, height: h, channels: 1 } })
+      .toColourspace('grey16')
+      .png(),
+  );
   await mk('palette.png', sharp(base).png({ palette: true, colours: 256, dither: 0 }));
   await mk('lossless.webp', sharp(base).webp({ lossless: true }));
   await mk('cmyk.jpg', sharp(base).toColourspace('cmyk').jpeg({ quality: 100 }));
@@ -130,7 +150,9 @@ test('undecodable files raise ImageDecodeError naming the file: missing, empty, 
   fs.writeFileSync(text, 'not an image');
   const empty = path.join(dir, 'empty.jpg');
   fs.writeFileSync(empty, '');
-  const whole = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+  const whole = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#808080' } })
+    .jpeg()
+    .toBuffer();
   const truncated = path.join(dir, 'truncated.jpg');
   fs.writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length * 0.6)));
   for (const f of [text, empty, truncated, path.join(dir, 'missing.jpg')]) {

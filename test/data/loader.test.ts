@@ -27,7 +27,9 @@ const labels = labelsOf(train);
 test('BatchLoader: NHWC batches in sampler order, identical for concurrency 1 and 3 (draws on the calling thread)', async () => {
   const batches = new ClassBalancedSampler(labels, 16, 4, new Rng(1, 'sampler.class')).epoch().slice(0, 3);
   const load = (concurrency: number) => {
-    return collect(new BatchLoader(train, batches, 32, IMAGENET_RGB, { train: true, flip: true }, new Rng(1, 'augment'), concurrency, { prefetch: 2 }));
+    return collect(
+      new BatchLoader(train, batches, 32, IMAGENET_RGB, { train: true, flip: true }, new Rng(1, 'augment'), concurrency, { prefetch: 2 }),
+    );
   };
   const a = await load(1);
   const b = await load(3);
@@ -111,8 +113,11 @@ test('corrupt files (truncated JPEG, 0-byte file, text named .jpg) are skipped, 
     const { good, bad } = await makeCorrupt(parent);
     // Item order: a_good, b_truncated, c_good, d_empty, e_good, f_text (class 0); then 2 sample images (class 1).
     const paths = [good[0], bad[0], good[1], bad[1], good[2], bad[2]];
-    const items: ManifestItem[] = [...paths.map((path) => ({ path, label: 0, split: 'train' as const })),
-      { ...train[0], label: 1 }, { ...train[1], label: 1 }];
+    const items: ManifestItem[] = [
+      ...paths.map((path) => ({ path, label: 0, split: 'train' as const })),
+      { ...train[0], label: 1 },
+      { ...train[1], label: 1 },
+    ];
     const spec = { indices: Int32Array.from([1, 3, 5, 0, 6, 7]), labels: Int32Array.from([0, 0, 0, 0, 1, 1]) };
     for (let epoch = 0; epoch < 2; epoch++) {
       const [batch] = await collect(new BatchLoader(items, [spec], 16, IMAGENET_RGB, { train: true, flip: false }, new Rng(epoch), 2));
@@ -122,11 +127,18 @@ test('corrupt files (truncated JPEG, 0-byte file, text named .jpg) are skipped, 
       assert.deepEqual(batch.failed, []);
       for (let k = 0; k < 6; k++) {
         const slice = batch.images.subarray(k * 768, (k + 1) * 768);
-        assert.ok(slice.some((v) => v !== 0), `slot ${k} holds an image`);
+        assert.ok(
+          slice.some((v) => v !== 0),
+          `slot ${k} holds an image`,
+        );
       }
     }
     assert.equal(warnings.length, 3, 'each bad file warned once over two epochs');
-    for (const b of bad) assert.ok(warnings.some((w) => w.includes(b)), `warning names ${b}`);
+    for (const b of bad)
+      assert.ok(
+        warnings.some((w) => w.includes(b)),
+        `warning names ${b}`,
+      );
     const stats = loaderStats();
     assert.equal(stats.failedFiles, 3);
     assert.deepEqual([...stats.failedPaths].sort(), [...bad].sort());
@@ -135,9 +147,18 @@ test('corrupt files (truncated JPEG, 0-byte file, text named .jpg) are skipped, 
     // Evaluation keeps every slot: bad files become zero images, reported by position.
     const got: EvalBatch[] = [];
     for await (const b of evalBatches(paths, 4, 16, IMAGENET_RGB, { concurrency: 2 })) got.push(b);
-    assert.deepEqual(got.map((b) => [b.start, b.n]), [[0, 4], [4, 2]]);
-    assert.deepEqual(got.flatMap((b) => b.failed), [1, 3, 5]);
-    const slot = (pos: number) => got[Math.floor(pos / 4)].images.subarray((pos % 4) * 768, (pos % 4 + 1) * 768);
+    assert.deepEqual(
+      got.map((b) => [b.start, b.n]),
+      [
+        [0, 4],
+        [4, 2],
+      ],
+    );
+    assert.deepEqual(
+      got.flatMap((b) => b.failed),
+      [1, 3, 5],
+    );
+    const slot = (pos: number) => got[Math.floor(pos / 4)].images.subarray((pos % 4) * 768, ((pos % 4) + 1) * 768);
     for (const pos of [1, 3, 5]) assert.ok(slot(pos).every((v) => v === 0));
     for (const pos of [0, 2, 4]) assert.deepEqual(slot(pos), await loadEvalImage(paths[pos], 16, IMAGENET_RGB));
     assert.equal(warnings.length, 3, 'no new warnings for known bad files');
@@ -159,7 +180,10 @@ test('a class whose every image is bad is an error naming a file, never a black 
     await assert.rejects(collect(new BatchLoader(items, [spec], 8, IMAGENET_RGB, { train: true, flip: true }, new Rng(1), 1)), (e: unknown) => {
       assert.ok(e instanceof UserError, String(e));
       assert.match(e.message, /and every other image of its class cannot be decoded/);
-      assert.ok(bad.some((b) => e.message.includes(b)), e.message);
+      assert.ok(
+        bad.some((b) => e.message.includes(b)),
+        e.message,
+      );
       return true;
     });
   } finally {
@@ -183,7 +207,11 @@ test('recycle: buffers come back once the consumer moves on; every batch still h
       seen.add(batch.images.buffer);
       for (let k = 0; k < batch.n; k++) {
         const got = batch.images.subarray(k * 768, (k + 1) * 768);
-        if (batch.start + k === 13) assert.ok(got.every((v) => v === 0), 'failed slot zeroed in a reused buffer');
+        if (batch.start + k === 13)
+          assert.ok(
+            got.every((v) => v === 0),
+            'failed slot zeroed in a reused buffer',
+          );
         else assert.deepEqual(got, await loadEvalImage(paths[batch.start + k], 16, IMAGENET_RGB));
       }
       b++;

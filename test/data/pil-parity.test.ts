@@ -20,7 +20,11 @@ interface InputRefs {
   eval: Record<string, number[]>;
   train: TrainCase[];
 }
-const ref = JSON.parse(fs.readFileSync(new URL('pil-reference.json', dir), 'utf8')) as { width: number; height: number; inputs: Record<string, InputRefs> };
+const ref = JSON.parse(fs.readFileSync(new URL('pil-reference.json', dir), 'utf8')) as {
+  width: number;
+  height: number;
+  inputs: Record<string, InputRefs>;
+};
 const input = (name: string) => new URL(name, dir).pathname;
 
 /** Mean and max absolute difference in grey levels. */
@@ -60,6 +64,10 @@ test('JPEG through sharp (mozjpeg, accurate IDCT) equals PIL exactly', async () 
 // The binding runs libjpeg-turbo's fast integer IDCT, so its pixels differ slightly from PIL's (slightly
 // darker on average); the transforms then agree as well as the decodes do. Measured when written, on this
 // picture's hard edges: decode mean 1.04 / max 5 levels, transforms mean 0.94–1.04 / max 1–5.
-test('JPEG through libjpeg-turbo (when installed) stays within 6 grey levels of PIL, 1.5 on average', { skip: jpegDecoderName() === 'sharp' && 'the optional @julusian/jpeg-turbo is not installed' }, async () => {
-  for (const d of await compare('pil-input.jpg', 'auto')) assert.ok(d.max <= 6 && d.mean <= 1.5, `mean ${d.mean.toFixed(2)}, max ${d.max} levels`);
-});
+test(
+  'JPEG through libjpeg-turbo (when installed) stays within 6 grey levels of PIL, 1.5 on average',
+  { skip: jpegDecoderName() === 'sharp' && 'the optional @julusian/jpeg-turbo is not installed' },
+  async () => {
+    for (const d of await compare('pil-input.jpg', 'auto')) assert.ok(d.max <= 6 && d.mean <= 1.5, `mean ${d.mean.toFixed(2)}, max ${d.max} levels`);
+  },
+);

@@ -34,18 +34,22 @@ function referenceResample(src: RgbImage, box: PixelBox, outW: number, outH: num
   const hx = axis(box.width, outW);
   const vy = axis(box.height, outH);
   const mid = new Uint8Array(box.height * outW * 3);
-  for (let y = 0; y < box.height; y++) for (let x = 0; x < outW; x++) for (let c = 0; c < 3; c++) {
-    let s = 2 ** 21;
-    hx[x].w.forEach((k, t) => (s += src.data[((box.top + y) * src.width + box.left + hx[x].lo + t) * 3 + c] * k));
-    mid[(y * outW + x) * 3 + c] = clip(s);
-  }
+  for (let y = 0; y < box.height; y++)
+    for (let x = 0; x < outW; x++)
+      for (let c = 0; c < 3; c++) {
+        let s = 2 ** 21;
+        hx[x].w.forEach((k, t) => (s += src.data[((box.top + y) * src.width + box.left + hx[x].lo + t) * 3 + c] * k));
+        mid[(y * outW + x) * 3 + c] = clip(s);
+      }
   const out = new Uint8Array(win.width * win.height * 3);
-  for (let y = 0; y < win.height; y++) for (let x = 0; x < win.width; x++) for (let c = 0; c < 3; c++) {
-    const { lo, w } = vy[win.top + y];
-    let s = 2 ** 21;
-    w.forEach((k, t) => (s += mid[((lo + t) * outW + win.left + x) * 3 + c] * k));
-    out[(y * win.width + x) * 3 + c] = clip(s);
-  }
+  for (let y = 0; y < win.height; y++)
+    for (let x = 0; x < win.width; x++)
+      for (let c = 0; c < 3; c++) {
+        const { lo, w } = vy[win.top + y];
+        let s = 2 ** 21;
+        w.forEach((k, t) => (s += mid[((lo + t) * outW + win.left + x) * 3 + c] * k));
+        out[(y * win.width + x) * 3 + c] = clip(s);
+      }
   return out;
 }
 
@@ -70,7 +74,11 @@ test('WebAssembly kernels equal the plain PIL port on 60 random shapes (shrink Ã
     const wh = int(1, outH);
     const win = { left: int(0, outW - ww), top: int(0, outH - wh), width: ww, height: wh };
     const got = resampleBilinear(src, box, outW, outH, win);
-    assert.deepEqual(got.data, referenceResample(src, box, outW, outH, win), `trial ${trial}: ${JSON.stringify({ w: src.width, h: src.height, box, outW, outH, win })}`);
+    assert.deepEqual(
+      got.data,
+      referenceResample(src, box, outW, outH, win),
+      `trial ${trial}: ${JSON.stringify({ w: src.width, h: src.height, box, outW, outH, win })}`,
+    );
   }
 });
 
@@ -85,10 +93,11 @@ test('a source decoded into place (FilledSource) gives the same floats as a copi
   assert.deepEqual(b.subarray(10), a);
   const flipped = new Float32Array(24 * 24 * 3);
   resampleNormalized(src, box, 24, 24, win, IMAGENET_RGB, true, flipped);
-  for (let y = 0; y < 24; y += 5) for (let x = 0; x < 24; x += 3) {
-    const at = (xx: number) => (y * 24 + xx) * 3;
-    assert.deepEqual(flipped.subarray(at(x), at(x) + 3), a.subarray(at(23 - x), at(23 - x) + 3));
-  }
+  for (let y = 0; y < 24; y += 5)
+    for (let x = 0; x < 24; x += 3) {
+      const at = (xx: number) => (y * 24 + xx) * 3;
+      assert.deepEqual(flipped.subarray(at(x), at(x) + 3), a.subarray(at(23 - x), at(23 - x) + 3));
+    }
   // Pixel values: the network input of the resampled bytes, by hand.
   const rgb = resampleBilinear(src, box, 24, 24, win).data;
   assert.ok(Math.abs(a[4] - (rgb[4] / 255 - 0.456) / 0.224) < 1e-6);

@@ -15,7 +15,7 @@ function blockClasses(batches: BatchSpec[], per: number): number[] {
   return batches.flatMap((b) => Array.from({ length: b.labels.length / per }, (_, k) => b.labels[k * per]));
 }
 
-test('ClassBalancedSampler: ⌊N/bs⌋ batches of single-class blocks; labels are the items\' labels', () => {
+test("ClassBalancedSampler: ⌊N/bs⌋ batches of single-class blocks; labels are the items' labels", () => {
   const labels = makeLabels([5, 7, 3, 9, 6, 4]); // N = 34
   const s = new ClassBalancedSampler(labels, 12, 3, new Rng(1, 'sampler.class'));
   const epoch = s.epoch();
@@ -82,12 +82,13 @@ test('ClassBalancedSampler: a class smaller than perClass is drawn with replacem
     assert.match(warnings[0], /1 training class\(es\) have fewer than --cs_per_bs 4 images \(smallest: 1\)/);
     let seen = false;
     for (let e = 0; e < 20 && !seen; e++) {
-      for (const b of s.epoch()) for (let k = 0; k < 8; k += 4) {
-        if (b.labels[k] === 0) {
-          assert.deepEqual(Array.from(b.indices.slice(k, k + 4)), [0, 0, 0, 0]);
-          seen = true;
+      for (const b of s.epoch())
+        for (let k = 0; k < 8; k += 4) {
+          if (b.labels[k] === 0) {
+            assert.deepEqual(Array.from(b.indices.slice(k, k + 4)), [0, 0, 0, 0]);
+            seen = true;
+          }
         }
-      }
     }
     assert.ok(seen, 'class 0 drawn at least once');
     assert.equal(warnings.length, 1);
@@ -106,8 +107,14 @@ test('ClassBalancedSampler perClass=1 (ProxyNCA): plain shuffled batches without
 });
 
 test('samplers: bad batch shapes are UserErrors naming the flag', () => {
-  assert.throws(() => new ClassBalancedSampler(makeLabels([8, 8]), 10, 4, new Rng(1)), (e: unknown) => e instanceof UserError && /--cs_per_bs 4 must divide --bs 10/.test(e.message));
-  assert.throws(() => new ClassBalancedSampler(makeLabels([2, 2]), 8, 2, new Rng(1)), (e: unknown) => e instanceof UserError && /--bs 8 is larger than the 4 training images/.test(e.message));
+  assert.throws(
+    () => new ClassBalancedSampler(makeLabels([8, 8]), 10, 4, new Rng(1)),
+    (e: unknown) => e instanceof UserError && /--cs_per_bs 4 must divide --bs 10/.test(e.message),
+  );
+  assert.throws(
+    () => new ClassBalancedSampler(makeLabels([2, 2]), 8, 2, new Rng(1)),
+    (e: unknown) => e instanceof UserError && /--bs 8 is larger than the 4 training images/.test(e.message),
+  );
   assert.throws(() => new ClusterBalancedSampler(makeLabels([8, 8]), 8, 2, 1.5, new Rng(1)), /random_cluster_pick_p/);
 });
 
@@ -123,11 +130,12 @@ test('ClusterBalancedSampler: slot label = block cluster; ~p·(1−1/k) of image
     assert.equal(epoch.length, 10);
     const seq = blockClasses(epoch, 4);
     for (let i = 2; i < seq.length; i++) assert.ok(seq[i] !== seq[i - 1] && seq[i] !== seq[i - 2]);
-    for (const b of epoch) for (let i = 0; i < 20; i++) {
-      assert.equal(b.labels[i], b.labels[i - (i % 4)], 'every slot of a block carries the block cluster');
-      slots++;
-      if (clusters[b.indices[i]] !== b.labels[i]) foreign++;
-    }
+    for (const b of epoch)
+      for (let i = 0; i < 20; i++) {
+        assert.equal(b.labels[i], b.labels[i - (i % 4)], 'every slot of a block carries the block cluster');
+        slots++;
+        if (clusters[b.indices[i]] !== b.labels[i]) foreign++;
+      }
   }
   const expected = p * (1 - 1 / k); // 0.16
   assert.ok(Math.abs(foreign / slots - expected) < 0.01, `foreign share ${foreign / slots}`);
@@ -137,15 +145,22 @@ test('ClusterBalancedSampler: slot label = block cluster; ~p·(1−1/k) of image
 
 test('ClusterBalancedSampler: setLabels applies from the next epoch; empty clusters are never drawn', () => {
   const n = 24;
-  const s = new ClusterBalancedSampler(new Int32Array(n).map((_, i) => i % 3), 6, 2, 0.5, new Rng(2));
+  const s = new ClusterBalancedSampler(
+    new Int32Array(n).map((_, i) => i % 3),
+    6,
+    2,
+    0.5,
+    new Rng(2),
+  );
   s.epoch();
   const relabelled = new Int32Array(n).map((_, i) => (i < 12 ? 7 : 2)); // clusters 0,1,3..6 empty
   s.setLabels(relabelled);
   for (let e = 0; e < 20; e++) {
-    for (const b of s.epoch()) for (let i = 0; i < 6; i++) {
-      assert.ok(b.labels[i] === 7 || b.labels[i] === 2);
-      assert.ok(relabelled[b.indices[i]] === 7 || relabelled[b.indices[i]] === 2);
-    }
+    for (const b of s.epoch())
+      for (let i = 0; i < 6; i++) {
+        assert.ok(b.labels[i] === 7 || b.labels[i] === 2);
+        assert.ok(relabelled[b.indices[i]] === 7 || relabelled[b.indices[i]] === 2);
+      }
   }
   assert.throws(() => s.setLabels(new Int32Array(5)), /5 labels for 24 items/);
 });
@@ -159,15 +174,28 @@ test('ClusterBalancedSampler perCluster=1 (ProxyNCA Shared task): each epoch a p
     const epoch = s.epoch();
     assert.equal(epoch.length, 3);
     const all = epoch.flatMap((b) => Array.from(b.indices));
-    assert.deepEqual([...all].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i), 'every image exactly once');
+    assert.deepEqual(
+      [...all].sort((a, b) => a - b),
+      Array.from({ length: 12 }, (_, i) => i),
+      'every image exactly once',
+    );
     // The draws are exactly one shuffle of the stream (no block, image or random-cluster draws).
     assert.deepEqual(all, Array.from(Rng.fromState(before).permutation(12)));
-    for (const b of epoch) assert.deepEqual(Array.from(b.labels), Array.from(b.indices, (i) => clusters[i]), 'label = the image\'s own cluster');
+    for (const b of epoch)
+      assert.deepEqual(
+        Array.from(b.labels),
+        Array.from(b.indices, (i) => clusters[i]),
+        "label = the image's own cluster",
+      );
   }
   // Re-clustering applies from the next epoch, still one image per slot with its new cluster.
   const relabelled = Int32Array.from(clusters, (c) => (c + 1) % 4);
   s.setLabels(relabelled);
-  for (const b of s.epoch()) assert.deepEqual(Array.from(b.labels), Array.from(b.indices, (i) => relabelled[i]));
+  for (const b of s.epoch())
+    assert.deepEqual(
+      Array.from(b.labels),
+      Array.from(b.indices, (i) => relabelled[i]),
+    );
 });
 
 test('ClusterBalancedSampler perCluster=1: drop_last, seeded, and resumable from the rng state', () => {
@@ -181,5 +209,8 @@ test('ClusterBalancedSampler perCluster=1: drop_last, seeded, and resumable from
   const saved = rng.getState();
   const next = s.epoch();
   assert.deepEqual(new ClusterBalancedSampler(clusters, 4, 1, 0.2, Rng.fromState(saved)).epoch(), next);
-  assert.notDeepEqual(new ClusterBalancedSampler(clusters, 4, 1, 0.2, new Rng(9, 'sampler.shared')).epoch(), new ClusterBalancedSampler(clusters, 4, 1, 0.2, new Rng(8, 'sampler.shared')).epoch());
+  assert.notDeepEqual(
+    new ClusterBalancedSampler(clusters, 4, 1, 0.2, new Rng(9, 'sampler.shared')).epoch(),
+    new ClusterBalancedSampler(clusters, 4, 1, 0.2, new Rng(8, 'sampler.shared')).epoch(),
+  );
 });

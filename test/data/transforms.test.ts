@@ -25,9 +25,37 @@ test('trainParamsFromRandoms follows torchvision: retry when too large, then pos
   // w = round(√(187500·3/4)) = 375, h = round(√(187500/(3/4))) = 500 > 375 → retry.
   // Attempt 2: scale u=0.5 → area fraction 0.54, ratio u=0.5 → aspect 1: w = h = round(√(0.54·187500)) = round(318.198) = 318.
   // top = ⌊0.5 · (375−318+1)⌋ = 29, left = ⌊0.25 · (500−318+1)⌋ = 45; flip uniform 0.3 < 0.5 → flip.
-  const p = trainParamsFromRandoms(randoms([[1, 0], [0.5, 0.5]], 0.5, 0.25, 0.3), 500, 375);
+  const p = trainParamsFromRandoms(
+    randoms(
+      [
+        [1, 0],
+        [0.5, 0.5],
+      ],
+      0.5,
+      0.25,
+      0.3,
+    ),
+    500,
+    375,
+  );
   assert.deepEqual(p, { left: 45, top: 29, width: 318, height: 318, flip: true, srcWidth: 500, srcHeight: 375 });
-  assert.equal(trainParamsFromRandoms(randoms([[1, 0], [0.5, 0.5]], 0.5, 0.25, 0.3), 500, 375, false).flip, false);
+  assert.equal(
+    trainParamsFromRandoms(
+      randoms(
+        [
+          [1, 0],
+          [0.5, 0.5],
+        ],
+        0.5,
+        0.25,
+        0.3,
+      ),
+      500,
+      375,
+      false,
+    ).flip,
+    false,
+  );
   assert.equal(trainParamsFromRandoms(randoms([[0.5, 0.5]], 0.5, 0.25, 0.7), 500, 375).flip, false);
 });
 
@@ -35,7 +63,15 @@ test('trainParamsFromRandoms fallback after 10 failed attempts: centred box with
   // 1000×10: every attempt with scale ≥ 0.08 needs h ≥ √(800·3/4) ≈ 24.5 > 10, so all 10 fail.
   // Fallback: ratio 100 > 4/3 → h = 10, w = round(10·4/3) = 13, left = ⌊(1000−13)/2⌋ = 493, top = 0.
   const r = new Float64Array(RANDOMS_PER_IMAGE).fill(0.5);
-  assert.deepEqual(trainParamsFromRandoms(r, 1000, 10, false), { left: 493, top: 0, width: 13, height: 10, flip: false, srcWidth: 1000, srcHeight: 10 });
+  assert.deepEqual(trainParamsFromRandoms(r, 1000, 10, false), {
+    left: 493,
+    top: 0,
+    width: 13,
+    height: 10,
+    flip: false,
+    srcWidth: 1000,
+    srcHeight: 10,
+  });
   // Tall image: 10×1000 → w = 10, h = round(10/(3/4)) = 13, top = ⌊(1000−13)/2⌋ = 493.
   const tall = trainParamsFromRandoms(r, 10, 1000, false);
   assert.deepEqual([tall.left, tall.top, tall.width, tall.height], [0, 493, 10, 13]);

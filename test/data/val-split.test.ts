@@ -11,10 +11,11 @@ import { tempDir } from '../helpers/tmp.ts';
 test('applyValSplit: moves whole training classes to val, re-indexes both sides, reproducible', async () => {
   const root = tempDir();
   try {
-    for (let c = 0; c < 10; c++) for (let k = 0; k < 3; k++) {
-      fs.mkdirSync(path.join(root, `c${c}`), { recursive: true });
-      fs.writeFileSync(path.join(root, `c${c}`, `${k}.jpg`), 'x');
-    }
+    for (let c = 0; c < 10; c++)
+      for (let k = 0; k < 3; k++) {
+        fs.mkdirSync(path.join(root, `c${c}`), { recursive: true });
+        fs.writeFileSync(path.join(root, `c${c}`, `${k}.jpg`), 'x');
+      }
     const m = loadFolder(root, 'half');
     const nTrain = m.classNames.train.length;
     const v = applyValSplit(m, 0.3, new Rng(5, 'valsplit'));
@@ -31,10 +32,16 @@ test('applyValSplit: moves whole training classes to val, re-indexes both sides,
     }
     // Order of the remaining classes is kept.
     const trainOrder = v.classNames.train.map((n) => m.classNames.train.indexOf(n));
-    assert.deepEqual(trainOrder, [...trainOrder].sort((a, b) => a - b));
+    assert.deepEqual(
+      trainOrder,
+      [...trainOrder].sort((a, b) => a - b),
+    );
     assert.deepEqual(applyValSplit(m, 0.3, new Rng(5, 'valsplit')), v);
     assert.equal(applyValSplit(m, 0, new Rng(5, 'valsplit')), m);
-    assert.throws(() => applyValSplit(m, 0.01, new Rng(1)), (e: unknown) => e instanceof UserError && /--val-split 0.01/.test(e.message));
+    assert.throws(
+      () => applyValSplit(m, 0.01, new Rng(1)),
+      (e: unknown) => e instanceof UserError && /--val-split 0.01/.test(e.message),
+    );
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -57,7 +57,10 @@ function violations(): string[] {
       continue;
     }
     for (const spec of importsOf(file)) {
-      const target = path.relative(SRC, path.resolve(path.dirname(file), spec)).split(path.sep).join('/');
+      const target = path
+        .relative(SRC, path.resolve(path.dirname(file), spec))
+        .split(path.sep)
+        .join('/');
       const to = stageOf(target);
       if (to === stage || (SHARED.includes(to) && !SHARED.includes(stage))) continue;
       if (!allowed.includes(to) && !allowed.includes(target)) out.push(`${from} imports ${target}`);
@@ -71,9 +74,7 @@ test('imports follow the stage table of docs/architecture.md (no stage imports o
 });
 
 test('the import check sees imports: every stage but the shared ones imports something', () => {
-  const importing = new Set(
-    walk(SRC, (f) => f.endsWith('.ts')).flatMap((f) => (importsOf(f).length > 0 ? [stageOf(path.relative(SRC, f))] : [])),
-  );
+  const importing = new Set(walk(SRC, (f) => f.endsWith('.ts')).flatMap((f) => (importsOf(f).length > 0 ? [stageOf(path.relative(SRC, f))] : [])));
   for (const stage of Object.keys(ALLOWED).filter((s) => !SHARED.includes(s))) assert.ok(importing.has(stage), stage);
 });
 

@@ -16,7 +16,19 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 /** The docs every task may rely on. */
 const REQUIRED_DOCS = ['docs/porting.md', 'docs/architecture.md', 'docs/engine.md'];
 /** Folders and files whose text may cite docs. */
-const SCAN_ROOTS = ['src', 'scripts', 'test', 'bin', 'docs', '.ci', 'README.md', 'Datasets/README.md', 'Datasets/sample/README.md', 'Result_Runs.sh', 'package.json'];
+const SCAN_ROOTS = [
+  'src',
+  'scripts',
+  'test',
+  'bin',
+  'docs',
+  '.ci',
+  'README.md',
+  'Datasets/README.md',
+  'Datasets/sample/README.md',
+  'Result_Runs.sh',
+  'package.json',
+];
 const SKIP_DIRS = new Set(['node_modules', path.join('test', 'fixtures')]);
 const TEXT_FILE = /(\.(ts|mts|mjs|cjs|js|py|sh|md|wat|json|txt)|[/\\]\.ci[/\\]run)$/;
 
@@ -66,14 +78,16 @@ export function findProblems(files: Map<string, string>, docs: Map<string, strin
   const checkTarget = (file: string, line: number, target: string, anchor: string | undefined) => {
     const a = anchors.get(target);
     if (!a) problems.push({ file, line, message: `cites ${target}, which does not exist` });
-    else if (anchor !== undefined && !a.ids.has(anchor)) problems.push({ file, line, message: `cites ${target}#${anchor}: no <a id="${anchor}"></a> there` });
+    else if (anchor !== undefined && !a.ids.has(anchor))
+      problems.push({ file, line, message: `cites ${target}#${anchor}: no <a id="${anchor}"></a> there` });
   };
   for (const [name, a] of anchors) for (const d of a.duplicates) problems.push({ file: name, line: 0, message: `anchor '${d}' is defined twice` });
 
   for (const [file, text] of files) {
     for (const { pattern, what } of OUTSIDE_REFERENCES) {
       const m = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g');
-      for (const hit of text.matchAll(m)) problems.push({ file, line: lineOf(text, hit.index!), message: `refers to ${what}: '${hit[0]}'; link into docs/ instead` });
+      for (const hit of text.matchAll(m))
+        problems.push({ file, line: lineOf(text, hit.index!), message: `refers to ${what}: '${hit[0]}'; link into docs/ instead` });
     }
     // A docs file (and anchor) named anywhere — comments, strings, markdown links — but not as the tail of a URL
     // or of a longer path.
@@ -122,9 +136,15 @@ test('every docs link in code, scripts, tests, READMEs and docs resolves; nothin
   const files = collect();
   const docs = new Map([...files].filter(([f]) => f.startsWith('docs/') && f.endsWith('.md')));
   assert.ok(docs.size >= REQUIRED_DOCS.length, 'docs/ was not scanned');
-  assert.ok([...files.keys()].some((f) => f.startsWith('src/')), 'src/ was not scanned');
+  assert.ok(
+    [...files.keys()].some((f) => f.startsWith('src/')),
+    'src/ was not scanned',
+  );
   const problems = findProblems(files, docs, exists);
-  assert.deepEqual(problems.map((p) => `${p.file}:${p.line}: ${p.message}`), []);
+  assert.deepEqual(
+    problems.map((p) => `${p.file}:${p.line}: ${p.message}`),
+    [],
+  );
 });
 
 test('the checker finds missing files, missing anchors, broken docs links and outside references', () => {
@@ -141,7 +161,11 @@ test('the checker finds missing files, missing anchors, broken docs links and ou
     ['scripts/x.py', '"""as in spec sec' + 'tion 6 and the style' + '.md notes"""\n'],
   ]);
   const got = findProblems(files, docs, (p) => p === 'src/ok.ts').map((p) => `${p.file}:${p.line}: ${p.message}`);
-  const expect = (fragment: string) => assert.ok(got.some((g) => g.includes(fragment)), `expected a problem like '${fragment}' in:\n${got.join('\n')}`);
+  const expect = (fragment: string) =>
+    assert.ok(
+      got.some((g) => g.includes(fragment)),
+      `expected a problem like '${fragment}' in:\n${got.join('\n')}`,
+    );
   expect(`${D}a.md:0: anchor 'one' is defined twice`);
   expect(`${D}a.md:3: cites ${D}a.md#two: no <a id="two"></a> there`);
   expect(`${D}a.md:3: links to ../src/nope.ts, which does not exist`);

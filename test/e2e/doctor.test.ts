@@ -9,7 +9,10 @@ import { runCli } from '../helpers/cli.ts';
 test('doctor --backend tensorflow-gpu without the package: exit 1 and one line naming the reason', () => {
   const r = runCli(['doctor', '--backend', 'tensorflow-gpu']);
   assert.equal(r.code, 1, r.stderr);
-  assert.equal(r.stderr.trim(), 'mic-train doctor: GPU requested but not used: @tensorflow/tfjs-node-gpu not installed (scripts/install-gpu.sh installs it)');
+  assert.equal(
+    r.stderr.trim(),
+    'mic-train doctor: GPU requested but not used: @tensorflow/tfjs-node-gpu not installed (scripts/install-gpu.sh installs it)',
+  );
   assert.match(r.stdout, /tensorflow-gpu +skipped +@tensorflow\/tfjs-node-gpu not installed +← requested/);
   assert.match(r.stdout, /wasm +usable .*← auto takes this one/);
   assert.match(r.stdout, /CUDA libraries the loader can find: libcudart\.so: /);

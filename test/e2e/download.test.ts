@@ -72,7 +72,11 @@ test('download cub200 resnet50: verified, unpacked into the loader layout; a sec
   assert.ok(fs.existsSync(path.join(root, 'classes.txt')) && !fs.existsSync(path.join(root, 'attributes.txt')), 'unpack rules applied');
   assert.match(r.stderr, /cub200: installed in .* \(48 train images \/ 4 classes, 48 test images \/ 4 classes; 97 files\)/);
   assert.match(r.stdout, /^cub200: .*cub200 \(installed, layout checked\)\nresnet50: .*resnet50\.safetensors \(downloaded, sha256 verified\)\n$/);
-  assert.deepEqual(listing(s.datasets), listing(s.datasets).filter((p) => !p.includes('.partial-')), 'no staging folder left');
+  assert.deepEqual(
+    listing(s.datasets),
+    listing(s.datasets).filter((p) => !p.includes('.partial-')),
+    'no staging folder left',
+  );
   const requests = srv.requests.length;
 
   const again = await runCliLive(['download', 'resnet50', 'cub200', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
@@ -86,14 +90,21 @@ test('a download interrupted half-way (Ctrl-C) resumes where it stopped; every b
   const s = sandbox('resume', [{ key: 'resnet50', kind: 'weights', url: `${srv.url}/w/stall.safetensors`, data: weights }]);
   const part = `${s.weightsFile}.part`;
   let interrupted = false;
-  const first = await runCliLive(['download', 'resnet50'], (_err, child) => {
-    if (!interrupted && (fs.statSync(part, { throwIfNoEntry: false })?.size ?? 0) >= 3_000_000) {
-      interrupted = true;
-      child.kill('SIGINT');
-    }
-  }, { env: s.env, timeoutMs: 900_000 });
+  const first = await runCliLive(
+    ['download', 'resnet50'],
+    (_err, child) => {
+      if (!interrupted && (fs.statSync(part, { throwIfNoEntry: false })?.size ?? 0) >= 3_000_000) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    },
+    { env: s.env, timeoutMs: 900_000 },
+  );
   assert.equal(first.code, 130, first.stderr);
-  assert.match(oneLine(first.stderr), /^mic-train: interrupted: 3\.0 MB of \d+\.\d MB kept in .*resnet50\.safetensors\.part; run the same command again to resume$/);
+  assert.match(
+    oneLine(first.stderr),
+    /^mic-train: interrupted: 3\.0 MB of \d+\.\d MB kept in .*resnet50\.safetensors\.part; run the same command again to resume$/,
+  );
   assert.equal(fs.statSync(part).size, 3_000_000);
   const second = await runCliLive(['download', 'resnet50'], undefined, { env: s.env, timeoutMs: 900_000 });
   assert.equal(second.code, 0, second.stderr);
@@ -106,9 +117,21 @@ test('a download interrupted half-way (Ctrl-C) resumes where it stopped; every b
 test('one flipped byte, a 404, a refused connection: one-line errors, exit 2, no file left', async () => {
   const port = await refusedPort();
   const cases: [string, string, RegExp][] = [
-    ['flipped', `${srv.url}/w/flipped.safetensors`, /^mic-train: flipped\.safetensors: sha256 mismatch \(got [0-9a-f]{64}, expected [0-9a-f]{64}\); the downloaded file was deleted$/],
-    ['missing', `${srv.url}/w/none.safetensors`, /^mic-train: none\.safetensors: download failed \(http:\/\/127\.0\.0\.1:\d+\/w\/none\.safetensors: HTTP 404 Not Found\)$/],
-    ['refused', `http://127.0.0.1:${port}/w/resnet50.safetensors`, /^mic-train: resnet50\.safetensors: download failed \(.*: connection refused by 127\.0\.0\.1:\d+\)$/],
+    [
+      'flipped',
+      `${srv.url}/w/flipped.safetensors`,
+      /^mic-train: flipped\.safetensors: sha256 mismatch \(got [0-9a-f]{64}, expected [0-9a-f]{64}\); the downloaded file was deleted$/,
+    ],
+    [
+      'missing',
+      `${srv.url}/w/none.safetensors`,
+      /^mic-train: none\.safetensors: download failed \(http:\/\/127\.0\.0\.1:\d+\/w\/none\.safetensors: HTTP 404 Not Found\)$/,
+    ],
+    [
+      'refused',
+      `http://127.0.0.1:${port}/w/resnet50.safetensors`,
+      /^mic-train: resnet50\.safetensors: download failed \(.*: connection refused by 127\.0\.0\.1:\d+\)$/,
+    ],
   ];
   for (const [name, url, message] of cases) {
     const s = sandbox(name, [{ key: 'resnet50', kind: 'weights', url, data: weights }]);
@@ -124,7 +147,10 @@ test('a hostile archive (a ../ member) is refused: nothing written outside, no d
   const s = sandbox('hostile', [{ key: 'cub200', kind: 'dataset', url: `${srv.url}/d/hostile.tgz`, data: hostile }]);
   const r = await runCliLive(['download', 'cub200', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
   assert.equal(r.code, 2, r.stderr);
-  assert.match(oneLine(r.stderr), /^mic-train: .*hostile\.tgz: refused member 'CUB_200_2011\/\.\.\/\.\.\/escaped\.txt' \('\.\.' in the path\); the archive was not unpacked$/);
+  assert.match(
+    oneLine(r.stderr),
+    /^mic-train: .*hostile\.tgz: refused member 'CUB_200_2011\/\.\.\/\.\.\/escaped\.txt' \('\.\.' in the path\); the archive was not unpacked$/,
+  );
   assert.deepEqual(listing(s.datasets), [], 'no cub200 folder and no staging folder');
   for (const d of [s.dir, s.datasets, tmp, path.dirname(tmp)]) assert.ok(!fs.existsSync(path.join(d, 'escaped.txt')), d);
 });
@@ -132,56 +158,99 @@ test('a hostile archive (a ../ member) is refused: nothing written outside, no d
 /** Training flags for a 1-epoch 32 px single-task run on the downloaded CUB fixture. */
 function trainArgs(datasets: string, out: string): string[] {
   return [
-    '--dataset', 'cub200', '--source_path', datasets, '--save_path', out, '--backend', 'wasm', '--input-size', '32', '--bs', '16',
-    '--n_epochs', '1', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '2', '--seed', '4', '--savename', 'auto',
+    '--dataset',
+    'cub200',
+    '--source_path',
+    datasets,
+    '--save_path',
+    out,
+    '--backend',
+    'wasm',
+    '--input-size',
+    '32',
+    '--bs',
+    '16',
+    '--n_epochs',
+    '1',
+    '--task_p',
+    '1',
+    '0',
+    '--adv_weights',
+    '0',
+    '--kernels',
+    '2',
+    '--seed',
+    '4',
+    '--savename',
+    'auto',
   ];
 }
 
 const repoWeights = path.join(REPO, 'weights', 'resnet50.safetensors');
 
-test('training without --not_pretrained downloads the ImageNet weights itself, says so, and trains an epoch', { skip: fs.existsSync(repoWeights) && `${repoWeights} exists (training would use it)` }, async () => {
-  const s = sandbox('train', [
-    { key: 'resnet50', kind: 'weights', url: `${srv.url}/w/resnet50.safetensors`, data: weights },
-    { key: 'cub200', kind: 'dataset', url: `${srv.url}/d/CUB_200_2011.tgz`, data: cub },
-  ]);
-  const d = await runCliLive(['download', 'cub200', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
-  assert.equal(d.code, 0, d.stderr);
-  const out = path.join(s.dir, 'runs');
-  const r = await runCliLive(trainArgs(s.datasets, out), undefined, { env: s.env, timeoutMs: 900_000 });
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /weights: no local resnet50\.safetensors; downloading test resnet50 \(\d+\.\d MB, sha256 [0-9a-f]{12}…\) from http:\/\/127\.0\.0\.1:\d+\/w\/resnet50\.safetensors into .*weights\/resnet50\.safetensors/);
-  assert.match(r.stderr, /weights: resnet50 backbone from .*weights\/resnet50\.safetensors \(torchvision\); embedding heads random/);
-  assert.ok(fs.readFileSync(s.weightsFile).equals(weights));
-  const val = readCsv(path.join(out, 'cub200', 'auto', 'log_val_Class.csv'));
-  assert.equal(val.length, 2, 'one evaluated epoch');
-  for (const v of val[1].slice(2)) assert.ok(Number(v) >= 0 && Number(v) <= 1, `metric ${v}`);
-});
+test(
+  'training without --not_pretrained downloads the ImageNet weights itself, says so, and trains an epoch',
+  { skip: fs.existsSync(repoWeights) && `${repoWeights} exists (training would use it)` },
+  async () => {
+    const s = sandbox('train', [
+      { key: 'resnet50', kind: 'weights', url: `${srv.url}/w/resnet50.safetensors`, data: weights },
+      { key: 'cub200', kind: 'dataset', url: `${srv.url}/d/CUB_200_2011.tgz`, data: cub },
+    ]);
+    const d = await runCliLive(['download', 'cub200', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
+    assert.equal(d.code, 0, d.stderr);
+    const out = path.join(s.dir, 'runs');
+    const r = await runCliLive(trainArgs(s.datasets, out), undefined, { env: s.env, timeoutMs: 900_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /weights: no local resnet50\.safetensors; downloading test resnet50 \(\d+\.\d MB, sha256 [0-9a-f]{12}…\) from http:\/\/127\.0\.0\.1:\d+\/w\/resnet50\.safetensors into .*weights\/resnet50\.safetensors/,
+    );
+    assert.match(r.stderr, /weights: resnet50 backbone from .*weights\/resnet50\.safetensors \(torchvision\); embedding heads random/);
+    assert.ok(fs.readFileSync(s.weightsFile).equals(weights));
+    const val = readCsv(path.join(out, 'cub200', 'auto', 'log_val_Class.csv'));
+    assert.equal(val.length, 2, 'one evaluated epoch');
+    for (const v of val[1].slice(2)) assert.ok(Number(v) >= 0 && Number(v) <= 1, `metric ${v}`);
+  },
+);
 
-test('offline (MIC_TRAIN_OFFLINE=1, --offline) or unreachable: the manual-route message, exit 2, nothing created', { skip: fs.existsSync(repoWeights) && `${repoWeights} exists` }, async () => {
-  const port = await refusedPort();
-  const s = sandbox('offline', [
-    { key: 'resnet50', kind: 'weights', url: `http://127.0.0.1:${port}/w/resnet50.safetensors`, data: weights },
-    { key: 'cub200', kind: 'dataset', url: `${srv.url}/d/CUB_200_2011.tgz`, data: cub },
-  ]);
-  const d = await runCliLive(['download', 'cub200', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
-  assert.equal(d.code, 0, d.stderr);
-  const out = path.join(s.dir, 'runs');
-  const manual = /^mic-train: no pretrained weights for --arch resnet50: looked for .*weights\/resnet50\.safetensors or .*\. Get them from https:\/\/huggingface\.co\/timm\/resnet50\.tv_in1k\/.*--not_pretrained to start from random weights/;
-  const cases: [Record<string, string>, string[], RegExp][] = [
-    [{ MIC_TRAIN_OFFLINE: '1' }, [], / \(offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded; `mic-train download resnet50` fetches them where there is network\)$/],
-    [{}, ['--offline'], / \(offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded; `mic-train download resnet50` fetches them where there is network\)$/],
-    [{}, [], /; the automatic download failed: resnet50\.safetensors: download failed \(.*: connection refused by 127\.0\.0\.1:\d+\)$/],
-  ];
-  for (const [env, extra, tail] of cases) {
-    const r = await runCliLive([...trainArgs(s.datasets, out), ...extra], undefined, { env: { ...s.env, ...env }, timeoutMs: 900_000 });
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(oneLine(r.stderr), manual);
-    assert.match(oneLine(r.stderr), tail);
-    assert.ok(!fs.existsSync(out), 'no run folder');
-    assert.deepEqual(listing(path.join(s.dir, 'weights')), [], 'no weights file, no partial file');
-  }
-  // MIC_TRAIN_OFFLINE also stops `download`.
-  const r = await runCliLive(['download', 'resnet50'], undefined, { env: { ...s.env, MIC_TRAIN_OFFLINE: '1' }, timeoutMs: 900_000 });
-  assert.equal(r.code, 2);
-  assert.match(oneLine(r.stderr), /MIC_TRAIN_OFFLINE forbids network access/);
-});
+test(
+  'offline (MIC_TRAIN_OFFLINE=1, --offline) or unreachable: the manual-route message, exit 2, nothing created',
+  { skip: fs.existsSync(repoWeights) && `${repoWeights} exists` },
+  async () => {
+    const port = await refusedPort();
+    const s = sandbox('offline', [
+      { key: 'resnet50', kind: 'weights', url: `http://127.0.0.1:${port}/w/resnet50.safetensors`, data: weights },
+      { key: 'cub200', kind: 'dataset', url: `${srv.url}/d/CUB_200_2011.tgz`, data: cub },
+    ]);
+    const d = await runCliLive(['download', 'cub200', '--source_path', s.datasets], undefined, { env: s.env, timeoutMs: 900_000 });
+    assert.equal(d.code, 0, d.stderr);
+    const out = path.join(s.dir, 'runs');
+    const manual =
+      /^mic-train: no pretrained weights for --arch resnet50: looked for .*weights\/resnet50\.safetensors or .*\. Get them from https:\/\/huggingface\.co\/timm\/resnet50\.tv_in1k\/.*--not_pretrained to start from random weights/;
+    const cases: [Record<string, string>, string[], RegExp][] = [
+      [
+        { MIC_TRAIN_OFFLINE: '1' },
+        [],
+        / \(offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded; `mic-train download resnet50` fetches them where there is network\)$/,
+      ],
+      [
+        {},
+        ['--offline'],
+        / \(offline: --offline or MIC_TRAIN_OFFLINE=1, so nothing was downloaded; `mic-train download resnet50` fetches them where there is network\)$/,
+      ],
+      [{}, [], /; the automatic download failed: resnet50\.safetensors: download failed \(.*: connection refused by 127\.0\.0\.1:\d+\)$/],
+    ];
+    for (const [env, extra, tail] of cases) {
+      const r = await runCliLive([...trainArgs(s.datasets, out), ...extra], undefined, { env: { ...s.env, ...env }, timeoutMs: 900_000 });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(oneLine(r.stderr), manual);
+      assert.match(oneLine(r.stderr), tail);
+      assert.ok(!fs.existsSync(out), 'no run folder');
+      assert.deepEqual(listing(path.join(s.dir, 'weights')), [], 'no weights file, no partial file');
+    }
+    // MIC_TRAIN_OFFLINE also stops `download`.
+    const r = await runCliLive(['download', 'resnet50'], undefined, { env: { ...s.env, MIC_TRAIN_OFFLINE: '1' }, timeoutMs: 900_000 });
+    assert.equal(r.code, 2);
+    assert.match(oneLine(r.stderr), /MIC_TRAIN_OFFLINE forbids network access/);
+  },
+);

@@ -33,17 +33,37 @@ const RECIPES = {
 type Dataset = keyof typeof RECIPES;
 
 const block = (k: readonly number[], prefix = '') => ['NMI', 'F1', ...k.map((x) => `Recall @ ${x}`), 'MAP@R', 'R-Precision'].map((c) => prefix + c);
-const expectedHeader = (ds: Dataset) =>
-  ['Epochs', 'Time', ...(ds === 'vehicle_id' ? [0, 1, 2].flatMap((s) => block(RECIPES[ds].kVals, `Set ${s} `)) : block(RECIPES[ds].kVals))];
+const expectedHeader = (ds: Dataset) => [
+  'Epochs',
+  'Time',
+  ...(ds === 'vehicle_id' ? [0, 1, 2].flatMap((s) => block(RECIPES[ds].kVals, `Set ${s} `)) : block(RECIPES[ds].kVals)),
+];
 
 const runDir = (ds: Dataset) => path.join(out, ds, RECIPES[ds].savename);
 
 test('Result_Runs.sh runs all five paper recipes for one epoch on tiny data in the real layouts', { timeout: 900_000 }, async (t) => {
   await makePaperDatasets(data);
-  const smoke = ['--n_epochs', '1', '--input-size', '32', '--bs', '8', '--source_path', data, '--not_pretrained', '--save_path', out, '--backend', 'wasm', '--kernels', '1'];
+  const smoke = [
+    '--n_epochs',
+    '1',
+    '--input-size',
+    '32',
+    '--bs',
+    '8',
+    '--source_path',
+    data,
+    '--not_pretrained',
+    '--save_path',
+    out,
+    '--backend',
+    'wasm',
+    '--kernels',
+    '1',
+  ];
   const r = spawnSync('bash', [path.join(REPO, 'Result_Runs.sh'), '--', ...smoke], { cwd: REPO, encoding: 'utf8', timeout: 850_000 });
   assert.equal(r.status, 0, `Result_Runs.sh failed:\n${r.stderr.slice(-4000)}`);
-  for (const ds of Object.keys(RECIPES) as Dataset[]) assert.ok(r.stdout.includes(`${ds} -> ${runDir(ds)}\n`), `where ${ds}'s run went:\n${r.stdout}`);
+  for (const ds of Object.keys(RECIPES) as Dataset[])
+    assert.ok(r.stdout.includes(`${ds} -> ${runDir(ds)}\n`), `where ${ds}'s run went:\n${r.stdout}`);
 
   for (const ds of Object.keys(RECIPES) as Dataset[]) {
     await t.test(`${ds}: run folder complete`, () => checkRunFolder(ds));
@@ -66,12 +86,47 @@ function checkRunFolder(ds: Dataset): void {
   const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'hypa.json'), 'utf8'));
   // The recipe's flags reached the run, and the appended smoke flags won over the recipe's own --n_epochs.
   assert.deepEqual(
-    { dataset: cfg.dataset, seed: cfg.seed, taskP: cfg.taskP, tau: cfg.tau, advWeights: cfg.advWeights, sharedNumClasses: cfg.sharedNumClasses, clusterUpdateFreq: cfg.clusterUpdateFreq, randomClusterPickP: cfg.randomClusterPickP, kVals: cfg.kVals, nEpochs: cfg.nEpochs, inputSize: cfg.inputSize },
-    { dataset: ds, seed: 0, taskP: recipe.taskP, tau: recipe.tau, advWeights: recipe.advWeights, sharedNumClasses: recipe.sharedNumClasses, clusterUpdateFreq: 3, randomClusterPickP: 0.2, kVals: recipe.kVals, nEpochs: 1, inputSize: 32 },
+    {
+      dataset: cfg.dataset,
+      seed: cfg.seed,
+      taskP: cfg.taskP,
+      tau: cfg.tau,
+      advWeights: cfg.advWeights,
+      sharedNumClasses: cfg.sharedNumClasses,
+      clusterUpdateFreq: cfg.clusterUpdateFreq,
+      randomClusterPickP: cfg.randomClusterPickP,
+      kVals: cfg.kVals,
+      nEpochs: cfg.nEpochs,
+      inputSize: cfg.inputSize,
+    },
+    {
+      dataset: ds,
+      seed: 0,
+      taskP: recipe.taskP,
+      tau: recipe.tau,
+      advWeights: recipe.advWeights,
+      sharedNumClasses: recipe.sharedNumClasses,
+      clusterUpdateFreq: 3,
+      randomClusterPickP: 0.2,
+      kVals: recipe.kVals,
+      nEpochs: 1,
+      inputSize: 32,
+    },
   );
   const vid = ds === 'vehicle_id';
-  const files = ['Parameter_Info.txt', 'Curr_Summary_Class.txt', 'log_train_Class.csv', 'log_val_Class.csv', 'last/model.safetensors', 'last/state.json'];
-  files.push(...(vid ? [1, 2, 3].flatMap((s) => [`InfoPlot_Class_Set${s}.svg`, `sample_recoveries_set${s}.png`]) : ['InfoPlot_Class.svg', 'sample_recoveries.png']));
+  const files = [
+    'Parameter_Info.txt',
+    'Curr_Summary_Class.txt',
+    'log_train_Class.csv',
+    'log_val_Class.csv',
+    'last/model.safetensors',
+    'last/state.json',
+  ];
+  files.push(
+    ...(vid
+      ? [1, 2, 3].flatMap((s) => [`InfoPlot_Class_Set${s}.svg`, `sample_recoveries_set${s}.png`])
+      : ['InfoPlot_Class.svg', 'sample_recoveries.png']),
+  );
   for (const f of files) assert.ok(fs.existsSync(path.join(dir, f)), `${ds}: ${f}`);
 
   const train = readCsv(path.join(dir, 'log_train_Class.csv'));
@@ -119,7 +174,19 @@ async function checkInShopRecoveries(): Promise<void> {
 function checkCheckpointReproducesRecall(): void {
   const dir = runDir('cub200');
   const gallery = path.join(parent, 'cub-test.safetensors');
-  const e = runCli(['embed', '--checkpoint', path.join(dir, 'checkpoint_Class'), '--images', path.join(data, 'cub200', 'images'), '--out', gallery, '--backend', 'wasm', '--kernels', '1']);
+  const e = runCli([
+    'embed',
+    '--checkpoint',
+    path.join(dir, 'checkpoint_Class'),
+    '--images',
+    path.join(data, 'cub200', 'images'),
+    '--out',
+    gallery,
+    '--backend',
+    'wasm',
+    '--kernels',
+    '1',
+  ]);
   assert.equal(e.code, 0, e.stderr);
   const { tensors, metadata } = readSafetensors(gallery);
   const emb = tensors.get('embeddings')!;

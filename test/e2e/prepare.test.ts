@@ -27,7 +27,10 @@ test('prepare cars196 --from DIR: installed and checked; a second call does noth
   assert.match(r.stderr, /cars196: 6 images of 4 classes in cars_annos\.mat/);
   const again = runCli(['prepare', 'cars196', '--from', from, '--source_path', out]);
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, /is in place and verified \(3 train images \/ 2 classes, 3 test images \/ 2 classes; 6 files as installed\); nothing to do/);
+  assert.match(
+    again.stdout,
+    /is in place and verified \(3 train images \/ 2 classes, 3 test images \/ 2 classes; 6 files as installed\); nothing to do/,
+  );
   // `download cars196` (a manual item) now finds it in place instead of printing the steps.
   const dl = runCli(['download', 'cars196', '--source_path', out]);
   assert.equal(dl.code, 0, dl.stderr);
@@ -36,17 +39,29 @@ test('prepare cars196 --from DIR: installed and checked; a second call does noth
   fs.rmSync(path.join(from, 'cars_annos.mat'));
   const bad = runCli(['prepare', 'cars196', '--from', from, '--source_path', path.join(tmp, 'other')]);
   assert.equal(bad.code, 2);
-  assert.equal(lastLine(bad.stderr), `mic-train: --from ${from}: cars_annos.mat not found (the labels and class names of the classic Stanford Cars release)`);
+  assert.equal(
+    lastLine(bad.stderr),
+    `mic-train: --from ${from}: cars_annos.mat not found (the labels and class names of the classic Stanford Cars release)`,
+  );
 });
 
 test('argument errors: unknown dataset or item, no item, manual items: one line, exit 2', () => {
   const cases: [string[], RegExp][] = [
-    [['prepare', 'mnist', '--from', tmp], /^mic-train: prepare: unknown dataset 'mnist'; expected one of cars196, in-shop, vehicle_id, cub200, online_products$/],
+    [
+      ['prepare', 'mnist', '--from', tmp],
+      /^mic-train: prepare: unknown dataset 'mnist'; expected one of cars196, in-shop, vehicle_id, cub200, online_products$/,
+    ],
     [['prepare', 'cars196'], /^mic-train: Missing required argument: from$/],
-    [['download'], /^mic-train: download: name at least one item: resnet50, googlenet, bninception, cub200, online_products, cars196, in-shop, vehicle_id \(see --help\)$/],
+    [
+      ['download'],
+      /^mic-train: download: name at least one item: resnet50, googlenet, bninception, cub200, online_products, cars196, in-shop, vehicle_id \(see --help\)$/,
+    ],
     [['download', 'resnet50', 'imagenet'], /^mic-train: unknown item 'imagenet'; .*sources\.json lists: resnet50, /],
     [['download', 'in-shop', '--source_path', tmp], /^mic-train: in-shop: no automatic download; .*run: npx mic-train prepare in-shop --from DIR$/],
-    [['download', 'googlenet'], /^mic-train: googlenet: no automatic download; .*scripts\/fetch-pretrained\.sh --convert googlenet-1378be20\.pth weights\/googlenet\.safetensors/],
+    [
+      ['download', 'googlenet'],
+      /^mic-train: googlenet: no automatic download; .*scripts\/fetch-pretrained\.sh --convert googlenet-1378be20\.pth weights\/googlenet\.safetensors/,
+    ],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args, { env: { MIC_WEIGHTS_DIR: path.join(tmp, 'no-weights') } });

@@ -16,7 +16,16 @@ import { makeReportFixtures } from '../helpers/run-fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The flags this project's machines need: no sandbox as root, no GPU, and nothing that reaches the network.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-report-browser-'));
 after(() => fs.rmSync(parent, { recursive: true, force: true }));
@@ -97,7 +106,15 @@ test('HTML report in headless Chromium: no errors, no network, tables and chart 
     assert.equal(seen.lineLabels.length, 6, 'two panels (R@1, NMI) × three runs');
     for (const label of ['cubA', 'cubB', 'carsCut']) assert.equal(seen.lineLabels.filter((l) => l.endsWith(`Run: ${label}`)).length, 2, label);
     assert.equal(seen.linesDrawn, 6);
-    assert.deepEqual(seen.images, [[true, 16], [true, 16], [true, 16]], 'the three recoveries pictures decode');
+    assert.deepEqual(
+      seen.images,
+      [
+        [true, 16],
+        [true, 16],
+        [true, 16],
+      ],
+      'the three recoveries pictures decode',
+    );
     assert.ok(seen.overflow <= 0, `the page scrolls sideways by ${seen.overflow} px on a phone (tables should scroll inside their box)`);
 
     const chart = await page.locator('figure.chart svg').screenshot();
@@ -108,7 +125,11 @@ test('HTML report in headless Chromium: no errors, no network, tables and chart 
     assert.ok(wholePixels.stdev > 20 && wholePixels.nonWhite > 0.01, `page screenshot looks blank: ${JSON.stringify(wholePixels)}`);
 
     assert.deepEqual(problems, []);
-    assert.deepEqual(requests.filter((u) => u !== url && !u.startsWith('data:')), [], 'the report fetches nothing');
+    assert.deepEqual(
+      requests.filter((u) => u !== url && !u.startsWith('data:')),
+      [],
+      'the report fetches nothing',
+    );
   } finally {
     await context.close();
     fs.rmSync(userDataDir, { recursive: true, force: true });

@@ -23,26 +23,71 @@ function dryRunConfigs(stdout: string): Record<string, unknown>[] {
 test('--list shows the five paper recipes and the baselines with their flags', () => {
   const r = runScript(['--list']);
   assert.equal(r.status, 0, r.stderr);
-  const names = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+  const names = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(/\s+/)[0]);
   assert.deepEqual(names.slice(0, 5), ['cub200', 'cars196', 'online_products', 'in-shop', 'vehicle_id']);
   assert.ok(names.includes('baseline-proxynca-cub200') && names.includes('baseline-margin-vehicle_id'), names.join(' '));
-  assert.match(r.stdout, /^online_products +--dataset online_products --seed 0 --savename result_run_sop --shared_num_classes 50 --cluster_update_freq 3 --adv_weights 250 --task_p 1 0\.5 --tau 20 35 --n_epochs 45 --random_cluster_pick_p 0\.2$/m);
+  assert.match(
+    r.stdout,
+    /^online_products +--dataset online_products --seed 0 --savename result_run_sop --shared_num_classes 50 --cluster_update_freq 3 --adv_weights 250 --task_p 1 0\.5 --tau 20 35 --n_epochs 45 --random_cluster_pick_p 0\.2$/m,
+  );
 });
 
 test('baseline recipes are single-task runs with their schedules (validated by mic-train --dry-run)', () => {
-  const names = ['baseline-margin-cub200', 'baseline-triplet-cub200', 'baseline-proxynca-cub200', 'baseline-margin-online_products', 'baseline-margin-in-shop'];
+  const names = [
+    'baseline-margin-cub200',
+    'baseline-triplet-cub200',
+    'baseline-proxynca-cub200',
+    'baseline-margin-online_products',
+    'baseline-margin-in-shop',
+  ];
   const r = runScript([...names, '--', '--dry-run']);
   assert.equal(r.status, 0, r.stderr);
   const cfgs = dryRunConfigs(r.stdout);
   assert.equal(cfgs.length, names.length, r.stdout);
-  const pick = (c: Record<string, unknown>) => ({ dataset: c.dataset, taskP: c.taskP, advWeights: c.advWeights, losses: c.losses, sampling: c.sampling, csPerBs: c.csPerBs, tau: c.tau, nEpochs: c.nEpochs });
+  const pick = (c: Record<string, unknown>) => ({
+    dataset: c.dataset,
+    taskP: c.taskP,
+    advWeights: c.advWeights,
+    losses: c.losses,
+    sampling: c.sampling,
+    csPerBs: c.csPerBs,
+    tau: c.tau,
+    nEpochs: c.nEpochs,
+  });
   const single = { taskP: [1, 0], advWeights: [0] };
   assert.deepEqual(cfgs.map(pick), [
-    { dataset: 'cub200', ...single, losses: ['marginloss', 'marginloss'], sampling: ['distance', 'distance'], csPerBs: [4, 4], tau: [30], nEpochs: 50 },
+    {
+      dataset: 'cub200',
+      ...single,
+      losses: ['marginloss', 'marginloss'],
+      sampling: ['distance', 'distance'],
+      csPerBs: [4, 4],
+      tau: [30],
+      nEpochs: 50,
+    },
     { dataset: 'cub200', ...single, losses: ['triplet', 'triplet'], sampling: ['semihard', 'semihard'], csPerBs: [4, 4], tau: [30], nEpochs: 50 },
     { dataset: 'cub200', ...single, losses: ['proxynca', 'proxynca'], sampling: ['distance', 'distance'], csPerBs: [1, 1], tau: [30], nEpochs: 50 },
-    { dataset: 'online_products', ...single, losses: ['marginloss', 'marginloss'], sampling: ['distance', 'distance'], csPerBs: [4, 4], tau: [30], nEpochs: 40 },
-    { dataset: 'in-shop', ...single, losses: ['marginloss', 'marginloss'], sampling: ['distance', 'distance'], csPerBs: [4, 4], tau: [25], nEpochs: 40 },
+    {
+      dataset: 'online_products',
+      ...single,
+      losses: ['marginloss', 'marginloss'],
+      sampling: ['distance', 'distance'],
+      csPerBs: [4, 4],
+      tau: [30],
+      nEpochs: 40,
+    },
+    {
+      dataset: 'in-shop',
+      ...single,
+      losses: ['marginloss', 'marginloss'],
+      sampling: ['distance', 'distance'],
+      csPerBs: [4, 4],
+      tau: [25],
+      nEpochs: 40,
+    },
   ]);
   assert.match(r.stdout, /5 run\(s\) finished; run folders:\n {2}baseline-margin-cub200 -> \(no run folder written\)/);
 });

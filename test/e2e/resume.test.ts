@@ -12,13 +12,51 @@ import { tempDir } from '../helpers/tmp.ts';
 const data = makeTinyFolderDataset(8);
 const out = tempDir('mic-resume-');
 const args = (name: string) => [
-  '--dataset', 'folder', '--source_path', data, '--save_path', out, '--savename', name, '--not_pretrained',
-  '--backend', 'wasm', '--input-size', '32', '--bs', '8', '--n_epochs', '3', '--shared_num_classes', '3',
-  '--cluster_update_freq', '1', '--task_p', '1', '0.5', '--adv_weights', '250', '--tau', '2', '--lr', '1e-4', '--seed', '7',
+  '--dataset',
+  'folder',
+  '--source_path',
+  data,
+  '--save_path',
+  out,
+  '--savename',
+  name,
+  '--not_pretrained',
+  '--backend',
+  'wasm',
+  '--input-size',
+  '32',
+  '--bs',
+  '8',
+  '--n_epochs',
+  '3',
+  '--shared_num_classes',
+  '3',
+  '--cluster_update_freq',
+  '1',
+  '--task_p',
+  '1',
+  '0.5',
+  '--adv_weights',
+  '250',
+  '--tau',
+  '2',
+  '--lr',
+  '1e-4',
+  '--seed',
+  '7',
 ];
 const csvs = (name: string) =>
   ['log_train_Class.csv', 'log_val_Class.csv'].map((f) =>
-    fs.readFileSync(path.join(out, 'folder', name, f), 'utf8').trim().split('\n').map((l) => l.split(',').filter((_, i) => i !== 1).join(',')),
+    fs
+      .readFileSync(path.join(out, 'folder', name, f), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) =>
+        l
+          .split(',')
+          .filter((_, i) => i !== 1)
+          .join(','),
+      ),
   );
 
 test('SIGKILL during epoch 3 then --resume reproduces the uninterrupted run', async () => {
@@ -46,11 +84,15 @@ test('Ctrl-C (SIGINT) mid-run saves where it stopped; --resume continues to the 
   // One SIGINT a little after training has started (inside the first epoch's iterations); a second one would
   // mean "quit at once".
   let scheduled = false;
-  const { code, stderr } = await runCliLive(args('int'), (err, child) => {
-    if (scheduled || !/run folder:/.test(err)) return;
-    scheduled = true;
-    setTimeout(() => child.kill('SIGINT'), 2500);
-  }, { timeoutMs: 900_000 });
+  const { code, stderr } = await runCliLive(
+    args('int'),
+    (err, child) => {
+      if (scheduled || !/run folder:/.test(err)) return;
+      scheduled = true;
+      setTimeout(() => child.kill('SIGINT'), 2500);
+    },
+    { timeoutMs: 900_000 },
+  );
   assert.equal(code, 130, stderr);
   assert.match(stderr, /SIGINT: stopping after the current step/);
   assert.match(stderr, /Continue with: npx mic-train --resume /);

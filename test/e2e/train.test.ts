@@ -12,9 +12,38 @@ import { tempDir } from '../helpers/tmp.ts';
 const data = makeTinyFolderDataset(12);
 const out = tempDir('mic-e2e-out-');
 const base = [
-  '--dataset', 'folder', '--source_path', data, '--save_path', out, '--not_pretrained', '--backend', 'wasm',
-  '--input-size', '32', '--bs', '16', '--n_epochs', '2', '--shared_num_classes', '4', '--cluster_update_freq', '0',
-  '--task_p', '1', '1', '--adv_weights', '250', '--lr', '1e-4', '--tau', '10', '--kernels', '2', '--seed', '3',
+  '--dataset',
+  'folder',
+  '--source_path',
+  data,
+  '--save_path',
+  out,
+  '--not_pretrained',
+  '--backend',
+  'wasm',
+  '--input-size',
+  '32',
+  '--bs',
+  '16',
+  '--n_epochs',
+  '2',
+  '--shared_num_classes',
+  '4',
+  '--cluster_update_freq',
+  '0',
+  '--task_p',
+  '1',
+  '1',
+  '--adv_weights',
+  '250',
+  '--lr',
+  '1e-4',
+  '--tau',
+  '10',
+  '--kernels',
+  '2',
+  '--seed',
+  '3',
 ];
 
 test('a 2-epoch MIC run writes every output file with the original columns, and is deterministic', async () => {
@@ -23,7 +52,15 @@ test('a 2-epoch MIC run writes every output file with the original columns, and 
   assert.match(a.stderr, /initial surrogate labels: 4 clusters/);
   assert.match(a.stderr, /re-clustered the Shared embeddings/);
   const dir = path.join(out, 'folder', 'a');
-  for (const f of ['Parameter_Info.txt', 'hypa.json', 'log_train_Class.csv', 'log_val_Class.csv', 'Curr_Summary_Class.txt', 'InfoPlot_Class.svg', 'sample_recoveries.png']) {
+  for (const f of [
+    'Parameter_Info.txt',
+    'hypa.json',
+    'log_train_Class.csv',
+    'log_val_Class.csv',
+    'Curr_Summary_Class.txt',
+    'InfoPlot_Class.svg',
+    'sample_recoveries.png',
+  ]) {
     assert.ok(fs.existsSync(path.join(dir, f)), f);
   }
   for (const f of ['model.safetensors', 'state.safetensors', 'state.json']) {
@@ -64,8 +101,28 @@ test('learning happens: held-out Recall@1 after 3 epochs beats the untrained net
   // Same seed = same initial weights and data; lr 1e-30 leaves the network as initialised (the "before" model).
   const ds = makeTinyFolderDataset(24);
   const common = [
-    '--dataset', 'folder', '--source_path', ds, '--save_path', out, '--not_pretrained', '--backend', 'wasm', '--input-size', '32',
-    '--bs', '16', '--task_p', '1', '0', '--adv_weights', '0', '--tau', '10', '--seed', '5',
+    '--dataset',
+    'folder',
+    '--source_path',
+    ds,
+    '--save_path',
+    out,
+    '--not_pretrained',
+    '--backend',
+    'wasm',
+    '--input-size',
+    '32',
+    '--bs',
+    '16',
+    '--task_p',
+    '1',
+    '0',
+    '--adv_weights',
+    '0',
+    '--tau',
+    '10',
+    '--seed',
+    '5',
   ];
   const before = runCli([...common, '--savename', 'before', '--n_epochs', '1', '--lr', '1e-30']);
   assert.equal(before.code, 0, before.stderr);
@@ -73,11 +130,18 @@ test('learning happens: held-out Recall@1 after 3 epochs beats the untrained net
   assert.equal(after.code, 0, after.stderr);
   // Baseline mode (task_p 1 0, adv_weights 0): no initial clustering, no re-clustering, no Shared loader.
   assert.doesNotMatch(after.stderr, /surrogate labels|re-clustered/);
-  const r1 = (name: string) => readCsv(path.join(out, 'folder', name, 'log_val_Class.csv')).slice(1).map((r) => Number(r[4]));
-  const loss = readCsv(path.join(out, 'folder', 'after', 'log_train_Class.csv')).slice(1).map((r) => Number(r[2]));
+  const r1 = (name: string) =>
+    readCsv(path.join(out, 'folder', name, 'log_val_Class.csv'))
+      .slice(1)
+      .map((r) => Number(r[4]));
+  const loss = readCsv(path.join(out, 'folder', 'after', 'log_train_Class.csv'))
+    .slice(1)
+    .map((r) => Number(r[2]));
   const untrained = r1('before')[0];
   const trained = r1('after').at(-1)!;
-  console.log(`held-out Recall@1: untrained ${untrained.toFixed(4)}, after 3 epochs ${trained.toFixed(4)}; train loss ${loss.map((l) => l.toFixed(3)).join(' → ')}`);
+  console.log(
+    `held-out Recall@1: untrained ${untrained.toFixed(4)}, after 3 epochs ${trained.toFixed(4)}; train loss ${loss.map((l) => l.toFixed(3)).join(' → ')}`,
+  );
   assert.ok(trained > untrained, `Recall@1 ${trained} should beat the untrained ${untrained}`);
   assert.ok(loss.at(-1)! < loss[0], `training loss should decrease: ${loss.join(', ')}`);
   // The run evaluates its untrained network before epoch 1 and prints it: the same figures the lr-1e-30 run logs.

@@ -14,9 +14,32 @@ test('vehicle_id --val-split: runs, chooses one checkpoint on the validation spl
   const out = tempDir('mic-valsplit-out-');
   await makeVehicleId(path.join(data, 'vehicle_id'));
   const r = runCli([
-    '--dataset', 'vehicle_id', '--source_path', data, '--save_path', out, '--savename', 'v', '--val-split', '0.5',
-    '--n_epochs', '1', '--input-size', '32', '--bs', '8', '--not_pretrained', '--backend', 'wasm', '--kernels', '1',
-    '--task_p', '1', '0', '--adv_weights', '0',
+    '--dataset',
+    'vehicle_id',
+    '--source_path',
+    data,
+    '--save_path',
+    out,
+    '--savename',
+    'v',
+    '--val-split',
+    '0.5',
+    '--n_epochs',
+    '1',
+    '--input-size',
+    '32',
+    '--bs',
+    '8',
+    '--not_pretrained',
+    '--backend',
+    'wasm',
+    '--kernels',
+    '1',
+    '--task_p',
+    '1',
+    '0',
+    '--adv_weights',
+    '0',
   ]);
   assert.equal(r.code, 0, r.stderr);
   const dir = path.join(out, 'vehicle_id', 'v');

@@ -33,7 +33,8 @@ async function* batches(sizes: number[], side: number): AsyncGenerator<{ images:
   let next = 0;
   for (const n of sizes) {
     const images = new Float32Array(n * side * side * 3);
-    for (let i = 0; i < n; i++) for (let p = 0; p < side * side; p++) for (let c = 0; c < 3; c++) images[(i * side * side + p) * 3 + c] = next + i + c / 10;
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < side * side; p++) for (let c = 0; c < 3; c++) images[(i * side * side + p) * 3 + c] = next + i + c / 10;
     next += n;
     yield { images, n };
   }
@@ -49,7 +50,10 @@ test('Class head of all images, in order, into one array; no tensors left behind
 
 test('another head (Shared) or the pooled feature through the same function', async () => {
   const shared = await embedAll(fakeModel, batches([2, 2], 2), 4, 1);
-  assert.deepEqual([...shared].map((v) => Math.round(v * 1e4) / 1e4), [0, 0, 1, 2, 2, 4, 3, 6]);
+  assert.deepEqual(
+    [...shared].map((v) => Math.round(v * 1e4) / 1e4),
+    [0, 0, 1, 2, 2, 4, 3, 6],
+  );
   const pooled = await embedAll(fakeModel, batches([2], 2), 2, 0, { features: 'pooled' });
   assert.ok(Math.abs(pooled[3 + 2] - 4 * 1.2) < 1e-5); // image 1, channel 2: 4 pixels × 1.2
   const custom = await embedAll(fakeModel, batches([2], 2), 2, 0, { features: (_m, x) => tf.reshape(x, [2, 12]) as tf.Tensor2D });

@@ -109,9 +109,12 @@ test('re-ID protocol: one random gallery item per label, the rest are queries; r
 
 test('a group without queries is a UserError naming the set', () => {
   const items: ManifestItem[] = [0, 1].map((i) => ({ path: `/x/${i}.jpg`, label: i, split: 'test', role: 'gallery', set: 3 }));
-  assert.throws(() => evaluateManifest(Float32Array.from([0, 1]), items, { kVals: [1], rng: new Rng(1) }), (e: unknown) => {
-    assert.ok(e instanceof UserError);
-    assert.match(e.message, /Set 0.*no query/);
-    return true;
-  });
+  assert.throws(
+    () => evaluateManifest(Float32Array.from([0, 1]), items, { kVals: [1], rng: new Rng(1) }),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, /Set 0.*no query/);
+      return true;
+    },
+  );
 });

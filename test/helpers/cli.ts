@@ -55,7 +55,11 @@ export function runCli(args: string[], opts: CliOptions = {}): CliResult {
  * `onStderr(text so far, child)` sees every chunk and is also called every 100 ms (to act once a file appears).
  * Resolves when the process ends; SIGKILL after `timeoutMs` (default 5 minutes).
  */
-export function runCliLive(args: string[], onStderr: (stderr: string, child: ChildProcess) => void = () => {}, opts: CliOptions = {}): Promise<CliResult> {
+export function runCliLive(
+  args: string[],
+  onStderr: (stderr: string, child: ChildProcess) => void = () => {},
+  opts: CliOptions = {},
+): Promise<CliResult> {
   const t = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env } });
@@ -81,7 +85,11 @@ export function runCliLive(args: string[], onStderr: (stderr: string, child: Chi
 }
 
 /** Start `mic-train ARGS` and SIGKILL it as soon as `killWhen(stderr so far)` is true. */
-export async function runCliAndKill(args: string[], killWhen: (stderr: string) => boolean, opts: CliOptions = {}): Promise<CliResult & { killed: boolean }> {
+export async function runCliAndKill(
+  args: string[],
+  killWhen: (stderr: string) => boolean,
+  opts: CliOptions = {},
+): Promise<CliResult & { killed: boolean }> {
   let killed = false;
   const r = await runCliLive(
     args,
@@ -108,7 +116,11 @@ export function assertUserError(r: CliResult, pattern: RegExp, what = ''): void 
 
 /** Parse a CSV written by the run (no quoting needed for our numeric files). */
 export function readCsv(file: string): string[][] {
-  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(','));
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
 }
 
 /**

@@ -10,7 +10,9 @@ import sharp from 'sharp';
 
 /** A small JPEG of one colour (the colour says which class it came from when a test looks). */
 export async function tinyJpeg(r: number, g: number, b: number, width = 12, height = 10): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 function write(file: string, data: Buffer | string): void {
@@ -71,7 +73,10 @@ export async function makeSop(parent: string): Promise<string> {
     [9, 15, 1, 'bicycle_final/555_0.JPG'],
     [10, 15, 1, 'bicycle_final/555_1.JPG'],
   ] as const;
-  for (const [name, rows] of [['train', train], ['test', test]] as const) {
+  for (const [name, rows] of [
+    ['train', train],
+    ['test', test],
+  ] as const) {
     const lines = ['image_id class_id super_class_id path', ...rows.map((r) => r.join(' '))];
     write(path.join(root, 'Info_Files', `Ebay_${name}.txt`), lines.join('\n') + '\n');
     for (const r of rows) write(path.join(root, 'images', r[3]), jpg);
@@ -113,10 +118,31 @@ export async function makeVehicleId(parent: string): Promise<string> {
   const root = path.join(parent, 'vehicle_id');
   const jpg = await tinyJpeg(90, 90, 90);
   const lists: Record<string, [string, string][]> = {
-    'train_list.txt': [['0000001', '0000050'], ['0000002', '0000050'], ['0000003', '0000007'], ['0000004', '0000007'], ['0000005', '0000007']],
-    'test_list_800.txt': [['0001001', '0000101'], ['0001002', '0000101']],
-    'test_list_1600.txt': [['0001001', '0000101'], ['0001002', '0000101'], ['0001003', '0000100'], ['0001004', '0000100']],
-    'test_list_2400.txt': [['0001001', '0000101'], ['0001002', '0000101'], ['0001003', '0000100'], ['0001004', '0000100'], ['0001005', '0000102'], ['0001006', '0000102']],
+    'train_list.txt': [
+      ['0000001', '0000050'],
+      ['0000002', '0000050'],
+      ['0000003', '0000007'],
+      ['0000004', '0000007'],
+      ['0000005', '0000007'],
+    ],
+    'test_list_800.txt': [
+      ['0001001', '0000101'],
+      ['0001002', '0000101'],
+    ],
+    'test_list_1600.txt': [
+      ['0001001', '0000101'],
+      ['0001002', '0000101'],
+      ['0001003', '0000100'],
+      ['0001004', '0000100'],
+    ],
+    'test_list_2400.txt': [
+      ['0001001', '0000101'],
+      ['0001002', '0000101'],
+      ['0001003', '0000100'],
+      ['0001004', '0000100'],
+      ['0001005', '0000102'],
+      ['0001006', '0000102'],
+    ],
   };
   for (const [file, rows] of Object.entries(lists)) {
     write(path.join(root, 'train_test_split', file), rows.map((r) => r.join(' ')).join('\n') + '\n');

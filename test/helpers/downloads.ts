@@ -18,7 +18,10 @@ export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex'
 
 /** CUB_200_2011.tgz as Caltech ships it (CUB_200_2011/images/<NNN.Name>/…, metadata, a top-level file), from sample classes. */
 export function cubArchive(classes: string[], perClass: number, extra: ArchiveMember[] = []): Buffer {
-  const members: ArchiveMember[] = [{ name: 'attributes.txt', data: '1 has_bill_shape::curved\n' }, { name: 'CUB_200_2011/', dir: true }];
+  const members: ArchiveMember[] = [
+    { name: 'attributes.txt', data: '1 has_bill_shape::curved\n' },
+    { name: 'CUB_200_2011/', dir: true },
+  ];
   classes.forEach((cls, i) => {
     members.push({ name: `CUB_200_2011/images/${cls}/`, dir: true });
     for (const f of fs.readdirSync(path.join(SAMPLE, cls)).sort().slice(0, perClass)) {
@@ -65,7 +68,13 @@ export function writeSources(file: string, items: TestItem[]): string {
           title: `test ${i.key}`,
           license: 'test data',
           lands_in: i.kind === 'weights' ? `weights/${i.key}.safetensors` : `Datasets/${i.key}/`,
-          file: { name: path.basename(new URL(i.url).pathname), urls: [i.url], size: i.data.length, sha256: i.sha256 ?? sha256(i.data), checksum_source: 'made by the test' },
+          file: {
+            name: path.basename(new URL(i.url).pathname),
+            urls: [i.url],
+            size: i.data.length,
+            sha256: i.sha256 ?? sha256(i.data),
+            checksum_source: 'made by the test',
+          },
         },
       ]),
     ),

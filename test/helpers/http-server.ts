@@ -88,7 +88,11 @@ export async function startFileServer(files: Record<string, Buffer>, o: FileServ
         return;
       }
       record(206);
-      res.writeHead(206, { 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'accept-ranges': 'bytes' });
+      res.writeHead(206, {
+        'content-length': body.length - start,
+        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+        'accept-ranges': 'bytes',
+      });
     } else {
       record(200);
       res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' });
@@ -135,10 +139,13 @@ export async function startProxy(): Promise<TestProxy> {
     log.push(`${req.method} ${req.url}`);
     const target = new URL(req.url ?? '');
     if (target.hostname !== '127.0.0.1') return void res.writeHead(403).end();
-    const up = http.request({ host: '127.0.0.1', port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
+    const up = http.request(
+      { host: '127.0.0.1', port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
     up.on('error', () => res.writeHead(502).end());
     up.end();
   });

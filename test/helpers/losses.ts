@@ -14,14 +14,29 @@ export interface LossFixture {
   triplets: { anchors: number[]; positives: number[]; negatives: number[] };
   margin: number;
   beta: number[];
-  marginLoss: Record<'terms' | 'triplets', {
-    loss: number; count: number; activePos: number; activeNeg: number; gradEmb: number[]; gradBeta: number[];
-  }>;
+  marginLoss: Record<
+    'terms' | 'triplets',
+    {
+      loss: number;
+      count: number;
+      activePos: number;
+      activeNeg: number;
+      gradEmb: number[];
+      gradBeta: number[];
+    }
+  >;
   tripletLoss: { loss: number; active: number; gradEmb: number[] };
   proxyNca: { loss: number; proxies: number[]; gradEmb: number[]; gradProxies: number[] };
   adversarial: {
-    loss: number; source: number[]; sourceDim: number; advDim: number; targetDim: number;
-    weights: Record<string, number[]>; gradTarget: number[]; gradSource: number[]; gradWeights: Record<string, number[]>;
+    loss: number;
+    source: number[];
+    sourceDim: number;
+    advDim: number;
+    targetDim: number;
+    weights: Record<string, number[]>;
+    gradTarget: number[];
+    gradSource: number[];
+    gradWeights: Record<string, number[]>;
   };
 }
 

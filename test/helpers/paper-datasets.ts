@@ -23,7 +23,9 @@ export const INSHOP_STRIPE = { query: 0, gallery: 26 } as const;
 async function classImage(cls: number, img: number, stripeTop?: number): Promise<Buffer> {
   const hue = (cls * 47) % 360;
   const [r, g, b] = hsvToRgb(hue, 0.7, 0.8);
-  const stripe = await sharp({ create: { width: 40, height: 6, channels: 3, background: { r: 255 - r, g: 255 - g, b: 255 - b } } }).png().toBuffer();
+  const stripe = await sharp({ create: { width: 40, height: 6, channels: 3, background: { r: 255 - r, g: 255 - g, b: 255 - b } } })
+    .png()
+    .toBuffer();
   return sharp({ create: { width: 40, height: 32, channels: 3, background: { r, g, b } } })
     .composite([{ input: stripe, left: 0, top: stripeTop ?? (cls * 5 + img * 3) % 26 }])
     .jpeg({ quality: 85 })
@@ -46,22 +48,36 @@ async function write(file: string, data: Buffer | string): Promise<void> {
 /** CUB200: `images/<N.Name>/…jpg`, 8 classes in numeric order (the first 4 train). */
 async function makeCub(root: string): Promise<void> {
   for (let c = 1; c <= 8; c++) {
-    for (let i = 0; i < PER_CLASS; i++) await write(path.join(root, 'images', `${String(c).padStart(3, '0')}.Bird_${c}`, `Bird_${c}_${i}.jpg`), await classImage(c, i));
+    for (let i = 0; i < PER_CLASS; i++)
+      await write(path.join(root, 'images', `${String(c).padStart(3, '0')}.Bird_${c}`, `Bird_${c}_${i}.jpg`), await classImage(c, i));
   }
 }
 
 /** CARS196: `images/<Make Model Year>/…jpg`, 8 classes in Python string order (the first 4 train). */
 async function makeCars(root: string): Promise<void> {
-  const names = ['Audi A4 2010', 'BMW M3 2012', 'Bentley Arnage 2009', 'Chevrolet Volt 2011', 'Dodge Ram 2010', 'Fiat 500 2012', 'Honda Jazz 2009', 'acura TL 2012'];
+  const names = [
+    'Audi A4 2010',
+    'BMW M3 2012',
+    'Bentley Arnage 2009',
+    'Chevrolet Volt 2011',
+    'Dodge Ram 2010',
+    'Fiat 500 2012',
+    'Honda Jazz 2009',
+    'acura TL 2012',
+  ];
   for (const [c, name] of names.entries()) {
-    for (let i = 0; i < PER_CLASS; i++) await write(path.join(root, 'images', name, `${String(c * 10 + i).padStart(5, '0')}.jpg`), await classImage(20 + c, i));
+    for (let i = 0; i < PER_CLASS; i++)
+      await write(path.join(root, 'images', name, `${String(c * 10 + i).padStart(5, '0')}.jpg`), await classImage(20 + c, i));
   }
 }
 
 /** SOP: `Info_Files/Ebay_{train,test}.txt` with a header line, images under `images/<category>_final/`. */
 async function makeSop(root: string): Promise<void> {
   let imageId = 1;
-  for (const [split, classIds] of [['train', [3, 7, 12, 30]], ['test', [40, 41, 55, 60]]] as const) {
+  for (const [split, classIds] of [
+    ['train', [3, 7, 12, 30]],
+    ['test', [40, 41, 55, 60]],
+  ] as const) {
     const lines = ['image_id class_id super_class_id path'];
     for (const [c, classId] of classIds.entries()) {
       const category = ['bicycle', 'chair', 'lamp', 'mug'][c];
@@ -80,10 +96,12 @@ async function makeInShop(root: string): Promise<void> {
   const rows: { rel: string; item: string; status: 'train' | 'query' | 'gallery'; n: number; i: number }[] = [];
   const item = (n: number) => `id_${String(n).padStart(8, '0')}`;
   for (const n of [2, 4, 9, 11]) {
-    for (let i = 0; i < PER_CLASS; i++) rows.push({ rel: `img/WOMEN/Dresses/${item(n)}/0${i + 1}_${i + 1}_front.jpg`, item: item(n), status: 'train', n, i });
+    for (let i = 0; i < PER_CLASS; i++)
+      rows.push({ rel: `img/WOMEN/Dresses/${item(n)}/0${i + 1}_${i + 1}_front.jpg`, item: item(n), status: 'train', n, i });
   }
   for (const n of [17, 23, 31, 35]) {
-    for (let i = 0; i < PER_CLASS; i++) rows.push({ rel: `img/MEN/Tees/${item(n)}/0${i + 1}_${i + 1}_side.jpg`, item: item(n), status: i % 2 === 0 ? 'query' : 'gallery', n, i });
+    for (let i = 0; i < PER_CLASS; i++)
+      rows.push({ rel: `img/MEN/Tees/${item(n)}/0${i + 1}_${i + 1}_side.jpg`, item: item(n), status: i % 2 === 0 ? 'query' : 'gallery', n, i });
   }
   const lines = [String(rows.length), 'image_name item_id evaluation_status', ...rows.map((r) => `${r.rel.padEnd(52)} ${r.item} ${r.status}`)];
   await write(path.join(root, 'Eval', 'list_eval_partition.txt'), lines.join('\n') + '\n');
@@ -94,7 +112,8 @@ async function makeInShop(root: string): Promise<void> {
 export async function makeVehicleId(root: string): Promise<void> {
   const train: string[] = [];
   let imageId = 1;
-  for (const v of [7, 50, 61, 80]) for (let i = 0; i < PER_CLASS; i++) train.push(`${String(imageId++).padStart(7, '0')} ${String(v).padStart(7, '0')}`);
+  for (const v of [7, 50, 61, 80])
+    for (let i = 0; i < PER_CLASS; i++) train.push(`${String(imageId++).padStart(7, '0')} ${String(v).padStart(7, '0')}`);
   const testVehicles = [100, 101, 102, 103];
   const test: string[][] = testVehicles.map((v) => [0, 1, 2].map(() => `${String(imageId++).padStart(7, '0')} ${String(v).padStart(7, '0')}`));
   const lists: Record<string, string[]> = {

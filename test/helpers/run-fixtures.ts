@@ -43,10 +43,19 @@ export async function makeRunFolder(parent: string, s: FixtureRunSpec): Promise<
   });
   if (s.partialEpoch !== undefined) {
     fs.mkdirSync(path.join(dir, 'last'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'last', 'state.json'), JSON.stringify({ format: 'mic-train-checkpoint', version: 1, state: { epoch: s.partialEpoch - 1, partial: { epoch: s.partialEpoch, iters: 7 } } }));
+    fs.writeFileSync(
+      path.join(dir, 'last', 'state.json'),
+      JSON.stringify({
+        format: 'mic-train-checkpoint',
+        version: 1,
+        state: { epoch: s.partialEpoch - 1, partial: { epoch: s.partialEpoch, iters: 7 } },
+      }),
+    );
   }
   if (s.recoveries) {
-    const png = await sharp({ create: { width: 16, height: 8, channels: 3, background: s.recoveries } }).png().toBuffer();
+    const png = await sharp({ create: { width: 16, height: 8, channels: 3, background: s.recoveries } })
+      .png()
+      .toBuffer();
     fs.writeFileSync(path.join(dir, 'sample_recoveries.png'), png);
   }
   return dir;

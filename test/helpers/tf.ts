@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../../src/backend/select.ts';
 
 export async function useTestBackend(name?: BackendName): Promise<typeof tf> {
-  const wanted = name ?? ((process.env.MIC_TEST_BACKEND as BackendName | undefined) ?? 'cpu');
+  const wanted = name ?? (process.env.MIC_TEST_BACKEND as BackendName | undefined) ?? 'cpu';
   if (tf.getBackend() !== (wanted === 'wasm' ? 'wasm' : wanted)) await selectBackend(wanted);
   return tf;
 }

@@ -36,11 +36,23 @@ const GOOD: ArchiveMember[] = [
 ];
 const MAP = prefixMap([{ from: 'CUB_200_2011/', to: '' }]);
 
-for (const [kind, bytes, ext] of [['tar.gz', tgzBytes(GOOD), 'tgz'], ['zip', zipBytes(GOOD), 'zip'], ['tar', tarBytes(GOOD), 'tar']] as const) {
+for (const [kind, bytes, ext] of [
+  ['tar.gz', tgzBytes(GOOD), 'tgz'],
+  ['zip', zipBytes(GOOD), 'zip'],
+  ['tar', tarBytes(GOOD), 'tar'],
+] as const) {
   test(`${kind}: members land where the map says, links inside the target are kept, the rest is skipped`, async () => {
     const { archive, dest } = place(bytes, ext);
     const r = await extractArchive(archive, { dest, map: MAP });
-    assert.deepEqual(tree(dest), ['classes.txt', 'images', 'images/001.A', 'images/001.A/a.jpg', 'images/002.B', 'images/002.B/b.jpg', 'images/002.B/latest.jpg']);
+    assert.deepEqual(tree(dest), [
+      'classes.txt',
+      'images',
+      'images/001.A',
+      'images/001.A/a.jpg',
+      'images/002.B',
+      'images/002.B/b.jpg',
+      'images/002.B/latest.jpg',
+    ]);
     assert.equal(fs.readFileSync(path.join(dest, 'images/002.B/b.jpg'), 'utf8'), 'jpeg-b');
     assert.equal(fs.readlinkSync(path.join(dest, 'images/002.B/latest.jpg')), 'b.jpg');
     assert.deepEqual(r, { files: 3, bytes: 12 + 16, links: 1, skipped: 1 });
@@ -48,15 +60,32 @@ for (const [kind, bytes, ext] of [['tar.gz', tgzBytes(GOOD), 'tgz'], ['zip', zip
 }
 
 const HOSTILE: [string, ArchiveMember[], RegExp][] = [
-  ["a '../' member", [{ name: 'ok.txt', data: 'fine' }, { name: '../evil.txt', data: 'escaped' }], /refused member '\.\.\/evil\.txt' \('\.\.' in the path\)/],
+  [
+    "a '../' member",
+    [
+      { name: 'ok.txt', data: 'fine' },
+      { name: '../evil.txt', data: 'escaped' },
+    ],
+    /refused member '\.\.\/evil\.txt' \('\.\.' in the path\)/,
+  ],
   ["a '..' hidden inside a path", [{ name: 'a/../../evil.txt', data: 'escaped' }], /refused member 'a\/\.\.\/\.\.\/evil\.txt'/],
   ['an absolute path', [{ name: '/EVIL_ABS/evil.txt', data: 'escaped' }], /refused member '\/EVIL_ABS\/evil\.txt' \(absolute path\)/],
-  ['a symlink leading out', [{ name: 'link', symlinkTo: '../' }, { name: 'link/evil.txt', data: 'escaped' }], /refused member 'link' \(link to '\.\.\/' points outside the target folder\)/],
+  [
+    'a symlink leading out',
+    [
+      { name: 'link', symlinkTo: '../' },
+      { name: 'link/evil.txt', data: 'escaped' },
+    ],
+    /refused member 'link' \(link to '\.\.\/' points outside the target folder\)/,
+  ],
   ['an absolute symlink', [{ name: 'etc', symlinkTo: '/etc' }], /refused member 'etc' \(link to '\/etc' points outside/],
 ];
 
 for (const [what, members, message] of HOSTILE) {
-  for (const [ext, bytes] of [['tgz', tgzBytes(members)], ['zip', zipBytes(members)]] as const) {
+  for (const [ext, bytes] of [
+    ['tgz', tgzBytes(members)],
+    ['zip', zipBytes(members)],
+  ] as const) {
     test(`${ext} with ${what}: refused with a one-line error naming the member; nothing written outside`, async () => {
       const { archive, dest, box } = place(bytes, ext);
       const before = tree(box);
@@ -67,7 +96,10 @@ for (const [what, members, message] of HOSTILE) {
         return true;
       });
       // Only the target folder itself may have appeared; the archive's neighbours and parents are unchanged.
-      assert.deepEqual(tree(box).filter((p) => p !== 'out' && !p.startsWith('out/')), before);
+      assert.deepEqual(
+        tree(box).filter((p) => p !== 'out' && !p.startsWith('out/')),
+        before,
+      );
       assert.equal(fs.existsSync(path.join(box, 'evil.txt')), false);
       assert.equal(fs.existsSync(path.join(tmp, 'evil.txt')), false);
       assert.equal(fs.existsSync('/EVIL_ABS'), false);
@@ -76,11 +108,20 @@ for (const [what, members, message] of HOSTILE) {
 }
 
 test('tar hard links: to an unpacked member is fine, out of the target is refused', async () => {
-  const ok = place(tgzBytes([{ name: 'a.txt', data: 'A' }, { name: 'b.txt', hardlinkTo: 'a.txt' }]), 'tgz');
+  const ok = place(
+    tgzBytes([
+      { name: 'a.txt', data: 'A' },
+      { name: 'b.txt', hardlinkTo: 'a.txt' },
+    ]),
+    'tgz',
+  );
   await extractArchive(ok.archive, { dest: ok.dest, map: (m) => m });
   assert.equal(fs.statSync(path.join(ok.dest, 'b.txt')).ino, fs.statSync(path.join(ok.dest, 'a.txt')).ino);
   const bad = place(tgzBytes([{ name: 'b.txt', hardlinkTo: '../../etc/passwd' }]), 'tgz');
-  await assert.rejects(extractArchive(bad.archive, { dest: bad.dest, map: (m) => m }), /refused member 'b\.txt' \(hard link to '\.\.\/\.\.\/etc\/passwd' points outside/);
+  await assert.rejects(
+    extractArchive(bad.archive, { dest: bad.dest, map: (m) => m }),
+    /refused member 'b\.txt' \(hard link to '\.\.\/\.\.\/etc\/passwd' points outside/,
+  );
 });
 
 test('a map that returns a path leading out is refused too', async () => {
@@ -93,9 +134,15 @@ test('not an archive, a truncated archive, an encrypted zip: one-line errors', a
   await assert.rejects(extractArchive(junk.archive, { dest: junk.dest, map: (m) => m }), /not a \.tar, \.tar\.gz\/\.tgz or \.zip archive$/);
   const full = tgzBytes([{ name: 'big.bin', data: Buffer.alloc(100_000, 3) }]);
   const cut = place(full.subarray(0, full.length - 40), 'tgz');
-  await assert.rejects(extractArchive(cut.archive, { dest: cut.dest, map: (m) => m }), (e: unknown) => e instanceof UserError && /not a readable tar archive/.test(e.message));
+  await assert.rejects(
+    extractArchive(cut.archive, { dest: cut.dest, map: (m) => m }),
+    (e: unknown) => e instanceof UserError && /not a readable tar archive/.test(e.message),
+  );
   const enc = place(zipBytes([{ name: 'img/a.jpg', data: 'x' }], { encrypted: true }), 'zip');
-  await assert.rejects(extractArchive(enc.archive, { dest: enc.dest, map: (m) => m }), /member 'img\/a\.jpg' is encrypted; unpack the archive with its password first/);
+  await assert.rejects(
+    extractArchive(enc.archive, { dest: enc.dest, map: (m) => m }),
+    /member 'img\/a\.jpg' is encrypted; unpack the archive with its password first/,
+  );
 });
 
 test('safeMemberPath normalises and refuses; archiveKind sniffs content, not the extension', () => {
@@ -110,5 +157,8 @@ test('an aborted unpacking stops with exit code 130', async () => {
   const { archive, dest } = place(tgzBytes(GOOD), 'tgz');
   const ac = new AbortController();
   ac.abort();
-  await assert.rejects(extractArchive(archive, { dest, map: MAP, signal: ac.signal }), (e: unknown) => e instanceof UserError && e.exitCode === 130 && /^interrupted while unpacking/.test(e.message));
+  await assert.rejects(
+    extractArchive(archive, { dest, map: MAP, signal: ac.signal }),
+    (e: unknown) => e instanceof UserError && e.exitCode === 130 && /^interrupted while unpacking/.test(e.message),
+  );
 });

@@ -26,7 +26,10 @@ function contents(generation: number): CheckpointContents {
 
 function assertIsGeneration(dir: string, generation: number) {
   const c = loadCheckpoint(dir);
-  assert.deepEqual([...c.tensors.get('conv1.weight')!.data], [1, 2, 3, 4, 5, 6].map((x) => x * generation));
+  assert.deepEqual(
+    [...c.tensors.get('conv1.weight')!.data],
+    [1, 2, 3, 4, 5, 6].map((x) => x * generation),
+  );
   assert.deepEqual(c.tensors.get('conv1.weight')!.shape, [2, 1, 1, 3]);
   assert.ok(c.extraTensors.get('cluster.labels')!.data instanceof Int32Array);
   assert.deepEqual([...c.extraTensors.get('cluster.labels')!.data], [2, 0, generation]);
@@ -70,7 +73,13 @@ test('killed after the second rename: the new checkpoint is the one loaded', () 
   const root = tmpRoot();
   const dir = path.join(root, 'last');
   saveCheckpoint(dir, contents(1));
-  assert.throws(() => saveCheckpoint(dir, contents(2), { onStage: (s) => { if (s === 'renamed') throw new Error('kill'); } }));
+  assert.throws(() =>
+    saveCheckpoint(dir, contents(2), {
+      onStage: (s) => {
+        if (s === 'renamed') throw new Error('kill');
+      },
+    }),
+  );
   assertIsGeneration(dir, 2);
   assert.equal(findCheckpoint(dir), path.resolve(dir));
 });
@@ -101,17 +110,32 @@ test('disk full while writing: clear UserError, previous checkpoint intact, temp
 
 test('loading problems are UserErrors naming the path', () => {
   const root = tmpRoot();
-  assert.throws(() => loadCheckpoint(path.join(root, 'nope')), (e: unknown) => e instanceof UserError && /no checkpoint at .*nope/.test(e.message));
+  assert.throws(
+    () => loadCheckpoint(path.join(root, 'nope')),
+    (e: unknown) => e instanceof UserError && /no checkpoint at .*nope/.test(e.message),
+  );
   const dir = path.join(root, 'last');
   saveCheckpoint(dir, contents(1));
   fs.writeFileSync(path.join(dir, 'state.json'), '{"format": "something else"}');
-  assert.throws(() => loadCheckpoint(dir), (e: unknown) => e instanceof UserError && /not a mic-train checkpoint/.test(e.message));
+  assert.throws(
+    () => loadCheckpoint(dir),
+    (e: unknown) => e instanceof UserError && /not a mic-train checkpoint/.test(e.message),
+  );
   fs.writeFileSync(path.join(dir, 'state.json'), '{ truncated');
-  assert.throws(() => loadCheckpoint(dir), (e: unknown) => e instanceof UserError && /state\.json' is not valid JSON/.test(e.message));
+  assert.throws(
+    () => loadCheckpoint(dir),
+    (e: unknown) => e instanceof UserError && /state\.json' is not valid JSON/.test(e.message),
+  );
   saveCheckpoint(dir, contents(1));
   fs.rmSync(path.join(dir, 'model.safetensors'));
-  assert.throws(() => loadCheckpoint(dir), (e: unknown) => e instanceof UserError && /model\.safetensors' (cannot be read|was not found)/.test(e.message));
+  assert.throws(
+    () => loadCheckpoint(dir),
+    (e: unknown) => e instanceof UserError && /model\.safetensors' (cannot be read|was not found)/.test(e.message),
+  );
   saveCheckpoint(dir, contents(1));
   fs.truncateSync(path.join(dir, 'state.safetensors'), 100);
-  assert.throws(() => loadCheckpoint(dir), (e: unknown) => e instanceof UserError && /state\.safetensors/.test(e.message));
+  assert.throws(
+    () => loadCheckpoint(dir),
+    (e: unknown) => e instanceof UserError && /state\.safetensors/.test(e.message),
+  );
 });

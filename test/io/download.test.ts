@@ -48,8 +48,17 @@ test('a connection dropped mid-file is resumed with a Range request; every byte 
     assert.equal(await downloadFile(remote([`${srv.url}/blob.bin`]), file, { ...quiet, log: (l) => lines.push(l) }), 'downloaded');
     assert.ok(fs.readFileSync(file).equals(DATA));
     assert.equal(srv.bytesSent.get('/blob.bin'), DATA.length, 'bytes served in total = file size');
-    assert.deepEqual(srv.requests.map((r) => [r.status, r.range]), [[200, undefined], [206, 'bytes=120000-']]);
-    assert.ok(lines.some((l) => /resuming at 120\.0 kB/.test(l)), lines.join('\n'));
+    assert.deepEqual(
+      srv.requests.map((r) => [r.status, r.range]),
+      [
+        [200, undefined],
+        [206, 'bytes=120000-'],
+      ],
+    );
+    assert.ok(
+      lines.some((l) => /resuming at 120\.0 kB/.test(l)),
+      lines.join('\n'),
+    );
   } finally {
     await srv.close();
   }
@@ -105,24 +114,42 @@ test('404, refused connection, wrong size: one-line errors, no file created; the
   const port = await refusedPort();
   try {
     const file = dest('errors');
-    await assert.rejects(downloadFile(remote([`${srv.url}/missing.bin`]), file, quiet), /^UserError: blob\.bin: download failed \(http:\/\/127\.0\.0\.1:\d+\/missing\.bin: HTTP 404 Not Found\)$/);
-    await assert.rejects(downloadFile(remote([`http://127.0.0.1:${port}/blob.bin`]), file, quiet), /download failed \(.*: connection refused by 127\.0\.0\.1:\d+\)$/);
-    await assert.rejects(downloadFile(remote([`${srv.url}/short.bin`]), file, quiet), /the server offers 299999 bytes, the sources table says 300000/);
+    await assert.rejects(
+      downloadFile(remote([`${srv.url}/missing.bin`]), file, quiet),
+      /^UserError: blob\.bin: download failed \(http:\/\/127\.0\.0\.1:\d+\/missing\.bin: HTTP 404 Not Found\)$/,
+    );
+    await assert.rejects(
+      downloadFile(remote([`http://127.0.0.1:${port}/blob.bin`]), file, quiet),
+      /download failed \(.*: connection refused by 127\.0\.0\.1:\d+\)$/,
+    );
+    await assert.rejects(
+      downloadFile(remote([`${srv.url}/short.bin`]), file, quiet),
+      /the server offers 299999 bytes, the sources table says 300000/,
+    );
     assert.equal(fs.existsSync(path.dirname(file)), false, 'not even the folder was created');
     // Mirrors: a dead first URL falls through to a working one.
-    assert.equal(await downloadFile(remote([`http://127.0.0.1:${port}/x`, `${srv.url}/missing.bin`, `${srv.url}/blob.bin`]), file, quiet), 'downloaded');
+    assert.equal(
+      await downloadFile(remote([`http://127.0.0.1:${port}/x`, `${srv.url}/missing.bin`, `${srv.url}/blob.bin`]), file, quiet),
+      'downloaded',
+    );
   } finally {
     await srv.close();
   }
 });
 
 test('redirects are followed, Range and all', async () => {
-  const srv = await startFileServer({ '/real/blob.bin': DATA }, { redirects: { '/blob.bin': '/real/blob.bin' }, dropAfter: { '/real/blob.bin': 1000 } });
+  const srv = await startFileServer(
+    { '/real/blob.bin': DATA },
+    { redirects: { '/blob.bin': '/real/blob.bin' }, dropAfter: { '/real/blob.bin': 1000 } },
+  );
   try {
     const file = dest('redirect');
     assert.equal(await downloadFile(remote([`${srv.url}/blob.bin`]), file, quiet), 'downloaded');
     assert.ok(fs.readFileSync(file).equals(DATA));
-    assert.deepEqual(srv.requests.map((r) => `${r.status} ${r.path} ${r.range ?? ''}`.trim()), ['302 /blob.bin', '200 /real/blob.bin', '302 /blob.bin bytes=1000-', '206 /real/blob.bin bytes=1000-']);
+    assert.deepEqual(
+      srv.requests.map((r) => `${r.status} ${r.path} ${r.range ?? ''}`.trim()),
+      ['302 /blob.bin', '200 /real/blob.bin', '302 /blob.bin bytes=1000-', '206 /real/blob.bin bytes=1000-'],
+    );
   } finally {
     await srv.close();
   }
@@ -136,7 +163,10 @@ test('HTTP_PROXY: an http URL goes to the proxy as an absolute URL; NO_PROXY byp
     assert.equal(await downloadFile(remote([`${srv.url}/blob.bin`]), file, { ...quiet, http: { env: { HTTP_PROXY: proxy.url } } }), 'downloaded');
     assert.deepEqual(proxy.log, [`GET ${srv.url}/blob.bin`]);
     const file2 = dest('proxy-bypass');
-    await downloadFile(remote([`${srv.url}/blob.bin`]), file2, { ...quiet, http: { env: { http_proxy: proxy.url, NO_PROXY: 'localhost,127.0.0.1' } } });
+    await downloadFile(remote([`${srv.url}/blob.bin`]), file2, {
+      ...quiet,
+      http: { env: { http_proxy: proxy.url, NO_PROXY: 'localhost,127.0.0.1' } },
+    });
     assert.equal(proxy.log.length, 1, 'NO_PROXY: straight to the server');
     assert.ok(fs.readFileSync(file2).equals(DATA));
   } finally {
@@ -171,7 +201,10 @@ test('file:// sources (a mirror on a shared disk) and an existing file that diff
   const other = dest('other');
   fs.mkdirSync(path.dirname(other), { recursive: true });
   fs.writeFileSync(other, Buffer.alloc(DATA.length));
-  await assert.rejects(downloadFile(remote([pathToFileURL(mirror).href]), other, quiet), /exists but its sha256 is [0-9a-f]{64}, not [0-9a-f]{64} \(blob\.bin\); it was left untouched/);
+  await assert.rejects(
+    downloadFile(remote([pathToFileURL(mirror).href]), other, quiet),
+    /exists but its sha256 is [0-9a-f]{64}, not [0-9a-f]{64} \(blob\.bin\); it was left untouched/,
+  );
   assert.equal(fs.readFileSync(other).length, DATA.length, 'left untouched');
 });
 

@@ -11,7 +11,10 @@ test('proxyFor: HTTPS_PROXY for https, HTTP_PROXY for http, ALL_PROXY for both, 
   assert.equal(proxyFor(u('https://a.org/'), { ALL_PROXY: 'http://all:1' })?.host, 'all:1');
   assert.equal(proxyFor(u('https://a.org/'), {}), null);
   assert.equal(proxyFor(u('file:///tmp/x'), env), null);
-  assert.throws(() => proxyFor(u('https://a.org/'), { HTTPS_PROXY: 'socks5://s:1080' }), (e: unknown) => e instanceof HttpError && /only http:\/\/ proxies/.test(e.message));
+  assert.throws(
+    () => proxyFor(u('https://a.org/'), { HTTPS_PROXY: 'socks5://s:1080' }),
+    (e: unknown) => e instanceof HttpError && /only http:\/\/ proxies/.test(e.message),
+  );
 });
 
 test('NO_PROXY: *, host names with their subdomains, .domain, host:port, IPv6, spaces or commas', () => {

@@ -36,17 +36,27 @@ test('every array kind written by SciPy (uncompressed): numbers of each class, c
   assert.deepEqual(numeric(m.get('empty')).data, []);
 });
 
-test('a compressed struct array shaped like Stanford Cars\' cars_annos.mat', () => {
+test("a compressed struct array shaped like Stanford Cars' cars_annos.mat", () => {
   const m = readMatV5(path.join(FIX, 'cars_annos_mini.mat'));
   const a = m.get('annotations') as Extract<MatValue, { kind: 'struct' }>;
   assert.equal(a.kind, 'struct');
   assert.deepEqual(a.fields, ['relative_im_path', 'bbox_x1', 'bbox_y1', 'bbox_x2', 'bbox_y2', 'class', 'test']);
-  assert.deepEqual(a.elements.map((e) => [matString(e.relative_im_path, 'p'), matScalar(e.class, 'c'), matScalar(e.test, 't'), matScalar(e.bbox_x2, 'x2')]), [
-    ['car_ims/000001.jpg', 1, 0, 300], ['car_ims/000002.jpg', 1, 1, 301], ['car_ims/000003.jpg', 2, 0, 302],
-    ['car_ims/000004.jpg', 3, 0, 303], ['car_ims/000005.jpg', 3, 1, 304], ['car_ims/000006.jpg', 4, 0, 305],
-  ]);
+  assert.deepEqual(
+    a.elements.map((e) => [matString(e.relative_im_path, 'p'), matScalar(e.class, 'c'), matScalar(e.test, 't'), matScalar(e.bbox_x2, 'x2')]),
+    [
+      ['car_ims/000001.jpg', 1, 0, 300],
+      ['car_ims/000002.jpg', 1, 1, 301],
+      ['car_ims/000003.jpg', 2, 0, 302],
+      ['car_ims/000004.jpg', 3, 0, 303],
+      ['car_ims/000005.jpg', 3, 1, 304],
+      ['car_ims/000006.jpg', 4, 0, 305],
+    ],
+  );
   const names = m.get('class_names') as Extract<MatValue, { kind: 'cell' }>;
-  assert.deepEqual(names.cells.map((v) => matString(v, 'n')), ['AM General Hummer SUV 2000', 'Acura RL Sedan 2012', 'Ram C/V Cargo Van Minivan 2012', 'smart fortwo Convertible 2012']);
+  assert.deepEqual(
+    names.cells.map((v) => matString(v, 'n')),
+    ['AM General Hummer SUV 2000', 'Acura RL Sedan 2012', 'Ram C/V Cargo Van Minivan 2012', 'smart fortwo Convertible 2012'],
+  );
 });
 
 /** Bytes of a data element with an 8-byte tag (little-endian), padded to 8. */

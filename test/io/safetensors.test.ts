@@ -53,7 +53,7 @@ test('F16 and BF16 are widened to float32 exactly (hand-encoded bit patterns)', 
   assert.equal(tensors.get('h')!.dtype, 'float32');
 });
 
-test('I64 (PyTorch\'s num_batches_tracked) is read as int32', () => {
+test("I64 (PyTorch's num_batches_tracked) is read as int32", () => {
   const eight = [5, 0, 0, 0, 0, 0, 0, 0];
   const { tensors } = parseSafetensors(craft({ n: { dtype: 'I64', shape: [], data_offsets: [0, 8] } }, eight));
   assert.deepEqual(tensors.get('n'), { dtype: 'int32', shape: [], data: Int32Array.from([5]) });
@@ -72,12 +72,27 @@ test('malformed headers, dtypes and sizes are UserErrors naming the file', () =>
   const cases: Array<[Buffer, RegExp]> = [
     [Buffer.from([1, 2, 3]), /shorter than the 8-byte header length/],
     [Buffer.from('PK\x03\x04 a zip file, not safetensors at all'), /header length \d+ exceeds file size/],
-    [(() => { const b = Buffer.alloc(12); b.writeBigUInt64LE(4n, 0); b.write('nope', 8); return b; })(), /header is not JSON/],
+    [
+      (() => {
+        const b = Buffer.alloc(12);
+        b.writeBigUInt64LE(4n, 0);
+        b.write('nope', 8);
+        return b;
+      })(),
+      /header is not JSON/,
+    ],
     [craft({ t: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, new Array(8).fill(0)), /tensor 't' has unsupported dtype F64/],
     [craft({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Array(8).fill(0)), /tensor 't' has 8 bytes, expected 12/],
   ];
   for (const [buf, re] of cases) {
-    assert.throws(() => parseSafetensors(buf, 'w.safetensors'), (e: unknown) => e instanceof UserError && e.message.startsWith('w.safetensors') && re.test(e.message), String(re));
+    assert.throws(
+      () => parseSafetensors(buf, 'w.safetensors'),
+      (e: unknown) => e instanceof UserError && e.message.startsWith('w.safetensors') && re.test(e.message),
+      String(re),
+    );
   }
-  assert.throws(() => readSafetensors('/nonexistent/w.safetensors'), (e: unknown) => e instanceof UserError && /\/nonexistent\/w\.safetensors.*was not found/.test(e.message));
+  assert.throws(
+    () => readSafetensors('/nonexistent/w.safetensors'),
+    (e: unknown) => e instanceof UserError && /\/nonexistent\/w\.safetensors.*was not found/.test(e.message),
+  );
 });

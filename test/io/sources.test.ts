@@ -36,9 +36,15 @@ test('the shipped table covers every --arch and every public dataset, and lands 
     if (i.file) {
       assert.match(i.file.sha256 ?? '', /^[0-9a-f]{64}$/, i.key);
       assert.ok(i.file.checksumSource.length > 40, i.key);
-      assert.ok(i.file.urls.every((u) => u.startsWith('https://') || u.startsWith('http://')), i.key);
+      assert.ok(
+        i.file.urls.every((u) => u.startsWith('https://') || u.startsWith('http://')),
+        i.key,
+      );
     } else {
-      assert.ok(i.manual!.some((step) => /npx mic-train prepare|fetch-pretrained\.sh --convert/.test(step)), i.key);
+      assert.ok(
+        i.manual!.some((step) => /npx mic-train prepare|fetch-pretrained\.sh --convert/.test(step)),
+        i.key,
+      );
     }
   }
 });
@@ -78,7 +84,16 @@ test('MIC_TRAIN_SOURCES replaces the table; a malformed table is a one-line erro
     return f;
   };
   const good = write('good.json', {
-    items: { resnet50: { kind: 'weights', arch: 'resnet50', title: 't', license: 'l', lands_in: 'weights/resnet50.safetensors', file: { name: 'm', urls: ['file:///x'], size: 3, sha256: null } } },
+    items: {
+      resnet50: {
+        kind: 'weights',
+        arch: 'resnet50',
+        title: 't',
+        license: 'l',
+        lands_in: 'weights/resnet50.safetensors',
+        file: { name: 'm', urls: ['file:///x'], size: 3, sha256: null },
+      },
+    },
   });
   const t = loadSources({ MIC_TRAIN_SOURCES: good });
   assert.equal(t.path, good);
@@ -88,15 +103,43 @@ test('MIC_TRAIN_SOURCES replaces the table; a malformed table is a one-line erro
   const bad: [unknown, RegExp][] = [
     ['{not json', /bad1\.json: cannot read the sources table/],
     [{ items: { x: { kind: 'model' } } }, /bad2\.json: item 'x': kind must be "weights" or "dataset"/],
-    [{ items: { x: { kind: 'dataset', title: 't', license: 'l', lands_in: 'D/x/', file: { name: 'a', urls: ['ftp://h/a'], size: 1, sha256: null } } } }, /item 'x': URL 'ftp:\/\/h\/a' is not http/],
-    [{ items: { x: { kind: 'dataset', title: 't', license: 'l', lands_in: 'D/x/', file: { name: 'a', urls: ['http://h/a'], size: 1, sha256: 'ABC' } } } }, /item 'x': file\.sha256 must be 64 lower-case hex digits/],
-    [{ items: { x: { kind: 'dataset', title: 't', license: 'l', lands_in: 'D/x/', file: { name: 'a', urls: ['http://h/a'], size: 1, sha256: null } } } }, /item 'x': datasets with a file need "unpack" rules/],
+    [
+      {
+        items: {
+          x: { kind: 'dataset', title: 't', license: 'l', lands_in: 'D/x/', file: { name: 'a', urls: ['ftp://h/a'], size: 1, sha256: null } },
+        },
+      },
+      /item 'x': URL 'ftp:\/\/h\/a' is not http/,
+    ],
+    [
+      {
+        items: {
+          x: { kind: 'dataset', title: 't', license: 'l', lands_in: 'D/x/', file: { name: 'a', urls: ['http://h/a'], size: 1, sha256: 'ABC' } },
+        },
+      },
+      /item 'x': file\.sha256 must be 64 lower-case hex digits/,
+    ],
+    [
+      {
+        items: {
+          x: { kind: 'dataset', title: 't', license: 'l', lands_in: 'D/x/', file: { name: 'a', urls: ['http://h/a'], size: 1, sha256: null } },
+        },
+      },
+      /item 'x': datasets with a file need "unpack" rules/,
+    ],
     [{ items: { x: { kind: 'weights', title: 't', license: 'l', lands_in: 'w', manual: ['do this'] } } }, /item 'x': weights items name the --arch/],
-    [{ items: { x: { kind: 'dataset', title: 't', license: 'l', lands_in: 'w' } } }, /item 'x': give exactly one of "file" \(automatic\) and "manual"/],
+    [
+      { items: { x: { kind: 'dataset', title: 't', license: 'l', lands_in: 'w' } } },
+      /item 'x': give exactly one of "file" \(automatic\) and "manual"/,
+    ],
   ];
   bad.forEach(([json, re], i) => {
     const f = write(`bad${i + 1}.json`, json);
-    assert.throws(() => readSources(f), (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n'), String(re));
+    assert.throws(
+      () => readSources(f),
+      (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n'),
+      String(re),
+    );
   });
 });
 

@@ -22,7 +22,7 @@ test('not a terminal: one line per 10 % step with bytes, MB/s and ETA, then a su
   assert.equal(c.out[9], 'w.bin: 100.0 MB in 1.0s (100.0 MB/s)\n');
 });
 
-test('a resumed transfer: the rate counts only this session\'s bytes; steps start after the resumed point', () => {
+test("a resumed transfer: the rate counts only this session's bytes; steps start after the resumed point", () => {
   const c = capture(false);
   const p = new TransferProgress('w.bin', 100e6, 45e6, c.o);
   c.clock(1000);
@@ -43,7 +43,11 @@ test('a terminal: one line rewritten in place, at most every 200 ms', () => {
   c.clock(400);
   p.update(4e6);
   p.interrupt();
-  assert.deepEqual(c.out, ['\r\x1b[2Kw.bin: 10% 1.0 MB of 10.0 MB, 10.0 MB/s, ETA 0.9s', '\r\x1b[2Kw.bin: 40% 4.0 MB of 10.0 MB, 10.0 MB/s, ETA 0.6s', '\n']);
+  assert.deepEqual(c.out, [
+    '\r\x1b[2Kw.bin: 10% 1.0 MB of 10.0 MB, 10.0 MB/s, ETA 0.9s',
+    '\r\x1b[2Kw.bin: 40% 4.0 MB of 10.0 MB, 10.0 MB/s, ETA 0.6s',
+    '\n',
+  ]);
 });
 
 test('formatBytes: decimal units', () => {

@@ -55,7 +55,12 @@ test('permute: HWIO → OIHW moves element [h][w][i][o] to [o][i][h][w]', () => 
   const out = permute({ dtype: 'float32', shape, data }, [3, 2, 0, 1]);
   assert.deepEqual(out.shape, [5, 4, 2, 3]);
   const at = (h: number, w: number, i: number, o: number) => ((h * 3 + w) * 4 + i) * 5 + o;
-  for (const [h, w, i, o] of [[0, 0, 0, 0], [1, 2, 3, 4], [1, 0, 2, 3], [0, 2, 1, 4]]) {
+  for (const [h, w, i, o] of [
+    [0, 0, 0, 0],
+    [1, 2, 3, 4],
+    [1, 0, 2, 3],
+    [0, 2, 1, 4],
+  ]) {
     assert.equal(out.data[((o * 4 + i) * 2 + h) * 3 + w], at(h, w, i, o));
   }
 });
@@ -81,13 +86,25 @@ test('the Keras v1 fixture (width ÷16) matches its PyTorch reference within 1e-
 });
 
 test('broken layers models: the error names model.json and the first bad weight or shard', () => {
-  const truncated = editedFixture('truncated', () => {}, (b) => b.subarray(0, 1000));
+  const truncated = editedFixture(
+    'truncated',
+    () => {},
+    (b) => b.subarray(0, 1000),
+  );
   const first = JSON.parse(fs.readFileSync(truncated, 'utf8')).weightsManifest[0].weights;
   // Sizes from the manifest: the first weight whose bytes end after byte 1000.
   let offset = 0;
   const firstBad = first.find((w: { shape: number[] }) => (offset += 4 * w.shape.reduce((a, b) => a * b, 1)) > 1000).name;
-  assert.throws(() => readLayersModel(truncated), (e: unknown) => e instanceof UserError && e.message.startsWith(truncated) && e.message.includes(`weight '${firstBad}'`) && /truncated shard/.test(e.message));
-  const longer = editedFixture('longer', () => {}, (b) => Buffer.concat([b, Buffer.alloc(8)]));
+  assert.throws(
+    () => readLayersModel(truncated),
+    (e: unknown) =>
+      e instanceof UserError && e.message.startsWith(truncated) && e.message.includes(`weight '${firstBad}'`) && /truncated shard/.test(e.message),
+  );
+  const longer = editedFixture(
+    'longer',
+    () => {},
+    (b) => Buffer.concat([b, Buffer.alloc(8)]),
+  );
   assert.throws(() => readLayersModel(longer), /describes \d+ \(wrong or mixed-up shard files\?\)/);
   const missing = editedFixture('missing', (d) => (d.weightsManifest[0].paths = ['group1-shard1of2.bin']));
   assert.throws(() => readLayersModel(missing), /weight shard '.*group1-shard1of2\.bin' was not found/);

@@ -33,12 +33,15 @@ test('a truncated file: the error names the file and the first tensor past the c
     .sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0])[0][0];
   const cut = path.join(tmp, 'truncated.safetensors');
   fs.writeFileSync(cut, full.subarray(0, 8 + headerLen + keep));
-  assert.throws(() => readTorchvisionSafetensors(cut), (e: unknown) => {
-    assert.ok(e instanceof UserError);
-    assert.ok(e.message.startsWith(cut), e.message);
-    assert.ok(e.message.includes(`'${firstBad}'`), `${e.message} should name ${firstBad}`);
-    return true;
-  });
+  assert.throws(
+    () => readTorchvisionSafetensors(cut),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.ok(e.message.startsWith(cut), e.message);
+      assert.ok(e.message.includes(`'${firstBad}'`), `${e.message} should name ${firstBad}`);
+      return true;
+    },
+  );
 });
 
 test('wrong formats get a hint: a PyTorch .pth (zip), a model.json, a folder, a missing file', () => {
@@ -49,8 +52,14 @@ test('wrong formats get a hint: a PyTorch .pth (zip), a model.json, a folder, a 
   fs.writeFileSync(json, '\n  {"format": "layers-model"}');
   assert.throws(() => readTorchvisionSafetensors(json), isUserError(/model\.json: not a safetensors file.*--pretrained-format keras/));
   assert.throws(() => readTorchvisionSafetensors(tmp), isUserError(/is a folder; expected a \.safetensors file/));
-  assert.throws(() => readTorchvisionSafetensors(path.join(tmp, 'none.safetensors')), isUserError(/--pretrained '.*none\.safetensors' was not found/));
-  assert.throws(() => readPretrainedWeights(path.join(tmp, 'none/model.json'), 'keras'), isUserError(/no such file; expected the model\.json of a Keras ResNet50/));
+  assert.throws(
+    () => readTorchvisionSafetensors(path.join(tmp, 'none.safetensors')),
+    isUserError(/--pretrained '.*none\.safetensors' was not found/),
+  );
+  assert.throws(
+    () => readPretrainedWeights(path.join(tmp, 'none/model.json'), 'keras'),
+    isUserError(/no such file; expected the model\.json of a Keras ResNet50/),
+  );
 });
 
 test('non-finite values and empty files are refused, naming the tensor', () => {

@@ -44,7 +44,10 @@ test('margin loss on one hand-made triplet: d_ap = 1.2, d_an = 1.3, β = 1.2, α
   const emb = tf.tensor2d([[1, 0], at(1.2), at(-1.3)]);
   const miner = new FixedMiner({ anchors: [0], positives: [1], negatives: [2] });
   const y = Int32Array.from([0, 0, 1]);
-  for (const [marginCount, expected] of [['terms', 0.15], ['triplets', 0.3]] as const) {
+  for (const [marginCount, expected] of [
+    ['terms', 0.15],
+    ['triplets', 0.3],
+  ] as const) {
     const loss = new MarginLoss({ numClasses: 2, miner, marginCount });
     assert.ok(Math.abs(scalarOf(() => loss.compute(emb, y).total) - expected) < 1e-5, marginCount);
     loss.beta.dispose();
@@ -71,10 +74,14 @@ test('margin loss gradient matches finite differences w.r.t. raw (pre-normalisat
 
   const emb = tf.tensor2d(fx.embeddings, [6, fx.dim]);
   const { grads } = tf.variableGrads(() => loss.compute(emb, labels).total, [loss.beta]);
-  const fdBeta = numericGradient((b) => {
-    loss.beta.assign(tf.tensor1d(b));
-    return scalarOf(() => loss.compute(emb, labels).total);
-  }, fx.beta, 1e-3);
+  const fdBeta = numericGradient(
+    (b) => {
+      loss.beta.assign(tf.tensor1d(b));
+      return scalarOf(() => loss.compute(emb, labels).total);
+    },
+    fx.beta,
+    1e-3,
+  );
   assert.ok(relativeError(grads[loss.beta.name].dataSync(), fdBeta) < 1e-3);
   tf.dispose([rawT, gRaw, emb, grads[loss.beta.name], loss.beta]);
 });
@@ -158,9 +165,23 @@ test('β state dict round-trips and loads strictly', () => {
   loss.loadStateDict(new Map([['beta', b]]));
   assert.deepEqual(Array.from(loss.beta.dataSync()), [1, 2, 3]);
   const wrong = tf.tensor1d([1, 2]);
-  assert.throws(() => loss.loadStateDict(new Map([['beta', wrong]]), 'ckpt/loss.safetensors'),
-    (e: unknown) => e instanceof UserError && /ckpt\/loss\.safetensors.*beta has shape \[2\], expected \[3\]/.test(e.message));
-  assert.throws(() => loss.loadStateDict(new Map([['beta', b], ['gamma', b]])), (e: unknown) => e instanceof UserError && /unexpected gamma/.test(e.message));
-  assert.throws(() => loss.loadStateDict(new Map()), (e: unknown) => e instanceof UserError && /missing beta/.test(e.message));
+  assert.throws(
+    () => loss.loadStateDict(new Map([['beta', wrong]]), 'ckpt/loss.safetensors'),
+    (e: unknown) => e instanceof UserError && /ckpt\/loss\.safetensors.*beta has shape \[2\], expected \[3\]/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      loss.loadStateDict(
+        new Map([
+          ['beta', b],
+          ['gamma', b],
+        ]),
+      ),
+    (e: unknown) => e instanceof UserError && /unexpected gamma/.test(e.message),
+  );
+  assert.throws(
+    () => loss.loadStateDict(new Map()),
+    (e: unknown) => e instanceof UserError && /missing beta/.test(e.message),
+  );
   tf.dispose([b, wrong, loss.beta]);
 });

@@ -33,7 +33,17 @@ test('ProxyNCA matches the PyTorch fixture: value and gradients w.r.t. embedding
 test('ProxyNCA by hand: 2 classes, sample on its own proxy → d_pos = 0, other proxy orthogonal → d = 18, L = −18', () => {
   // ‖3x̂ − 3p̂‖² = 9·‖x̂ − p̂‖² = 9·2 = 18 for orthogonal unit vectors; the denominator holds only that proxy.
   const loss = new ProxyNcaLoss({ numClasses: 2, embedDim: 2, rng: new Rng(0, 'init') });
-  loss.loadStateDict(new Map([['proxies', tf.tensor2d([[5, 0], [0, 0.1]])]]));
+  loss.loadStateDict(
+    new Map([
+      [
+        'proxies',
+        tf.tensor2d([
+          [5, 0],
+          [0, 0.1],
+        ]),
+      ],
+    ]),
+  );
   const emb = tf.tensor2d([[1, 0]]);
   assert.ok(Math.abs(scalarOf(() => loss.compute(emb, Int32Array.from([0])).total) - -18) < 1e-5);
   tf.dispose([emb, loss.proxies]);
@@ -51,10 +61,14 @@ test('ProxyNCA gradient matches finite differences w.r.t. raw embeddings and pro
   const emb = tf.tensor2d(fx.embeddings, [6, fx.dim]);
   const { grads } = tf.variableGrads(() => loss.compute(emb, labels).total, [loss.proxies]);
   // Proxies are only ~0.35 long (N(0,1)/8 × √8), so the step stays small (1e-3).
-  const fdP = numericGradient((p) => {
-    loss.proxies.assign(tf.tensor2d(p, [3, fx.dim]));
-    return scalarOf(() => loss.compute(emb, labels).total);
-  }, fx.proxyNca.proxies, 1e-3);
+  const fdP = numericGradient(
+    (p) => {
+      loss.proxies.assign(tf.tensor2d(p, [3, fx.dim]));
+      return scalarOf(() => loss.compute(emb, labels).total);
+    },
+    fx.proxyNca.proxies,
+    1e-3,
+  );
   assert.ok(relativeError(grads[loss.proxies.name].dataSync(), fdP) < 1e-3, `proxies: ${relativeError(grads[loss.proxies.name].dataSync(), fdP)}`);
   tf.dispose([rawT, g, emb, grads[loss.proxies.name], loss.proxies]);
 });
@@ -80,8 +94,10 @@ test('ProxyNCA: single-class batch and identical embeddings are finite; fewer th
     assert.ok(Array.from(g.dataSync()).every(Number.isFinite));
     g.dispose();
   }
-  assert.throws(() => new ProxyNcaLoss({ numClasses: 1, embedDim: 4, rng: new Rng(0) }),
-    (e: unknown) => e instanceof UserError && /proxynca.*at least 2/.test(e.message));
+  assert.throws(
+    () => new ProxyNcaLoss({ numClasses: 1, embedDim: 4, rng: new Rng(0) }),
+    (e: unknown) => e instanceof UserError && /proxynca.*at least 2/.test(e.message),
+  );
   tf.dispose([emb, loss.proxies]);
 });
 

@@ -10,7 +10,13 @@ import { loadFixture } from '../helpers/losses.ts';
 await useTestBackend();
 const fx = loadFixture();
 const options = (sampling: string) => ({
-  numClasses: 3, embedDim: fx.dim, margin: 0.2, beta: 1.2, sampling, marginCount: 'terms' as const, rng: new Rng(1, 'miner'),
+  numClasses: 3,
+  embedDim: fx.dim,
+  margin: 0.2,
+  beta: 1.2,
+  sampling,
+  marginCount: 'terms' as const,
+  rng: new Rng(1, 'miner'),
 });
 
 /** The paper's losses: learning-rate group and state names (a new loss states its own in its test). */
@@ -51,10 +57,15 @@ test('every miner key builds a miner with that key', async () => {
 
 test('unknown keys are UserErrors naming the flag and the valid values', async () => {
   // The paper's values first, in flag order; losses or miners added later follow them.
-  await assert.rejects(buildLoss('npair', options('distance')),
-    (e: unknown) => e instanceof UserError && e.message.startsWith("--losses: unknown value 'npair', expected one of: marginloss, triplet, proxynca"));
-  await assert.rejects(buildMiner('softhard', { margin: 0.2, rng: new Rng(0) }),
-    (e: unknown) => e instanceof UserError && e.message.startsWith("--sampling: unknown value 'softhard', expected one of: distance, semihard, random"));
+  await assert.rejects(
+    buildLoss('npair', options('distance')),
+    (e: unknown) => e instanceof UserError && e.message.startsWith("--losses: unknown value 'npair', expected one of: marginloss, triplet, proxynca"),
+  );
+  await assert.rejects(
+    buildMiner('softhard', { margin: 0.2, rng: new Rng(0) }),
+    (e: unknown) =>
+      e instanceof UserError && e.message.startsWith("--sampling: unknown value 'softhard', expected one of: distance, semihard, random"),
+  );
   await assert.rejects(buildLoss('marginloss', options('softhard')), /--sampling: unknown value 'softhard'/);
   await assert.rejects(buildLoss('toString', options('distance')), UserError);
   assert.throws(() => lossMines('toString'), UserError);

@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../src/errors.ts';
 import { l2Normalize } from '../../src/models/layers.ts';
-import {
-  AdversarialLoss, adversarialTotal, buildAdversarialLosses, gradientReversal,
-} from '../../src/mic/adversarial.ts';
+import { AdversarialLoss, adversarialTotal, buildAdversarialLosses, gradientReversal } from '../../src/mic/adversarial.ts';
 import { Rng } from '../../src/rng.ts';
 import { maxAbsDiff, useTestBackend } from '../helpers/tf.ts';
 import { loadFixture, numericGradient, relativeError, scalarOf } from '../helpers/losses.ts';
@@ -19,7 +17,12 @@ const NAMES = ['0.weight', '0.bias', '2.weight', '2.bias'];
 /** The fixture's projection net (source 5 → 7 → target 8), direction Class-Shared. */
 function fixtureLoss(reverseGradient = true): AdversarialLoss {
   const loss = new AdversarialLoss({
-    direction: 'Class-Shared', sourceDim: adv.sourceDim, targetDim: adv.targetDim, advDim: adv.advDim, rng: new Rng(0, 'init'), reverseGradient,
+    direction: 'Class-Shared',
+    sourceDim: adv.sourceDim,
+    targetDim: adv.targetDim,
+    advDim: adv.advDim,
+    rng: new Rng(0, 'init'),
+    reverseGradient,
   });
   const shapes = [[adv.advDim, adv.sourceDim], [adv.advDim], [adv.targetDim, adv.advDim], [adv.targetDim]];
   loss.loadStateDict(new Map(NAMES.map((n, i) => [`adversarial.Class-Shared.${n}`, tf.tensor(adv.weights[n], shapes[i])])));
@@ -31,7 +34,9 @@ function gradients(loss: AdversarialLoss, target: tf.Tensor2D, source: tf.Tensor
   const [gT, gS] = tf.grads((t: tf.Tensor, s: tf.Tensor) => loss.compute(t as tf.Tensor2D, s as tf.Tensor2D))([target, source]);
   const { value, grads } = tf.variableGrads(() => loss.compute(target, source), loss.variables);
   const out = {
-    value: value.dataSync()[0], target: gT.dataSync(), source: gS.dataSync(),
+    value: value.dataSync()[0],
+    target: gT.dataSync(),
+    source: gS.dataSync(),
     weights: loss.variables.map((v) => grads[v.name].dataSync()),
   };
   tf.dispose([gT, gS, value, ...Object.values(grads)]);
@@ -59,8 +64,14 @@ test('gradient reversal: embedding gradients are exactly negated, projection gra
   const a = gradients(withGrl, target, source);
   const b = gradients(without, target, source);
   assert.equal(a.value, b.value);
-  assert.deepEqual(Array.from(a.target), Array.from(b.target, (v) => -v));
-  assert.deepEqual(Array.from(a.source), Array.from(b.source, (v) => -v));
+  assert.deepEqual(
+    Array.from(a.target),
+    Array.from(b.target, (v) => -v),
+  );
+  assert.deepEqual(
+    Array.from(a.source),
+    Array.from(b.source, (v) => -v),
+  );
   assert.ok(a.target.some((v) => v !== 0) && a.source.some((v) => v !== 0));
   a.weights.forEach((w, i) => assert.deepEqual(w, b.weights[i]));
   // The layer alone: identity forward, gradient of sum(x ⊙ c) is −c.
@@ -87,15 +98,37 @@ test('finite differences: projection weights match +FD, raw embeddings match −
   const h = 3e-3;
   const fdT = numericGradient((x) => scalarOf(() => f(tf.tensor2d(x, [B, adv.targetDim]), tS)), rawT0, h);
   const fdS = numericGradient((x) => scalarOf(() => f(tT, tf.tensor2d(x, [B, adv.sourceDim]))), rawS0, h);
-  assert.ok(relativeError(gT.dataSync(), fdT.map((v) => -v)) < 1e-3, `target ${relativeError(gT.dataSync(), fdT.map((v) => -v))}`);
-  assert.ok(relativeError(gS.dataSync(), fdS.map((v) => -v)) < 1e-3, `source ${relativeError(gS.dataSync(), fdS.map((v) => -v))}`);
+  assert.ok(
+    relativeError(
+      gT.dataSync(),
+      fdT.map((v) => -v),
+    ) < 1e-3,
+    `target ${relativeError(
+      gT.dataSync(),
+      fdT.map((v) => -v),
+    )}`,
+  );
+  assert.ok(
+    relativeError(
+      gS.dataSync(),
+      fdS.map((v) => -v),
+    ) < 1e-3,
+    `source ${relativeError(
+      gS.dataSync(),
+      fdS.map((v) => -v),
+    )}`,
+  );
 
   const { grads } = tf.variableGrads(() => f(tT, tS), loss.variables);
   for (const v of loss.variables) {
-    const fd = numericGradient((x) => {
-      v.assign(tf.tensor(x, v.shape));
-      return scalarOf(() => f(tT, tS));
-    }, v.dataSync().slice(), h);
+    const fd = numericGradient(
+      (x) => {
+        v.assign(tf.tensor(x, v.shape));
+        return scalarOf(() => f(tT, tS));
+      },
+      v.dataSync().slice(),
+      h,
+    );
     assert.ok(relativeError(grads[v.name].dataSync(), fd) < 1e-3, `${v.name}: ${relativeError(grads[v.name].dataSync(), fd)}`);
   }
   tf.dispose([tT, tS, gT, gS, ...Object.values(grads)]);
@@ -107,10 +140,18 @@ test('projection init: PyTorch-default uniform ±1/√fan_in, drawn from the Rng
   const loss = new AdversarialLoss({ direction: 'Class-Shared', sourceDim: 64, targetDim: 32, advDim: 48, rng: new Rng(3, 'init') });
   const r = new Rng(3, 'init');
   const sd = loss.stateDict();
-  assert.deepEqual([...sd.keys()], NAMES.map((n) => `adversarial.Class-Shared.${n}`));
+  assert.deepEqual(
+    [...sd.keys()],
+    NAMES.map((n) => `adversarial.Class-Shared.${n}`),
+  );
   assert.deepEqual(sd.get('adversarial.Class-Shared.0.weight')!.shape, [48, 64]);
   assert.deepEqual(sd.get('adversarial.Class-Shared.2.weight')!.shape, [32, 48]);
-  for (const [name, fanIn] of [['0.weight', 64], ['0.bias', 64], ['2.weight', 48], ['2.bias', 48]] as const) {
+  for (const [name, fanIn] of [
+    ['0.weight', 64],
+    ['0.bias', 64],
+    ['2.weight', 48],
+    ['2.bias', 48],
+  ] as const) {
     const values = sd.get(`adversarial.Class-Shared.${name}`)!.dataSync();
     const expected = Float32Array.from(values, () => r.uniform(-1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn)));
     assert.deepEqual(values, expected, name);
@@ -123,7 +164,13 @@ test('projection init: PyTorch-default uniform ±1/√fan_in, drawn from the Rng
 
 test('magnitude: random unit vectors in 128-d give L_adv ≈ −1/128², never below the floor −1/D', () => {
   const rng = new Rng(8, 'test');
-  const rand = (rows: number, dim: number) => l2Normalize(tf.tensor2d(Float32Array.from({ length: rows * dim }, () => rng.normal()), [rows, dim]));
+  const rand = (rows: number, dim: number) =>
+    l2Normalize(
+      tf.tensor2d(
+        Float32Array.from({ length: rows * dim }, () => rng.normal()),
+        [rows, dim],
+      ),
+    );
   const loss = new AdversarialLoss({ direction: 'Class-Shared', sourceDim: 128, targetDim: 128, rng: new Rng(8, 'init') });
   const c = rand(64, 128);
   const s = rand(64, 128);
@@ -139,10 +186,19 @@ test('magnitude: random unit vectors in 128-d give L_adv ≈ −1/128², never b
 
 test('factory: one loss per direction with its weight; Shared-Class swaps the dims; adversarialTotal = Σ w·L', () => {
   const losses = buildAdversarialLosses({
-    directions: ['Class-Shared', 'Shared-Class'], weights: [2500, 10], embedDims: { Class: 8, Shared: 5 }, advDim: 7, rng: new Rng(1, 'init'),
+    directions: ['Class-Shared', 'Shared-Class'],
+    weights: [2500, 10],
+    embedDims: { Class: 8, Shared: 5 },
+    advDim: 7,
+    rng: new Rng(1, 'init'),
   });
-  assert.deepEqual(losses.map((l) => [l.direction, l.targetTask, l.sourceTask, l.weight]),
-    [['Class-Shared', 'Class', 'Shared', 2500], ['Shared-Class', 'Shared', 'Class', 10]]);
+  assert.deepEqual(
+    losses.map((l) => [l.direction, l.targetTask, l.sourceTask, l.weight]),
+    [
+      ['Class-Shared', 'Class', 'Shared', 2500],
+      ['Shared-Class', 'Shared', 'Class', 10],
+    ],
+  );
   assert.deepEqual(losses[1].stateDict().get('adversarial.Shared-Class.0.weight')!.shape, [7, 8]);
   assert.deepEqual(losses[1].stateDict().get('adversarial.Shared-Class.2.weight')!.shape, [5, 7]);
   const embeds = { Class: tf.tensor2d(fx.embeddings, [B, 8]), Shared: tf.tensor2d(adv.source, [B, 5]) };
@@ -150,23 +206,34 @@ test('factory: one loss per direction with its weight; Shared-Class swaps the di
   const l1 = scalarOf(() => losses[1].compute(embeds.Shared, embeds.Class));
   const total = scalarOf(() => adversarialTotal(losses, embeds));
   assert.ok(Math.abs(total - (2500 * l0 + 10 * l1)) < 1e-4 * Math.abs(total));
-  assert.equal(scalarOf(() => adversarialTotal([], embeds)), 0);
+  assert.equal(
+    scalarOf(() => adversarialTotal([], embeds)),
+    0,
+  );
   tf.dispose([embeds.Class, embeds.Shared]);
   losses.forEach((l) => l.dispose());
 });
 
 test('factory and loading reject bad input with UserErrors naming the flag or file', () => {
   const base = { embedDims: { Class: 8, Shared: 5 }, advDim: 7, rng: new Rng(1, 'init') };
-  assert.throws(() => buildAdversarialLosses({ ...base, directions: ['Class-Shared'], weights: [1, 2] }),
-    (e: unknown) => e instanceof UserError && /--adv_weights: expected one weight per --adversarial direction \(1\), got 2/.test(e.message));
-  assert.throws(() => buildAdversarialLosses({ ...base, directions: ['Class-Class'], weights: [1] }),
-    (e: unknown) => e instanceof UserError && /--adversarial: unknown direction 'Class-Class', expected one of: Class-Shared, Shared-Class/.test(e.message));
+  assert.throws(
+    () => buildAdversarialLosses({ ...base, directions: ['Class-Shared'], weights: [1, 2] }),
+    (e: unknown) => e instanceof UserError && /--adv_weights: expected one weight per --adversarial direction \(1\), got 2/.test(e.message),
+  );
+  assert.throws(
+    () => buildAdversarialLosses({ ...base, directions: ['Class-Class'], weights: [1] }),
+    (e: unknown) =>
+      e instanceof UserError && /--adversarial: unknown direction 'Class-Class', expected one of: Class-Shared, Shared-Class/.test(e.message),
+  );
   assert.throws(() => buildAdversarialLosses({ ...base, directions: ['Class-Shared', 'Class-Shared'], weights: [1, 1] }), UserError);
   const loss = fixtureLoss();
   const sd = loss.stateDict();
   const partial = new Map([...sd].filter(([k]) => !k.endsWith('2.bias')));
-  assert.throws(() => loss.loadStateDict(partial, 'run/checkpoint_Class/adversarial.safetensors'),
-    (e: unknown) => e instanceof UserError && /run\/checkpoint_Class\/adversarial\.safetensors.*missing adversarial\.Class-Shared\.2\.bias/.test(e.message));
+  assert.throws(
+    () => loss.loadStateDict(partial, 'run/checkpoint_Class/adversarial.safetensors'),
+    (e: unknown) =>
+      e instanceof UserError && /run\/checkpoint_Class\/adversarial\.safetensors.*missing adversarial\.Class-Shared\.2\.bias/.test(e.message),
+  );
   loss.dispose();
 });
 

@@ -11,13 +11,33 @@ import { useTestBackend } from '../helpers/tf.ts';
 
 const SAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'Datasets', 'sample', 'images');
 const CLASSES = ['001.Tshirt_top', '002.Trouser', '006.Digit_zero'];
-const paths = CLASSES.flatMap((c) => fs.readdirSync(path.join(SAMPLE, c)).sort().slice(0, 4).map((f) => path.join(SAMPLE, c, f)));
+const paths = CLASSES.flatMap((c) =>
+  fs
+    .readdirSync(path.join(SAMPLE, c))
+    .sort()
+    .slice(0, 4)
+    .map((f) => path.join(SAMPLE, c, f)),
+);
 const classLabels = Int32Array.from(paths, (_, i) => Math.floor(i / 4));
-const settings = (updateFreq: number): ClusterSettings => ({ k: 3, iters: 10, maxPointsPerCentroid: 256, mode: 'mstd', updateFreq, kmeansRng: () => rngFor(4, 'kmeans') });
+const settings = (updateFreq: number): ClusterSettings => ({
+  k: 3,
+  iters: 10,
+  maxPointsPerCentroid: 256,
+  mode: 'mstd',
+  updateFreq,
+  kmeansRng: () => rngFor(4, 'kmeans'),
+});
 
 async function setUp(updateFreq = 1) {
   await useTestBackend('cpu');
-  const model = await buildModel({ arch: 'resnet50', embedSizes: [8, 8], notPretrained: true, pretrainedFormat: 'torchvision', rng: rngFor(3, 'init'), width: 16 });
+  const model = await buildModel({
+    arch: 'resnet50',
+    embedSizes: [8, 8],
+    notPretrained: true,
+    pretrainedFormat: 'torchvision',
+    rng: rngFor(3, 'init'),
+    width: 16,
+  });
   const inputs = { model, paths, classLabels, bs: 4, inputSize: 32, conv: model.input, concurrency: 1 };
   return { model, inputs, clusters: new SharedClusters(inputs, settings(updateFreq)) };
 }
@@ -50,9 +70,23 @@ test('the re-clustering counter moves every epoch; a re-clustering is due only w
   try {
     // freq 2: the counter counts 0, 1, 2 and is due when it reaches 2 (after the 3rd, 6th … epoch).
     const baseline = Array.from({ length: 6 }, () => [clusters.dueAfterEpoch(), clusters.state().reclusterCounter]);
-    assert.deepEqual(baseline, [[false, 1], [false, 2], [false, 0], [false, 1], [false, 2], [false, 0]], 'no labels (baseline mode): never due, counter still moves');
+    assert.deepEqual(
+      baseline,
+      [
+        [false, 1],
+        [false, 2],
+        [false, 0],
+        [false, 1],
+        [false, 2],
+        [false, 0],
+      ],
+      'no labels (baseline mode): never due, counter still moves',
+    );
     clusters.restore({ sharedLabels: [0, 1, 0], numClusters: 2, reclusterCounter: 0 });
-    assert.deepEqual(Array.from({ length: 6 }, () => clusters.dueAfterEpoch()), [false, false, true, false, false, true]);
+    assert.deepEqual(
+      Array.from({ length: 6 }, () => clusters.dueAfterEpoch()),
+      [false, false, true, false, false, true],
+    );
   } finally {
     model.dispose();
   }

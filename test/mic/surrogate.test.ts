@@ -35,12 +35,18 @@ test('re-clustering after epochs 3, 7, 11 for freq 3', () => {
   for (let e = 0; e < 13; e++) if (s.afterEpoch()) at.push(e);
   assert.deepEqual(at, [3, 7, 11]);
   const every = new ReclusterSchedule(0);
-  assert.deepEqual([0, 1, 2].map(() => every.afterEpoch()), [true, true, true]);
+  assert.deepEqual(
+    [0, 1, 2].map(() => every.afterEpoch()),
+    [true, true, true],
+  );
 });
 
 test('row L2 normalisation and label compaction', () => {
   const x = Float32Array.from([3, 4, 0, 0]);
   l2NormalizeRows(x, 2, 2);
-  assert.deepEqual([...x].map((v) => +v.toFixed(6)), [0.6, 0.8, 0, 0]);
+  assert.deepEqual(
+    [...x].map((v) => +v.toFixed(6)),
+    [0.6, 0.8, 0, 0],
+  );
   assert.deepEqual([...compactLabels(Int32Array.from([5, 2, 5, 9]))], [1, 0, 1, 2]);
 });

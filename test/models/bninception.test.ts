@@ -11,7 +11,10 @@ await useTestBackend();
 const TOL = 1e-4;
 
 test(`bninception (width ÷8) matches the PyTorch reference within ${TOL}: pooled, conv2_3x3, both heads`, () => {
-  const e = parityErrors('bninception-w8', (width, embedSizes) => new BNInception({ embedSizes, width, rng: new Rng(0, 'init'), randomBackbone: false }));
+  const e = parityErrors(
+    'bninception-w8',
+    (width, embedSizes) => new BNInception({ embedSizes, width, rng: new Rng(0, 'init'), randomBackbone: false }),
+  );
   assert.ok(e.pooled <= TOL, `pooled ${e.pooled}`);
   assert.ok(e.cluster <= TOL, `conv2_3x3 ${e.cluster}`);
   e.embeds.forEach((err, i) => assert.ok(err <= TOL, `head ${i}: ${err}`));
@@ -37,7 +40,10 @@ test('sizes whose reduction blocks get odd maps are refused with a hint; multipl
   const out = m.forward(ok);
   assert.deepEqual(out.pooled.shape, [1, m.featureDim]);
   const bad = tf.zeros([1, 200, 224, 3]) as tf.Tensor4D; // 200 → 100 → 50 → 25 at block 3c
-  assert.throws(() => m.forward(bad), (e: unknown) => e instanceof UserError && /200×224.*multiple of 32/.test(e.message));
+  assert.throws(
+    () => m.forward(bad),
+    (e: unknown) => e instanceof UserError && /200×224.*multiple of 32/.test(e.message),
+  );
   tf.dispose([ok, bad, out.pooled, ...out.embeds]);
   m.dispose();
 });

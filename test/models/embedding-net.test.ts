@@ -12,7 +12,10 @@ test('head names and the test width divisor', () => {
   assert.deepEqual([...HEAD_NAMES], ['Class', 'Shared']);
   assert.ok(isHeadName('last_linear.Shared.bias'));
   assert.ok(!isHeadName('last_linear.weight'), "BN-Inception's ImageNet classifier is not a head");
-  assert.deepEqual([64, 192, 24, 2048].map((c) => scaledChannels(c, 8)), [8, 24, 3, 256]);
+  assert.deepEqual(
+    [64, 192, 24, 2048].map((c) => scaledChannels(c, 8)),
+    [8, 24, 3, 256],
+  );
   assert.equal(scaledChannels(4, 16), 1);
 });
 
@@ -24,13 +27,15 @@ test('embeddings are unit-norm and named last_linear.Class / last_linear.Shared'
     const norms = tf.norm(e, 'euclidean', 1).dataSync();
     for (const n of norms) assert.ok(Math.abs(n - 1) < 1e-5);
   }
-  const names = m.parameters().map((p) => p.name).filter((n) => n.startsWith('last_linear.'));
+  const names = m
+    .parameters()
+    .map((p) => p.name)
+    .filter((n) => n.startsWith('last_linear.'));
   assert.deepEqual(names, ['last_linear.Class.weight', 'last_linear.Class.bias', 'last_linear.Shared.weight', 'last_linear.Shared.bias']);
   assert.throws(() => new ResNet50({ embedSizes: [8, 8, 8], rng: new Rng(0, 'x'), randomBackbone: false, width: 16 }), /--embed_sizes/);
   tf.dispose([x, out.pooled, ...out.embeds]);
   m.dispose();
 });
-
 
 test('loadPretrained keeps the random heads even when the file has head tensors, and drops the classifier', () => {
   const m = new ResNet50({ embedSizes: [8, 4], rng: new Rng(6, 'init'), randomBackbone: true, width: 16 });

@@ -39,10 +39,12 @@ test('ImageNet files: fc and the auxiliary classifiers are dropped, the backbone
   m.dispose();
 });
 
-test('input convention is what torchvision\'s transform_input produces: RGB, mean 0.5, std 0.5', () => {
+test("input convention is what torchvision's transform_input produces: RGB, mean 0.5, std 0.5", () => {
   assert.deepEqual(GOOGLENET_INPUT, { order: 'RGB', scale: 1, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
   // transform_input maps ImageNet-normalised x_n to x_n·(σ/0.5) + (μ − 0.5)/0.5 = (p − 0.5)/0.5 for a pixel p.
-  const mu = 0.485, sigma = 0.229, p = 0.8;
+  const mu = 0.485,
+    sigma = 0.229,
+    p = 0.8;
   const viaTorchvision = ((p - mu) / sigma) * (sigma / 0.5) + (mu - 0.5) / 0.5;
   assert.ok(Math.abs(viaTorchvision - (p - GOOGLENET_INPUT.mean[0]) / GOOGLENET_INPUT.std[0]) < 1e-12);
 });

@@ -9,7 +9,9 @@ await useTestBackend();
 
 function stats(t: { dataSync(): ArrayLike<number> }): { mean: number; std: number; maxAbs: number } {
   const d = t.dataSync();
-  let s = 0, s2 = 0, m = 0;
+  let s = 0,
+    s2 = 0,
+    m = 0;
   for (let i = 0; i < d.length; i++) {
     s += d[i];
     s2 += d[i] * d[i];

@@ -26,9 +26,16 @@ test('torchPoolLength matches PyTorch output sizes (values printed by torch 1.13
 
 test('maxPool2d in ceil mode keeps the partial last window (hand-computed)', () => {
   // v[r][c] = 6r + c; windows start at 0, 2, 4 and the last one only covers rows/cols 4..5.
-  const x = tf.tensor4d(Array.from({ length: 36 }, (_, i) => i), [1, 6, 6, 1]);
+  const x = tf.tensor4d(
+    Array.from({ length: 36 }, (_, i) => i),
+    [1, 6, 6, 1],
+  );
   const y = maxPool2d(x, { kernel: 3, stride: 2, ceilMode: true });
-  assert.deepEqual(y.reshape([3, 3]).arraySync(), [[14, 16, 17], [26, 28, 29], [32, 34, 35]]);
+  assert.deepEqual(y.reshape([3, 3]).arraySync(), [
+    [14, 16, 17],
+    [26, 28, 29],
+    [32, 34, 35],
+  ]);
   const floor = maxPool2d(x, { kernel: 3, stride: 2 });
   assert.deepEqual(floor.shape, [1, 2, 2, 1]);
   tf.dispose([x, y, floor]);
@@ -50,7 +57,10 @@ test('avgPool2dIncludePad counts zero padding in the divisor (count_include_pad=
 });
 
 test('l2Normalize: unit rows, and a zero row stays zero with a finite gradient', () => {
-  const x = tf.tensor2d([[3, 4], [0, 0]]);
+  const x = tf.tensor2d([
+    [3, 4],
+    [0, 0],
+  ]);
   const y = l2Normalize(x);
   // 0.6 and 0.8 rounded to float32 (the norm 5 is exact).
   assert.deepEqual([...y.dataSync()], [0.6000000238418579, 0.800000011920929, 0, 0]);

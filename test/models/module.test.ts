@@ -15,13 +15,26 @@ class Toy extends Module {
     // HWIO value v[h][w][i][o] = 1000h + 100w + 10i + o, so every transposition is recognisable.
     const conv = tf.tensor4d(
       Array.from({ length: 2 * 2 * 3 * 4 }, (_, n) => {
-        const o = n % 4, i = Math.floor(n / 4) % 3, w = Math.floor(n / 12) % 2, h = Math.floor(n / 24);
+        const o = n % 4,
+          i = Math.floor(n / 4) % 3,
+          w = Math.floor(n / 12) % 2,
+          h = Math.floor(n / 24);
         return 1000 * h + 100 * w + 10 * i + o;
       }),
       [2, 2, 3, 4],
     );
     root.child('block').child('conv').register('weight', conv, 'conv', true);
-    root.child('head').register('weight', tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]), 'linear', true);
+    root.child('head').register(
+      'weight',
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+      ]),
+      'linear',
+      true,
+    );
     root.child('head').register('bias', tf.tensor1d([0.5, -0.5]), 'plain', true);
     root.child('bn').register('running_var', tf.tensor1d([1, 1, 1, 1]), 'plain', false);
   }
@@ -40,7 +53,10 @@ test('stateDict gives PyTorch layout: conv OIHW, linear [out,in]', () => {
   assert.deepEqual(conv.shape, [4, 3, 2, 2]);
   // OIHW element [o=3][i=2][h=1][w=0] must be the HWIO element [1][0][2][3] = 1000 + 0 + 20 + 3.
   assert.equal((conv.arraySync() as number[][][][])[3][2][1][0], 1023);
-  assert.deepEqual(sd.get('head.weight')!.arraySync(), [[1, 3, 5, 7], [2, 4, 6, 8]]);
+  assert.deepEqual(sd.get('head.weight')!.arraySync(), [
+    [1, 3, 5, 7],
+    [2, 4, 6, 8],
+  ]);
   assert.deepEqual([...sd.keys()], ['block.conv.weight', 'head.weight', 'head.bias', 'bn.running_var']);
   tf.dispose([...sd.values()]);
   m.dispose();
@@ -66,7 +82,10 @@ test('trainableVariables excludes buffers; parameterCount counts trainable scala
   const m = new Toy();
   assert.equal(m.trainableVariables().length, 3);
   assert.equal(m.parameterCount(), 48 + 8 + 2);
-  assert.equal(m.parameterCount((n) => n.startsWith('head.')), 10);
+  assert.equal(
+    m.parameterCount((n) => n.startsWith('head.')),
+    10,
+  );
   m.dispose();
 });
 
@@ -115,7 +134,10 @@ test('allowMissing / ignoreUnexpected support partial (pretrained) loads', () =>
   m.loadStateDict(sd, 'imagenet', { allowMissing: (n) => n.startsWith('head.'), ignoreUnexpected: (n) => n.startsWith('fc.') });
   // `keep`: present in the file, but the model's own value wins (pretrained loads keep the random heads).
   const headBefore = m.parameters()[1].variable.arraySync();
-  const zeros = new Map([['head.weight', tf.zeros([2, 4])], ['head.bias', tf.zeros([2])]]);
+  const zeros = new Map([
+    ['head.weight', tf.zeros([2, 4])],
+    ['head.bias', tf.zeros([2])],
+  ]);
   m.loadStateDict(new Map([...sd, ...zeros]), 'imagenet', { keep: (n) => n.startsWith('head.'), ignoreUnexpected: (n) => n.startsWith('fc.') });
   assert.deepEqual(m.parameters()[1].variable.arraySync(), headBefore);
   tf.dispose([...sd.values(), ...zeros.values()]);

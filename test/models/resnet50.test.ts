@@ -19,7 +19,7 @@ test(`resnet50 (width ÷8) matches torchvision's forward within ${TOL}: pooled, 
   assert.ok(e.pooledScale > 1, 'fixture activations are O(1), not vanishing');
 });
 
-test('full-width ResNet50 has torchvision\'s 23,508,032 backbone parameters (25,557,032 with its fc)', () => {
+test("full-width ResNet50 has torchvision's 23,508,032 backbone parameters (25,557,032 with its fc)", () => {
   const m = new ResNet50({ embedSizes: [128, 128], rng: new Rng(0, 'init'), randomBackbone: false });
   const TORCHVISION_FC = 2048 * 1000 + 1000;
   assert.equal(m.backboneParameterCount(), 23_508_032);
@@ -37,7 +37,12 @@ test('full-width ResNet50: forward + backward at 64 px, batch 2, without leaking
   // The cpu backend's filter-gradient kernel is a plain loop (≈ 7 min for this step on 2 cores), so on cpu the
   // backward pass runs through every layer to all BN shifts β and the heads, skipping filter gradients.
   const fullGrad = tf.getBackend() !== 'cpu' && !noFilterGradient();
-  const vars = fullGrad ? m.trainableVariables() : m.parameters().filter((p) => p.trainable && p.name.endsWith('.bias')).map((p) => p.variable);
+  const vars = fullGrad
+    ? m.trainableVariables()
+    : m
+        .parameters()
+        .filter((p) => p.trainable && p.name.endsWith('.bias'))
+        .map((p) => p.variable);
   const step = () => {
     const { value, grads } = tf.variableGrads(() => {
       const out = m.forward(x);
@@ -66,10 +71,14 @@ test('frozen BN: an optimizer step leaves running statistics untouched and moves
   const snapshot = () => new Map(m.parameters().map((p) => [p.name, Float32Array.from(p.variable.dataSync())]));
   const before = snapshot();
   const opt = tf.train.sgd(0.5);
-  opt.minimize(() => {
-    const out = m.forward(x);
-    return tf.tidy(() => tf.add(tf.sum(tf.mul(out.embeds[0], tf.range(0, 8))), tf.sum(out.embeds[1])) as tf.Scalar);
-  }, false, m.trainableVariables());
+  opt.minimize(
+    () => {
+      const out = m.forward(x);
+      return tf.tidy(() => tf.add(tf.sum(tf.mul(out.embeds[0], tf.range(0, 8))), tf.sum(out.embeds[1])) as tf.Scalar);
+    },
+    false,
+    m.trainableVariables(),
+  );
   const after = snapshot();
   const changed = (n: string) => before.get(n)!.some((v, i) => v !== after.get(n)![i]);
   const stats = [...before.keys()].filter((n) => /running_(mean|var)$/.test(n));
@@ -86,19 +95,31 @@ test('frozen BN: an optimizer step leaves running statistics untouched and moves
 
 test('any input side ≥ 32 works (odd, non-square); smaller or non-RGB input is a UserError', () => {
   const m = new ResNet50({ embedSizes: [8, 4], rng: new Rng(3, 'init'), randomBackbone: true, width: 16 });
-  for (const [h, w] of [[32, 32], [33, 57]]) {
+  for (const [h, w] of [
+    [32, 32],
+    [33, 57],
+  ]) {
     const x = tf.zeros([1, h, w, 3]) as tf.Tensor4D;
     const out = m.forward(x);
     const c = m.clusterFeatures(x);
     assert.deepEqual(out.pooled.shape, [1, 128]);
-    assert.deepEqual(out.embeds.map((e) => e.shape), [[1, 8], [1, 4]]);
+    assert.deepEqual(
+      out.embeds.map((e) => e.shape),
+      [
+        [1, 8],
+        [1, 4],
+      ],
+    );
     // layer1 sits at stride 4: conv1 (pad 3, stride 2) then max pool (pad 1, stride 2), each ⌊(n−1)/2⌋+1.
     const quarter = (n: number) => Math.floor((Math.floor((n - 1) / 2) + 1 - 1) / 2) + 1;
     assert.deepEqual(c.shape, [1, quarter(h), quarter(w), 16]);
     tf.dispose([x, out.pooled, ...out.embeds, c]);
   }
   const small = tf.zeros([1, 31, 64, 3]) as tf.Tensor4D;
-  assert.throws(() => m.forward(small), (e: unknown) => e instanceof UserError && /31×64.*--input-size/.test(e.message));
+  assert.throws(
+    () => m.forward(small),
+    (e: unknown) => e instanceof UserError && /31×64.*--input-size/.test(e.message),
+  );
   const gray = tf.zeros([1, 64, 64, 1]) as tf.Tensor4D;
   assert.throws(() => m.clusterFeatures(gray), UserError);
   tf.dispose([small, gray]);
@@ -109,7 +130,10 @@ test('keras-v1 variant: same names plus a bias on every conv, BGR caffe input', 
   const tv = new ResNet50({ embedSizes: [4], rng: new Rng(5, 'init'), randomBackbone: false, width: 16 });
   const v1 = new ResNet50({ embedSizes: [4], rng: new Rng(5, 'init'), randomBackbone: false, width: 16, variant: 'keras-v1', bnEps: 1e-3 });
   const tvNames = new Set(tv.parameters().map((p) => p.name));
-  const extra = v1.parameters().map((p) => p.name).filter((n) => !tvNames.has(n));
+  const extra = v1
+    .parameters()
+    .map((p) => p.name)
+    .filter((n) => !tvNames.has(n));
   assert.equal(extra.length, 53);
   assert.ok(extra.every((n) => /(conv\d|downsample\.0)\.bias$/.test(n)));
   assert.equal(v1.input.order, 'BGR');

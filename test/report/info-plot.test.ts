@@ -8,8 +8,11 @@ const cols = valMetricColumns([1, 2, 4, 8]);
 function history(epochs: number) {
   const h = emptyHistory(cols);
   for (let e = 0; e < epochs; e++) {
-    h.train.Epochs.push(e); h.train.Time.push(1); h.train['Train Loss'].push(0.3 - 0.05 * e);
-    h.val.Epochs.push(e); h.val.Time.push(2);
+    h.train.Epochs.push(e);
+    h.train.Time.push(1);
+    h.train['Train Loss'].push(0.3 - 0.05 * e);
+    h.val.Epochs.push(e);
+    h.val.Time.push(2);
     cols.forEach((c, i) => h.val[c].push(0.1 * i + 0.02 * e + (e === 1 ? 0.1 : 0))); // best in epoch 1
   }
   return h;

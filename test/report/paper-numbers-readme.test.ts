@@ -22,7 +22,10 @@ function readmeValues(): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
   let heads: string[] = [];
   for (const line of section.split('\n')) {
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells[0] === 'dataset') heads = cells.slice(1).map(column);
     const m = /^(.*) \(paper\)$/.exec(cells[0] ?? '');
     if (!m) continue;

@@ -80,7 +80,10 @@ test('recoveryRows: queries drawn with replacement from the given stream, self d
   const src = { queryPaths: paths, queryLabels: labels, galleryPaths: paths, galleryLabels: labels, neighbours, k: 4, selfIncluded: true };
   const rows = recoveryRowsFn(src, new Rng(5, 'recoveries'), 10, 3);
   const draw = new Rng(5, 'recoveries');
-  assert.deepEqual(rows.map((r) => r.queryPath), Array.from({ length: 10 }, () => paths[draw.int(4)]));
+  assert.deepEqual(
+    rows.map((r) => r.queryPath),
+    Array.from({ length: 10 }, () => paths[draw.int(4)]),
+  );
   for (const r of rows) {
     assert.deepEqual(r.neighbourPaths, expected[r.queryPath].n, `neighbours of ${r.queryPath}`);
     assert.deepEqual(r.correct, expected[r.queryPath].ok, `correctness of ${r.queryPath}`);

@@ -32,26 +32,72 @@ test('markdown report: runs table, per-dataset best values with epochs, paper nu
   assert.deepEqual(r.written, [out, path.join(parent, 'report.svg')]);
   const md = fs.readFileSync(out, 'utf8');
 
-  assert.deepEqual(mdRow(md, 'run'), ['run', 'dataset', 'method', 'arch', 'loss (miner)', 'differing flags', 'epochs done', 'time (train + eval)', 'backend / device']);
+  assert.deepEqual(mdRow(md, 'run'), [
+    'run',
+    'dataset',
+    'method',
+    'arch',
+    'loss (miner)',
+    'differing flags',
+    'epochs done',
+    'time (train + eval)',
+    'backend / device',
+  ]);
   // Time = Σ train Time + Σ eval Time: 100.5 + 101 + 99.5 + 20 + 21 + 19 = 361 s.
   assert.deepEqual(mdRow(md, 'cubA'), [
-    'cubA', 'cub200', 'MIC', 'resnet50', 'marginloss (distance)',
-    '--n_epochs 3 --tau 80 --lr 0.00001 --adv_weights 2500 --shared_num_classes 30', '3 / 3', '6 min 01 s', 'tensorflow-gpu / GPU 0: NVIDIA A100',
+    'cubA',
+    'cub200',
+    'MIC',
+    'resnet50',
+    'marginloss (distance)',
+    '--n_epochs 3 --tau 80 --lr 0.00001 --adv_weights 2500 --shared_num_classes 30',
+    '3 / 3',
+    '6 min 01 s',
+    'tensorflow-gpu / GPU 0: NVIDIA A100',
   ]);
-  assert.deepEqual(mdRow(md, 'cubB').slice(5), ['--n_epochs 3 --tau 30 --lr 0.00002 --adv_weights 2500 --shared_num_classes 30', '3 / 3', '3 min 00 s', 'wasm / CPU']);
+  assert.deepEqual(mdRow(md, 'cubB').slice(5), [
+    '--n_epochs 3 --tau 30 --lr 0.00002 --adv_weights 2500 --shared_num_classes 30',
+    '3 / 3',
+    '3 min 00 s',
+    'wasm / CPU',
+  ]);
   assert.deepEqual(mdRow(md, 'carsCut').slice(5), [
-    '--n_epochs 5 --tau 80 --lr 0.00001 --adv_weights 500 --shared_num_classes 150', '2 / 5 — incomplete: 2 of 5 epochs; stopped during epoch 2', '1 min 10 s', 'wasm / CPU',
+    '--n_epochs 5 --tau 80 --lr 0.00001 --adv_weights 500 --shared_num_classes 150',
+    '2 / 5 — incomplete: 2 of 5 epochs; stopped during epoch 2',
+    '1 min 10 s',
+    'wasm / CPU',
   ]);
 
   // CUB table: columns NMI F1 R@1 R@2 R@4 R@8 MAP@R; the paper row, then best @epoch (run − paper).
   assert.deepEqual(mdRow(md, ''), ['', 'NMI', 'F1', 'R@1', 'R@2', 'R@4', 'R@8', 'MAP@R']);
   assert.deepEqual(mdRow(md, '**paper (MIC, published)**').slice(1, 6), ['**69.7†**', '**—**', '**66.1**', '**76.8**', '**85.6**']);
   assert.deepEqual(mdRow(md, 'cubA').length, 9);
-  const cubATable = md.split('\n').filter((l) => l.startsWith('| cubA |'))[1].slice(2, -2).split(' | ');
-  assert.deepEqual(cubATable, ['cubA', '66.0 @2 (\u22123.7)', '10.0 @0', '62.0 @1 (\u22124.1)', '75.0 @1 (\u22121.8)', '10.0 @0 (\u221275.6)', '10.0 @0', '10.0 @0']);
-  const cubBTable = md.split('\n').filter((l) => l.startsWith('| cubB |'))[1].slice(2, -2).split(' | ');
+  const cubATable = md
+    .split('\n')
+    .filter((l) => l.startsWith('| cubA |'))[1]
+    .slice(2, -2)
+    .split(' | ');
+  assert.deepEqual(cubATable, [
+    'cubA',
+    '66.0 @2 (\u22123.7)',
+    '10.0 @0',
+    '62.0 @1 (\u22124.1)',
+    '75.0 @1 (\u22121.8)',
+    '10.0 @0 (\u221275.6)',
+    '10.0 @0',
+    '10.0 @0',
+  ]);
+  const cubBTable = md
+    .split('\n')
+    .filter((l) => l.startsWith('| cubB |'))[1]
+    .slice(2, -2)
+    .split(' | ');
   assert.deepEqual(cubBTable.slice(0, 4), ['cubB', '52.0 @1 (\u221217.7)', '10.0 @0', '71.0 @2 (+4.9)']);
-  const carsTable = md.split('\n').find((l) => l.startsWith('| carsCut (incomplete) |'))!.slice(2, -2).split(' | ');
+  const carsTable = md
+    .split('\n')
+    .find((l) => l.startsWith('| carsCut (incomplete) |'))!
+    .slice(2, -2)
+    .split(' | ');
   assert.deepEqual(carsTable.slice(0, 4), ['carsCut (incomplete)', '61.0 @1 (\u22127.4)', '10.0 @0', '84.0 @1 (+1.4)']);
 
   assert.match(md, /\*\*Incomplete runs\*\* \(reported from what their CSVs hold\):\n\n- carsCut: 2 of 5 epochs; stopped during epoch 2\n/);
@@ -92,19 +138,29 @@ test('a run killed mid-write: the cut CSV row is ignored and said; a run with no
 
   const empty = await makeRunFolder(path.join(parent, 'damaged'), { ...CUB_A, name: 'fresh', epochs: [], recoveries: undefined });
   const r = await writeReport({ runDirs: [empty] });
-  assert.match(r.stdout!, /\| fresh \| cub200 \| MIC \| resnet50 \| marginloss \(distance\) \| 0 \/ 3 — incomplete: no epoch finished \(of 3\) \| 0 s \| tensorflow-gpu \/ GPU 0: NVIDIA A100 \|/);
+  assert.match(
+    r.stdout!,
+    /\| fresh \| cub200 \| MIC \| resnet50 \| marginloss \(distance\) \| 0 \/ 3 — incomplete: no epoch finished \(of 3\) \| 0 s \| tensorflow-gpu \/ GPU 0: NVIDIA A100 \|/,
+  );
   assert.match(r.stdout!, /\| fresh \(incomplete\) \| — \| — \| — \|/);
   assert.match(r.stdout!, /chart written only with --out/);
 });
 
 test('VehicleID: small/medium/large headers, the paper value under small R@1', async () => {
   const dir = await makeRunFolder(path.join(parent, 'vid'), {
-    name: 'vid', flags: ['--dataset', 'vehicle_id', '--n_epochs', '1'], kVals: [1, 5], sets: 3,
+    name: 'vid',
+    flags: ['--dataset', 'vehicle_id', '--n_epochs', '1'],
+    kVals: [1, 5],
+    sets: 3,
     epochs: [{ trainSeconds: 1, loss: 0.2, evalSeconds: 1, metrics: { 'Set 0 Recall @ 1': 0.9, 'Set 2 Recall @ 1': 0.8 } }],
   });
   const md = (await writeReport({ runDirs: [dir] })).stdout!;
   assert.deepEqual(mdRow(md, '').slice(0, 7), ['', 'small NMI', 'small F1', 'small R@1', 'small R@5', 'small MAP@R', 'medium NMI']);
-  const row = md.split('\n').filter((l) => l.startsWith('| vid |'))[1].slice(2, -2).split(' | ');
+  const row = md
+    .split('\n')
+    .filter((l) => l.startsWith('| vid |'))[1]
+    .slice(2, -2)
+    .split(' | ');
   assert.equal(row[3], '90.0 @0 (+3.1)');
   assert.equal(row[13], '80.0 @0');
   assert.equal(md.includes('differing flags'), false, 'one run: nothing to compare');
@@ -133,7 +189,10 @@ test('mistakes are one-line errors before anything is written', async () => {
   const { cubA } = await fixtures;
   const notRun = fs.mkdtempSync(path.join(parent, 'plain-'));
   const out = path.join(parent, 'never.md');
-  await assert.rejects(writeReport({ runDirs: [cubA, notRun], out }), (e: unknown) => e instanceof UserError && /not a mic-train run folder \(no hypa\.json\)/.test(e.message) && e.message.includes(notRun));
+  await assert.rejects(
+    writeReport({ runDirs: [cubA, notRun], out }),
+    (e: unknown) => e instanceof UserError && /not a mic-train run folder \(no hypa\.json\)/.test(e.message) && e.message.includes(notRun),
+  );
   await assert.rejects(writeReport({ runDirs: [cubA], out: path.join(parent, 'r.txt') }), /--out: expected a file name ending in \.md or \.html/);
   await assert.rejects(writeReport({ runDirs: [cubA], out: path.join(parent, 'no-such-dir', 'r.md') }), /--out: folder .* does not exist/);
   await assert.rejects(writeReport({ runDirs: [] }), /give one or more run folders/);
@@ -143,7 +202,13 @@ test('mistakes are one-line errors before anything is written', async () => {
 test('helpers: labels, differing keys, headers, durations, signs, Parameter_Info', () => {
   assert.deepEqual(uniqueLabels(['/x/a/run', '/x/b/run', '/x/c/other']), ['a/run', 'b/run', 'c/other']);
   assert.deepEqual(uniqueLabels(['/x/r1', '/y/r2']), ['r1', 'r2']);
-  assert.deepEqual(differingKeys([{ lr: 1, seed: 0, savename: 'a', backend: 'wasm' }, { lr: 2, seed: 0, savename: 'b', backend: 'cpu' }]), ['lr']);
+  assert.deepEqual(
+    differingKeys([
+      { lr: 1, seed: 0, savename: 'a', backend: 'wasm' },
+      { lr: 2, seed: 0, savename: 'b', backend: 'cpu' },
+    ]),
+    ['lr'],
+  );
   assert.equal(metricHeader('Set 1 Recall @ 5', 'vehicle_id'), 'medium R@5');
   assert.equal(metricHeader('Set 1 NMI', 'folder'), 'set 1 NMI');
   assert.equal(metricHeader('Recall @ 1000', 'online_products'), 'R@1000');

@@ -33,10 +33,14 @@ test('time-stamped names also get the suffix (not the original’s <dataset>/_1)
 
 test('bad --savename or unwritable --save_path: UserError naming the flag', () => {
   const r = root();
-  assert.throws(() => createRunFolder({ savePath: r, dataset: 'cub200', arch: 'resnet50', savename: 'a/b' }),
-    (e: unknown) => e instanceof UserError && e.message.startsWith('--savename'));
+  assert.throws(
+    () => createRunFolder({ savePath: r, dataset: 'cub200', arch: 'resnet50', savename: 'a/b' }),
+    (e: unknown) => e instanceof UserError && e.message.startsWith('--savename'),
+  );
   const file = path.join(r, 'a-file');
   fs.writeFileSync(file, '');
-  assert.throws(() => createRunFolder({ savePath: file, dataset: 'cub200', arch: 'resnet50', savename: 'x' }),
-    (e: unknown) => e instanceof UserError && e.message.startsWith('--save_path'));
+  assert.throws(
+    () => createRunFolder({ savePath: file, dataset: 'cub200', arch: 'resnet50', savename: 'x' }),
+    (e: unknown) => e instanceof UserError && e.message.startsWith('--save_path'),
+  );
 });

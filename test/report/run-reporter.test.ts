@@ -9,7 +9,12 @@ import { UserError } from '../../src/errors.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const newDir = () => tempDir('mic-report-');
-const readCsv = (file: string) => fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+const readCsv = (file: string) =>
+  fs
+    .readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split(','));
 const cub = valMetricColumns([1, 2, 4, 8]);
 
 /** Epoch e's metrics: R@1 peaks at epoch 1. */
@@ -35,12 +40,23 @@ test('fresh run: CSV headers equal the original’s, one row per epoch, numbers 
 
   const train = readCsv(path.join(dir, 'log_train_Class.csv'));
   assert.deepEqual(train[0], ['Epochs', 'Time', 'Train Loss']);
-  assert.deepEqual(train.slice(1).map((row) => row.map(Number)), [[0, 12.3457, 0.5], [1, 13.3457, 0.4], [2, 14.3457, 0.3]]);
+  assert.deepEqual(
+    train.slice(1).map((row) => row.map(Number)),
+    [
+      [0, 12.3457, 0.5],
+      [1, 13.3457, 0.4],
+      [2, 14.3457, 0.3],
+    ],
+  );
 
   const val = readCsv(path.join(dir, 'log_val_Class.csv'));
   assert.equal(val[0].join(','), 'Epochs,Time,NMI,F1,Recall @ 1,Recall @ 2,Recall @ 4,Recall @ 8');
   assert.equal(val.length, 4);
-  for (const row of val.slice(1)) assert.ok(row.every((x) => Number.isFinite(Number(x))), `numeric row ${row}`);
+  for (const row of val.slice(1))
+    assert.ok(
+      row.every((x) => Number.isFinite(Number(x))),
+      `numeric row ${row}`,
+    );
   assert.deepEqual(val[2].slice(0, 3).map(Number), [1, 5, 0.05], 'Epochs, integer eval seconds, NMI');
 
   r.writeSummary();
@@ -61,7 +77,10 @@ test('plots: InfoPlot_Class.svg for one test set; VehicleID gets one per set, ea
   r2.start();
   runEpochs(r2, [0, 1], vid);
   const files = await r2.writePlot();
-  assert.deepEqual(files.map((f) => path.basename(f)), ['InfoPlot_Class_Set1.svg', 'InfoPlot_Class_Set2.svg', 'InfoPlot_Class_Set3.svg']);
+  assert.deepEqual(
+    files.map((f) => path.basename(f)),
+    ['InfoPlot_Class_Set1.svg', 'InfoPlot_Class_Set2.svg', 'InfoPlot_Class_Set3.svg'],
+  );
   const svg2 = fs.readFileSync(files[1], 'utf8');
   assert.ok(svg2.includes('>Set 1 Recall @ 5<') && !svg2.includes('>Set 0 NMI<'), 'set 2 plot holds set 2 metrics only');
   await sharp(Buffer.from(svg2)).png().toBuffer();
@@ -100,7 +119,10 @@ test('restoring a history of other columns is a UserError; logging a wrong metri
   const r = new RunReporter(dir, cub);
   r.start();
   const other = new RunReporter(newDir(), valMetricColumns([1, 10, 100, 1000]));
-  assert.throws(() => r.restore(other.history(), 0, 'run/last'), (e: unknown) => e instanceof UserError && /run\/last.*--k_vals/.test(e.message));
+  assert.throws(
+    () => r.restore(other.history(), 0, 'run/last'),
+    (e: unknown) => e instanceof UserError && /run\/last.*--k_vals/.test(e.message),
+  );
   assert.throws(() => r.logVal(0, 1, { NMI: 1 }), /missing: F1/);
   r.logTrain(0, 1, 1);
   assert.throws(() => r.logTrain(0, 1, 1), /after epoch 0/);

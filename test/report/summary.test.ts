@@ -13,8 +13,14 @@ test('Curr_Summary_Class.txt: sections, elapsed epochs/time, min loss and per-me
     [2, 10.3, 0.4, 11, 0.5, 0.1, 0.56149],
   ];
   for (const [e, tt, loss, vt, nmi, f1, r1] of rows) {
-    h.train.Epochs.push(e); h.train.Time.push(tt); h.train['Train Loss'].push(loss);
-    h.val.Epochs.push(e); h.val.Time.push(vt); h.val.NMI.push(nmi); h.val.F1.push(f1); h.val['Recall @ 1'].push(r1);
+    h.train.Epochs.push(e);
+    h.train.Time.push(tt);
+    h.train['Train Loss'].push(loss);
+    h.val.Epochs.push(e);
+    h.val.Time.push(vt);
+    h.val.NMI.push(nmi);
+    h.val.F1.push(f1);
+    h.val['Recall @ 1'].push(r1);
   }
   assert.equal(
     formatSummary(h, cols),

@@ -14,7 +14,7 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointFs } from '../../src/io/
 import { writeSafetensors } from '../../src/io/safetensors.ts';
 import { createRunFolder } from '../../src/report/run-folder.ts';
 import { makeSop } from '../helpers/dataset-layouts.ts';
-import {  } from '../helpers/cli.ts';
+import {} from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { readCsv, runCli } from '../helpers/cli.ts';
 
@@ -27,11 +27,15 @@ function noStack(stderr: string): void {
 async function img(file: string, kind: 'rgb' | 'gray' | 'rgba' | 'cmyk' | 'png16', shade: number): Promise<void> {
   const base = sharp({ create: { width: 40, height: 30, channels: 3, background: { r: shade, g: 255 - shade, b: 90 } } });
   const buf =
-    kind === 'gray' ? await base.toColourspace('b-w').jpeg().toBuffer()
-    : kind === 'rgba' ? await base.ensureAlpha(0.5).png().toBuffer()
-    : kind === 'cmyk' ? await base.toColourspace('cmyk').jpeg().toBuffer()
-    : kind === 'png16' ? await base.toColourspace('rgb16').png().toBuffer()
-    : await base.jpeg().toBuffer();
+    kind === 'gray'
+      ? await base.toColourspace('b-w').jpeg().toBuffer()
+      : kind === 'rgba'
+        ? await base.ensureAlpha(0.5).png().toBuffer()
+        : kind === 'cmyk'
+          ? await base.toColourspace('cmyk').jpeg().toBuffer()
+          : kind === 'png16'
+            ? await base.toColourspace('rgb16').png().toBuffer()
+            : await base.jpeg().toBuffer();
   fs.writeFileSync(file, buf);
 }
 
@@ -39,7 +43,19 @@ test('training runs past every kind of bad image, names each bad file once, and 
   const root = tempDir('mic-robust-');
   const out = tempDir('mic-robust-out-');
   // Train classes a_*, test classes b_* (split-mode half). Real sample images plus odd formats and broken files.
-  const classes = ['a_001.Tshirt_top', 'a_002.Trouser', 'a_006.Digit_zero', 'a_007.Digit_one', 'a_008.Digit_two', 'b_011.Sandal', 'b_013.Sneaker', 'b_016.Digit_five', 'b_017.Digit_six', 'b_018.Digit_seven', 'b_019.Digit_eight'];
+  const classes = [
+    'a_001.Tshirt_top',
+    'a_002.Trouser',
+    'a_006.Digit_zero',
+    'a_007.Digit_one',
+    'a_008.Digit_two',
+    'b_011.Sandal',
+    'b_013.Sneaker',
+    'b_016.Digit_five',
+    'b_017.Digit_six',
+    'b_018.Digit_seven',
+    'b_019.Digit_eight',
+  ];
   // With the one-image class below: 6 training and 6 test classes (split-mode half).
   for (const c of classes) {
     const src = path.join(SAMPLE, c.slice(2));
@@ -73,10 +89,34 @@ test('training runs past every kind of bad image, names each bad file once, and 
   fs.mkdirSync(path.join(root, 'a_010.empty'));
 
   const r = runCli([
-    '--dataset', 'folder', '--source_path', root, '--save_path', out, '--savename', 'r', '--not_pretrained', '--backend', 'wasm',
-    '--input-size', '32', '--bs', '8', '--n_epochs', '1', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '2',
-    '--val-split', '0.34', // 2 of the 6 usable training classes; with seed 1 the one-image class stays in training
-    '--max-bad-images', '0.1', // 3 (4 when not root) of the 51 test images cannot be decoded
+    '--dataset',
+    'folder',
+    '--source_path',
+    root,
+    '--save_path',
+    out,
+    '--savename',
+    'r',
+    '--not_pretrained',
+    '--backend',
+    'wasm',
+    '--input-size',
+    '32',
+    '--bs',
+    '8',
+    '--n_epochs',
+    '1',
+    '--task_p',
+    '1',
+    '0',
+    '--adv_weights',
+    '0',
+    '--kernels',
+    '2',
+    '--val-split',
+    '0.34', // 2 of the 6 usable training classes; with seed 1 the one-image class stays in training
+    '--max-bad-images',
+    '0.1', // 3 (4 when not root) of the 51 test images cannot be decoded
   ]);
   assert.equal(r.code, 0, r.stderr);
   noStack(r.stderr);
@@ -101,7 +141,8 @@ test('an image that vanished after the dataset was laid out (a dangling link) st
   const root = tempDir('mic-robust-');
   for (const c of ['a', 'b', 'c', 'd']) {
     fs.mkdirSync(path.join(root, c));
-    for (const f of fs.readdirSync(path.join(SAMPLE, '001.Tshirt_top')).slice(0, 4)) fs.copyFileSync(path.join(SAMPLE, '001.Tshirt_top', f), path.join(root, c, f));
+    for (const f of fs.readdirSync(path.join(SAMPLE, '001.Tshirt_top')).slice(0, 4))
+      fs.copyFileSync(path.join(SAMPLE, '001.Tshirt_top', f), path.join(root, c, f));
   }
   const link = path.join(root, 'c', 'gone.jpg');
   fs.symlinkSync(path.join(root, 'nowhere.jpg'), link);
@@ -161,7 +202,11 @@ test('an existing run folder is never overwritten: the new run gets a _1 suffix'
 
 test('a full disk while checkpointing leaves the previous checkpoint loadable', () => {
   const dir = path.join(tempDir(), 'last');
-  const ck = (v: number) => ({ tensors: new Map([['w', { shape: [2], data: Float32Array.from([v, v]) }]]), extraTensors: new Map(), state: { epoch: v } });
+  const ck = (v: number) => ({
+    tensors: new Map([['w', { shape: [2], data: Float32Array.from([v, v]) }]]),
+    extraTensors: new Map(),
+    state: { epoch: v },
+  });
   saveCheckpoint(dir, ck(1));
   const full: CheckpointFs = {
     ...fs,
@@ -171,7 +216,10 @@ test('a full disk while checkpointing leaves the previous checkpoint loadable', 
       throw e;
     }) as unknown as typeof fs.writeSync,
   };
-  assert.throws(() => saveCheckpoint(dir, ck(2), { fs: full }), (e: unknown) => e instanceof UserError && /no space left on device/.test(e.message));
+  assert.throws(
+    () => saveCheckpoint(dir, ck(2), { fs: full }),
+    (e: unknown) => e instanceof UserError && /no space left on device/.test(e.message),
+  );
   const back = loadCheckpoint(dir);
   assert.equal(back.state.epoch, 1);
   assert.deepEqual([...back.tensors.get('w')!.data], [1, 1]);

@@ -20,7 +20,9 @@ test('--threads 2: the worker script lives in a private mkdtemp folder that is g
   const stale = fs.mkdtempSync(path.join(os.tmpdir(), `mic-train-wasm-${dead}-`));
   fs.writeFileSync(path.join(stale, 'worker.cjs'), '// left by a killed run');
   const script = path.join(tempDir(), 'threads.mts');
-  fs.writeFileSync(script, `
+  fs.writeFileSync(
+    script,
+    `
     import fs from 'node:fs';
     import { selectBackend } from ${JSON.stringify(path.join(REPO, 'src/backend/select.ts'))};
     import { wasmWorkerDir } from ${JSON.stringify(path.join(REPO, 'src/backend/wasm-threads.ts'))};
@@ -28,7 +30,8 @@ test('--threads 2: the worker script lives in a private mkdtemp folder that is g
     const dir = wasmWorkerDir()!;
     const st = fs.statSync(dir);
     process.stdout.write(JSON.stringify({ pid: process.pid, dir, mode: st.mode & 0o777, files: fs.readdirSync(dir) }));
-  `);
+  `,
+  );
   const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr.slice(-2000));
   const seen = JSON.parse(r.stdout) as { pid: number; dir: string; mode: number; files: string[] };
@@ -55,19 +58,28 @@ test('Keras shard paths are confined to the model folder: ../, absolute paths an
     [secret, /is not a relative file name/],
     ['link.bin', /is a link that points outside the model folder/],
   ] as const) {
-    fs.writeFileSync(model, JSON.stringify({ format: 'layers-model', weightsManifest: [{ paths: [shard], weights: [{ name: 'w', dtype: 'float32', shape: [1] }] }] }));
-    assert.throws(() => readLayersModel(model), (e: unknown) => {
-      assert.ok(e instanceof UserError, String(e));
-      assert.match(e.message, why, shard);
-      assert.doesNotMatch(e.message, /1234|bytes/, 'nothing about the outside file leaks');
-      return true;
-    });
+    fs.writeFileSync(
+      model,
+      JSON.stringify({ format: 'layers-model', weightsManifest: [{ paths: [shard], weights: [{ name: 'w', dtype: 'float32', shape: [1] }] }] }),
+    );
+    assert.throws(
+      () => readLayersModel(model),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError, String(e));
+        assert.match(e.message, why, shard);
+        assert.doesNotMatch(e.message, /1234|bytes/, 'nothing about the outside file leaks');
+        return true;
+      },
+    );
   }
   // A shard inside the folder (also through a link that stays inside) still reads.
   fs.writeFileSync(path.join(modelDir, 'ok.bin'), Buffer.from(new Float32Array([2.5]).buffer));
   fs.symlinkSync('ok.bin', path.join(modelDir, 'alias.bin'));
   for (const shard of ['ok.bin', 'alias.bin', './ok.bin']) {
-    fs.writeFileSync(model, JSON.stringify({ format: 'layers-model', weightsManifest: [{ paths: [shard], weights: [{ name: 'w', dtype: 'float32', shape: [1] }] }] }));
+    fs.writeFileSync(
+      model,
+      JSON.stringify({ format: 'layers-model', weightsManifest: [{ paths: [shard], weights: [{ name: 'w', dtype: 'float32', shape: [1] }] }] }),
+    );
     assert.deepEqual([...readLayersModel(model).weights.get('w')!.data], [2.5]);
   }
 });

@@ -34,7 +34,11 @@ async function warnings<T>(fn: () => Promise<T>): Promise<{ value: T; warned: st
 
 test('a symlinked class folder is a class: 6 folders, one a link, split 3 train / 3 test', async () => {
   const dir = tempDir();
-  const root = folderDataset(path.join(dir, 'root'), CLASSES.filter((c) => c !== 'a2'), 4);
+  const root = folderDataset(
+    path.join(dir, 'root'),
+    CLASSES.filter((c) => c !== 'a2'),
+    4,
+  );
   const elsewhere = folderDataset(path.join(dir, 'elsewhere'), ['real_a2'], 4);
   fs.symlinkSync(path.join(elsewhere, 'real_a2'), path.join(root, 'a2'));
   const m = await load(root);
@@ -94,6 +98,12 @@ test('an image file whose name is not UTF-8 is refused naming its folder; other 
   const root = folderDataset(path.join(dir, 'root'), CLASSES, 3);
   fs.writeFileSync(Buffer.concat([Buffer.from(`${root}/a1/notes-`), Buffer.from([0xff]), Buffer.from('.txt')]), 'not an image');
   assert.equal((await load(root)).items.length, 18);
-  fs.copyFileSync(path.join(root, 'a1', fs.readdirSync(path.join(root, 'a1')).sort()[0]), Buffer.concat([Buffer.from(`${root}/a1/`), Buffer.from([0xff]), Buffer.from('.png')]));
-  await assert.rejects(load(root), (e: unknown) => e instanceof UserError && /folder '.*a1' holds a file whose name is not valid UTF-8/.test(e.message));
+  fs.copyFileSync(
+    path.join(root, 'a1', fs.readdirSync(path.join(root, 'a1')).sort()[0]),
+    Buffer.concat([Buffer.from(`${root}/a1/`), Buffer.from([0xff]), Buffer.from('.png')]),
+  );
+  await assert.rejects(
+    load(root),
+    (e: unknown) => e instanceof UserError && /folder '.*a1' holds a file whose name is not valid UTF-8/.test(e.message),
+  );
 });

@@ -23,7 +23,14 @@ const badText = path.join(images, 'x', 'bad.png');
 const badEmpty = path.join(images, 'y', 'empty.jpg');
 fs.writeFileSync(badText, 'this is not a picture\n');
 fs.writeFileSync(badEmpty, '');
-const good = path.join(images, 'x', fs.readdirSync(path.join(images, 'x')).filter((f) => f !== 'bad.png').sort()[0]);
+const good = path.join(
+  images,
+  'x',
+  fs
+    .readdirSync(path.join(images, 'x'))
+    .filter((f) => f !== 'bad.png')
+    .sort()[0],
+);
 const gallery = path.join(dir, 'gallery.safetensors');
 
 test('embed leaves undecodable images out and lists them; the gallery records them and the model fingerprint', () => {
@@ -59,7 +66,7 @@ test('query with the checkpoint of a different model than the gallery is refused
   assert.equal(r.stdout, '');
 });
 
-test('query with the gallery\'s own model: the image finds itself first, no undecodable file among the answers', () => {
+test("query with the gallery's own model: the image finds itself first, no undecodable file among the answers", () => {
   const r = runCli(['query', '--gallery', gallery, '--k', '4', '--backend', 'cpu', good]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');

@@ -81,8 +81,14 @@ test('--pretrained /dev/zero (or a link to it), --config /dev/zero: one line, ex
   const link = path.join(dir, 'resnet50.safetensors');
   fs.symlinkSync('/dev/zero', link);
   for (const [args, re] of [
-    [['--dataset', 'sample', '--pretrained', link, '--backend', 'cpu', '--save_path', dir], /--pretrained '.*resnet50\.safetensors' is a character device/],
-    [['--dataset', 'sample', '--pretrained', '/dev/zero', '--backend', 'cpu', '--save_path', dir], /--pretrained '\/dev\/zero' is a character device/],
+    [
+      ['--dataset', 'sample', '--pretrained', link, '--backend', 'cpu', '--save_path', dir],
+      /--pretrained '.*resnet50\.safetensors' is a character device/,
+    ],
+    [
+      ['--dataset', 'sample', '--pretrained', '/dev/zero', '--backend', 'cpu', '--save_path', dir],
+      /--pretrained '\/dev\/zero' is a character device/,
+    ],
     [['--config', '/dev/zero', '--save_path', dir], /--config '\/dev\/zero' is a character device/],
   ] as const) {
     const r = runCli([...args], { timeoutMs: 60_000 });

@@ -13,8 +13,15 @@ import { assertUserError, runCli, runCliLive, folderDataset } from '../helpers/c
 import { tempDir } from '../helpers/tmp.ts';
 
 test('--save_path on /proc or /sys is refused at once, naming the file system', () => {
-  for (const [p, fsName] of [['/proc/self/x', 'proc'], ['/proc/x/y/z', 'proc'], ['/sys/kernel/x', 'sysfs']]) {
-    assert.throws(() => checkSavePath(p), (e: unknown) => e instanceof UserError && e.message.includes(`'${p}' is on the ${fsName} pseudo file system`));
+  for (const [p, fsName] of [
+    ['/proc/self/x', 'proc'],
+    ['/proc/x/y/z', 'proc'],
+    ['/sys/kernel/x', 'sysfs'],
+  ]) {
+    assert.throws(
+      () => checkSavePath(p),
+      (e: unknown) => e instanceof UserError && e.message.includes(`'${p}' is on the ${fsName} pseudo file system`),
+    );
   }
   const r = runCli(['--dataset', 'sample', '--save_path', '/proc/self/x', '--backend', 'cpu'], { timeoutMs: 60_000 });
   assertUserError(r, /--save_path: '\/proc\/self\/x' is on the proc pseudo file system/);
@@ -62,12 +69,15 @@ test('Ctrl-C during the initial clustering says so, exits 130 and leaves no run 
 test('Ctrl-C during start-up (right after the backend starts) says so and exits 130', async () => {
   const out = tempDir();
   let sent = false;
-  const r = await runCliLive(['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--backend', 'cpu', '--not_pretrained', '--bs', '8'], (stderr, child) => {
-    if (!sent && /backend: cpu/.test(stderr)) {
-      sent = true;
-      child.kill('SIGTERM');
-    }
-  });
+  const r = await runCliLive(
+    ['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--backend', 'cpu', '--not_pretrained', '--bs', '8'],
+    (stderr, child) => {
+      if (!sent && /backend: cpu/.test(stderr)) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    },
+  );
   assert.equal(r.code, 130, r.stderr);
   assert.match(r.stderr, /SIGTERM during (start-up \([a-z ]+\)|initial clustering): stopping now/);
   assert.deepEqual(fs.readdirSync(out), []);
@@ -78,8 +88,32 @@ test('two Ctrl-C after an epoch was saved: quits at once and says what last/ hol
   const runDir = path.join(out, 'folder', 'r');
   let sent = false;
   const r = await runCliLive(
-    ['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--savename', 'r', '--backend', 'wasm', '--not_pretrained', '--input-size', '32',
-      '--bs', '8', '--n_epochs', '3', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1'],
+    [
+      '--dataset',
+      'folder',
+      '--source_path',
+      tinyDataset(),
+      '--save_path',
+      out,
+      '--savename',
+      'r',
+      '--backend',
+      'wasm',
+      '--not_pretrained',
+      '--input-size',
+      '32',
+      '--bs',
+      '8',
+      '--n_epochs',
+      '3',
+      '--task_p',
+      '1',
+      '0',
+      '--adv_weights',
+      '0',
+      '--kernels',
+      '1',
+    ],
     (_stderr, child) => {
       if (!sent && fs.existsSync(path.join(runDir, 'last', 'state.json'))) {
         sent = true;
@@ -93,9 +127,15 @@ test('two Ctrl-C after an epoch was saved: quits at once and says what last/ hol
   assert.ok(sent, `last/ never appeared:\n${r.stderr}`);
   assert.equal(r.code, 130, r.stderr);
   // (A heavily loaded machine may answer only once epoch 2 is evaluating; what last/ holds is the point.)
-  assert.match(r.stderr, /SIGINT: stopping after the current step of epoch 2 \((training|evaluation)\), then saving last\/; press Ctrl-C again to quit at once \(last\/ holds epoch 1 complete\)/);
+  assert.match(
+    r.stderr,
+    /SIGINT: stopping after the current step of epoch 2 \((training|evaluation)\), then saving last\/; press Ctrl-C again to quit at once \(last\/ holds epoch 1 complete\)/,
+  );
   // The second signal is answered either before the trainer finished its step (quit at once) or after it saved.
-  assert.match(r.stderr, /SIGINT again: quitting at once; last\/ holds epoch (1 complete|2 up to iteration \d+ of \d+)\. Continue with: npx mic-train --resume .*folder\/r|interrupted during epoch 2 at iteration \d+ of \d+; saved in last\//);
+  assert.match(
+    r.stderr,
+    /SIGINT again: quitting at once; last\/ holds epoch (1 complete|2 up to iteration \d+ of \d+)\. Continue with: npx mic-train --resume .*folder\/r|interrupted during epoch 2 at iteration \d+ of \d+; saved in last\//,
+  );
   assert.ok(fs.existsSync(path.join(runDir, 'last', 'state.json')));
 });
 
@@ -103,8 +143,32 @@ test('two Ctrl-C in the first epoch, before anything was saved: the run folder i
   const out = tempDir();
   let sent = false;
   const r = await runCliLive(
-    ['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--savename', 'r', '--backend', 'wasm', '--not_pretrained', '--input-size', '32',
-      '--bs', '8', '--n_epochs', '2', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1'],
+    [
+      '--dataset',
+      'folder',
+      '--source_path',
+      tinyDataset(),
+      '--save_path',
+      out,
+      '--savename',
+      'r',
+      '--backend',
+      'wasm',
+      '--not_pretrained',
+      '--input-size',
+      '32',
+      '--bs',
+      '8',
+      '--n_epochs',
+      '2',
+      '--task_p',
+      '1',
+      '0',
+      '--adv_weights',
+      '0',
+      '--kernels',
+      '1',
+    ],
     (stderr, child) => {
       // The untrained network is evaluated before epoch 1: its line is where the first epoch begins.
       if (!sent && /untrained network \(before epoch 1\)/.test(stderr)) {
@@ -126,8 +190,32 @@ test('Ctrl-C during the evaluation of the untrained network says so, exits 130 a
   const out = tempDir();
   let sent = false;
   const r = await runCliLive(
-    ['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--savename', 'r', '--backend', 'wasm', '--not_pretrained', '--input-size', '32',
-      '--bs', '8', '--n_epochs', '2', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1'],
+    [
+      '--dataset',
+      'folder',
+      '--source_path',
+      tinyDataset(),
+      '--save_path',
+      out,
+      '--savename',
+      'r',
+      '--backend',
+      'wasm',
+      '--not_pretrained',
+      '--input-size',
+      '32',
+      '--bs',
+      '8',
+      '--n_epochs',
+      '2',
+      '--task_p',
+      '1',
+      '0',
+      '--adv_weights',
+      '0',
+      '--kernels',
+      '1',
+    ],
     (stderr, child) => {
       // "run folder:" is the last line before the untrained evaluation starts.
       if (!sent && /run folder:/.test(stderr)) {
@@ -138,6 +226,9 @@ test('Ctrl-C during the evaluation of the untrained network says so, exits 130 a
     { timeoutMs: 300_000 },
   );
   assert.equal(r.code, 130, r.stderr);
-  assert.match(r.stderr, /SIGINT during the evaluation of the untrained network: stopping now \(training has not started, so there is nothing to save\); nothing was saved yet; the run folder .*folder\/r was removed/);
+  assert.match(
+    r.stderr,
+    /SIGINT during the evaluation of the untrained network: stopping now \(training has not started, so there is nothing to save\); nothing was saved yet; the run folder .*folder\/r was removed/,
+  );
   assert.deepEqual(fs.readdirSync(path.join(out, 'folder')), [], 'no run folder left behind');
 });

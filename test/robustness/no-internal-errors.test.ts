@@ -42,12 +42,15 @@ const HEADERS: [string, RegExp][] = [
 
 test('damaged safetensors headers are UserErrors naming the file and the problem', () => {
   for (const [header, re] of HEADERS) {
-    assert.throws(() => parseSafetensors(withHeader(header), 'w.safetensors'), (e: unknown) => {
-      assert.ok(e instanceof UserError, `${header}: ${String(e)}`);
-      assert.match(e.message, /^w\.safetensors: not a valid safetensors file/);
-      assert.match(e.message, re, header);
-      return true;
-    });
+    assert.throws(
+      () => parseSafetensors(withHeader(header), 'w.safetensors'),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError, `${header}: ${String(e)}`);
+        assert.match(e.message, /^w\.safetensors: not a valid safetensors file/);
+        assert.match(e.message, re, header);
+        return true;
+      },
+    );
   }
   // A valid header still reads.
   const ok = parseSafetensors(withHeader('{"__metadata__": null, "w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}'), 'w');
@@ -56,7 +59,10 @@ test('damaged safetensors headers are UserErrors naming the file and the problem
 
 test('--pretrained with a null header or negative dimensions: one line, exit 2, from the CLI', () => {
   const dir = tempDir();
-  for (const [name, header] of [['null', 'null'], ['neg', '{"conv1.weight": {"dtype": "F32", "shape": [-1, 3], "data_offsets": [0, 16]}}']]) {
+  for (const [name, header] of [
+    ['null', 'null'],
+    ['neg', '{"conv1.weight": {"dtype": "F32", "shape": [-1, 3], "data_offsets": [0, 16]}}'],
+  ]) {
     const file = path.join(dir, `${name}.safetensors`);
     fs.writeFileSync(file, withHeader(header));
     const r = runCli(['--dataset', 'sample', '--pretrained', file, '--backend', 'cpu', '--save_path', dir]);
@@ -68,15 +74,34 @@ test('--pretrained with a null header or negative dimensions: one line, exit 2, 
 test('a malformed Keras weightsManifest is a UserError, not a TypeError', () => {
   const dir = tempDir();
   const model = path.join(dir, 'model.json');
-  for (const manifest of [[null], [{ paths: 'shard.bin', weights: [] }], [{ paths: ['shard.bin'], weights: [{ name: 'w', dtype: 'float32' }] }], [{ paths: ['shard.bin'], weights: [{ name: 'w', dtype: 'float32', shape: [-1] }] }]]) {
+  for (const manifest of [
+    [null],
+    [{ paths: 'shard.bin', weights: [] }],
+    [{ paths: ['shard.bin'], weights: [{ name: 'w', dtype: 'float32' }] }],
+    [{ paths: ['shard.bin'], weights: [{ name: 'w', dtype: 'float32', shape: [-1] }] }],
+  ]) {
     fs.writeFileSync(model, JSON.stringify({ format: 'layers-model', weightsManifest: manifest }));
-    assert.throws(() => readLayersModel(model), (e: unknown) => e instanceof UserError && /weightsManifest group 0/.test(e.message), JSON.stringify(manifest));
+    assert.throws(
+      () => readLayersModel(model),
+      (e: unknown) => e instanceof UserError && /weightsManifest group 0/.test(e.message),
+      JSON.stringify(manifest),
+    );
   }
 });
 
 test('embed --out into a missing folder fails before any work', () => {
   const dir = tempDir();
-  const r = runCli(['embed', '--checkpoint', path.join(dir, 'nope'), '--images', dir, '--out', path.join(dir, 'missing', 'g.safetensors'), '--backend', 'cpu']);
+  const r = runCli([
+    'embed',
+    '--checkpoint',
+    path.join(dir, 'nope'),
+    '--images',
+    dir,
+    '--out',
+    path.join(dir, 'missing', 'g.safetensors'),
+    '--backend',
+    'cpu',
+  ]);
   assertUserError(r, /--out: folder '.*missing' does not exist/);
   assert.doesNotMatch(r.stderr, /backend:/, 'failed before the backend started');
   fs.mkdirSync(path.join(dir, 'x.npy'));
@@ -88,12 +113,26 @@ test('a file name that is not UTF-8 on the command line is named as such (was "d
   const dir = tempDir();
   const raw = Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.safetensors')]);
   fs.writeFileSync(raw, 'x');
-  const r = spawnSync('bash', ['-c', `exec "${process.execPath}" bin/mic-train.js --dataset sample --backend cpu --save_path "${dir}" --pretrained "$(printf '${dir}/caf\\351.safetensors')"`], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
-  assertUserError({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, seconds: 0, timedOut: false }, /--pretrained '.*caf\uFFFD\.safetensors' was not found: its name holds bytes that are not valid UTF-8/);
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      `exec "${process.execPath}" bin/mic-train.js --dataset sample --backend cpu --save_path "${dir}" --pretrained "$(printf '${dir}/caf\\351.safetensors')"`,
+    ],
+    { cwd: REPO, encoding: 'utf8', timeout: 120_000 },
+  );
+  assertUserError(
+    { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, seconds: 0, timedOut: false },
+    /--pretrained '.*caf\uFFFD\.safetensors' was not found: its name holds bytes that are not valid UTF-8/,
+  );
 });
 
 test('a file-system error on a named path is one line (disk full, permissions), not an internal error', () => {
-  const err = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write', path: '/runs/x/log_val_Class.csv' });
+  const err = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+    code: 'ENOSPC',
+    syscall: 'write',
+    path: '/runs/x/log_val_Class.csv',
+  });
   assert.equal(systemErrorLine(err), "cannot write '/runs/x/log_val_Class.csv': no space left on device (ENOSPC)");
   assert.equal(systemErrorLine(new TypeError('x is undefined')), null);
   assert.equal(systemErrorLine(Object.assign(new Error('boom'), { code: 'ERR_ASSERTION' })), null);

@@ -37,7 +37,7 @@ test('the fixtures exercise the differences: a colour-managed decode is far from
   }
 });
 
-test('CMYK (JPEG, TIFF) and 16-bit images decode to exactly PIL\'s pixels, with either JPEG decoder', async () => {
+test("CMYK (JPEG, TIFF) and 16-bit images decode to exactly PIL's pixels, with either JPEG decoder", async () => {
   for (const [name, r] of Object.entries(ref.files)) {
     for (const jpeg of ['auto', 'sharp'] as const) {
       const got = await decodeRgb(file(name), jpeg);

@@ -86,13 +86,50 @@ test('a piped 2-epoch run prints progress lines in training, clustering and eval
   const ds = path.join(dir, 'ds');
   const sources = ['001.Tshirt_top', '002.Trouser', '006.Digit_zero', '011.Sandal', '016.Digit_five', '017.Digit_six'];
   ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].forEach((c, i) => folderDataset(ds, [c], 8, sources[i]));
-  const r = runCli(['--dataset', 'folder', '--source_path', ds, '--save_path', path.join(dir, 'out'), '--savename', 'r', '--not_pretrained', '--backend', 'wasm',
-    '--input-size', '32', '--bs', '8', '--n_epochs', '2', '--shared_num_classes', '3', '--cluster_update_freq', '0', '--kernels', '1', '--log-every', '0'], { timeoutMs: 400_000 });
+  const r = runCli(
+    [
+      '--dataset',
+      'folder',
+      '--source_path',
+      ds,
+      '--save_path',
+      path.join(dir, 'out'),
+      '--savename',
+      'r',
+      '--not_pretrained',
+      '--backend',
+      'wasm',
+      '--input-size',
+      '32',
+      '--bs',
+      '8',
+      '--n_epochs',
+      '2',
+      '--shared_num_classes',
+      '3',
+      '--cluster_update_freq',
+      '0',
+      '--kernels',
+      '1',
+      '--log-every',
+      '0',
+    ],
+    { timeoutMs: 400_000 },
+  );
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stderr.split('\n');
-  for (const re of [/^image check: 48 files decoded in /, /^initial clustering: \d+\/24 images/, /^epoch 1\/2: iteration 1\/3, loss \d\.\d{4}, [\d.]+ img\/s, ETA epoch \S+, run \S+$/,
-    /^epoch 1\/2 evaluation: \d+\/24 images/, /^epoch 1\/2 re-clustering: \d+\/24 images/, /^epoch 2\/2: iteration 2\/3, /]) {
-    assert.ok(lines.some((l) => re.test(l)), `${re}\n${r.stderr}`);
+  for (const re of [
+    /^image check: 48 files decoded in /,
+    /^initial clustering: \d+\/24 images/,
+    /^epoch 1\/2: iteration 1\/3, loss \d\.\d{4}, [\d.]+ img\/s, ETA epoch \S+, run \S+$/,
+    /^epoch 1\/2 evaluation: \d+\/24 images/,
+    /^epoch 1\/2 re-clustering: \d+\/24 images/,
+    /^epoch 2\/2: iteration 2\/3, /,
+  ]) {
+    assert.ok(
+      lines.some((l) => re.test(l)),
+      `${re}\n${r.stderr}`,
+    );
   }
   assert.doesNotMatch(r.stderr, /\r|\x1b\[/, 'no terminal control characters in a log');
   const runDir = path.join(dir, 'out', 'folder', 'r');
@@ -115,7 +152,10 @@ test('--help lists the sub-commands; a mistyped flag gets the closest one', () =
   assertUserError(runCli(['--n_epoch', '3']), /^mic-train: unknown flag --n_epoch; did you mean --n_epochs\? \(mic-train --help lists them\)$/);
   assertUserError(runCli(['--input_size', '64']), /unknown flag --input_size; did you mean --input-size\?/);
   assertUserError(runCli(['--frobnicate']), /^mic-train: unknown flag --frobnicate \(mic-train --help lists them\)$/);
-  assertUserError(runCli(['embed', '--chekpoint', 'x', '--images', 'y', '--out', 'z.npy']), /unknown flag --chekpoint; did you mean --checkpoint\? \(mic-train embed --help lists them\)/);
+  assertUserError(
+    runCli(['embed', '--chekpoint', 'x', '--images', 'y', '--out', 'z.npy']),
+    /unknown flag --chekpoint; did you mean --checkpoint\? \(mic-train embed --help lists them\)/,
+  );
 });
 
 test('no arguments and no Datasets/cub200: a short hint to try --dataset sample', () => {

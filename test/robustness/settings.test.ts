@@ -16,12 +16,15 @@ import { assertUserError, runCli, runCliLive, folderDataset } from '../helpers/c
 import { tempDir } from '../helpers/tmp.ts';
 
 function refused(argv: string[], re: RegExp): void {
-  assert.throws(() => resolveConfig(parseArgv(argv)), (e: unknown) => {
-    assert.ok(e instanceof UserError, `${argv.join(' ')}: ${String(e)}`);
-    assert.match(e.message, re, argv.join(' '));
-    assert.ok(!e.message.includes('\n'));
-    return true;
-  });
+  assert.throws(
+    () => resolveConfig(parseArgv(argv)),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError, `${argv.join(' ')}: ${String(e)}`);
+      assert.match(e.message, re, argv.join(' '));
+      assert.ok(!e.message.includes('\n'));
+      return true;
+    },
+  );
 }
 
 test('numbers are parsed strictly and the typed text is echoed', () => {
@@ -38,7 +41,7 @@ test('numbers are parsed strictly and the typed text is echoed', () => {
   assert.equal(c.bs, 16);
 });
 
-test('seeds outside numpy\'s 0 … 2^32−1 are refused (4294967299 was taken as 3)', () => {
+test("seeds outside numpy's 0 … 2^32−1 are refused (4294967299 was taken as 3)", () => {
   refused(['--seed', '4294967299'], /--seed: expected an integer from 0 to 4294967295.*got '4294967299'/);
   refused(['--seed', '-1'], /--seed: expected an integer from 0 to 4294967295/);
   assert.equal(resolveConfig(parseArgv(['--seed', '4294967295'])).seed, 4294967295);
@@ -99,12 +102,32 @@ test('--threads / --kernels above the core count and --micro-bs above --bs are a
 test('a --shared_num_classes larger than the training images is announced, not silently reduced', async () => {
   const ds = folderDataset(path.join(tempDir(), 'ds'), ['a1', 'a2', 'b1', 'b2'], 4);
   let killed = false;
-  const r = await runCliLive(['--dataset', 'folder', '--source_path', ds, '--save_path', tempDir(), '--bs', '4', '--cs_per_bs', '2', '2', '--shared_num_classes', '40', '--backend', 'cpu', '--not_pretrained'], (stderr, child) => {
-    if (!killed && /initial clustering|backend:/.test(stderr)) {
-      killed = true;
-      child.kill('SIGKILL');
-    }
-  });
+  const r = await runCliLive(
+    [
+      '--dataset',
+      'folder',
+      '--source_path',
+      ds,
+      '--save_path',
+      tempDir(),
+      '--bs',
+      '4',
+      '--cs_per_bs',
+      '2',
+      '2',
+      '--shared_num_classes',
+      '40',
+      '--backend',
+      'cpu',
+      '--not_pretrained',
+    ],
+    (stderr, child) => {
+      if (!killed && /initial clustering|backend:/.test(stderr)) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    },
+  );
   assert.match(r.stderr, /note: --shared_num_classes 40 is more than the 8 training images: at most 8 clusters are made/);
 });
 
@@ -113,8 +136,38 @@ test('--resume on a different dataset of the same size is refused; the same data
   const a = folderDataset(path.join(dir, 'A'), ['a1', 'a2', 'b1', 'b2'], 4);
   const b = folderDataset(path.join(dir, 'B'), ['c1', 'c2', 'd1', 'd2'], 4, '011.Sandal');
   const out = path.join(dir, 'out');
-  const run = runCli(['--dataset', 'folder', '--source_path', a, '--save_path', out, '--savename', 'r', '--not_pretrained', '--backend', 'wasm', '--input-size', '32',
-    '--bs', '4', '--cs_per_bs', '2', '2', '--n_epochs', '1', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1'], { timeoutMs: 300_000 });
+  const run = runCli(
+    [
+      '--dataset',
+      'folder',
+      '--source_path',
+      a,
+      '--save_path',
+      out,
+      '--savename',
+      'r',
+      '--not_pretrained',
+      '--backend',
+      'wasm',
+      '--input-size',
+      '32',
+      '--bs',
+      '4',
+      '--cs_per_bs',
+      '2',
+      '2',
+      '--n_epochs',
+      '1',
+      '--task_p',
+      '1',
+      '0',
+      '--adv_weights',
+      '0',
+      '--kernels',
+      '1',
+    ],
+    { timeoutMs: 300_000 },
+  );
   assert.equal(run.code, 0, run.stderr);
   const runDir = path.join(out, 'folder', 'r');
   const hypa = JSON.parse(fs.readFileSync(path.join(runDir, 'hypa.json'), 'utf8'));

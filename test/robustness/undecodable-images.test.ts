@@ -20,7 +20,26 @@ import { useTestBackend } from '../helpers/tf.ts';
 import { assertUserError, folderDataset, readCsv, runCli, SAMPLE } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
-const BASE = ['--not_pretrained', '--backend', 'wasm', '--input-size', '32', '--bs', '8', '--n_epochs', '1', '--task_p', '1', '0', '--adv_weights', '0', '--kernels', '1', '--seed', '4'];
+const BASE = [
+  '--not_pretrained',
+  '--backend',
+  'wasm',
+  '--input-size',
+  '32',
+  '--bs',
+  '8',
+  '--n_epochs',
+  '1',
+  '--task_p',
+  '1',
+  '0',
+  '--adv_weights',
+  '0',
+  '--kernels',
+  '1',
+  '--seed',
+  '4',
+];
 
 /** 3 train + 3 test classes of 8 images each (different sample classes, so Recall is not trivial). */
 function dataset(root: string): string {
@@ -46,7 +65,10 @@ test('more undecodable images than --max-bad-images (default 5 %) stops the run;
   fs.writeFileSync(path.join(root, 'a1', 'broken.png'), '');
   fs.writeFileSync(path.join(root, 'a3', 'text.png'), 'hello');
   const r = runCli(['--dataset', 'folder', '--source_path', root, '--save_path', path.join(dir, 'out'), ...BASE]);
-  assertUserError(r, /too many images cannot be decoded, more than --max-bad-images 0\.05 of a split: 2 of 26 train images \(7\.7 %\): '.*broken\.png' \(empty file\), '.*text\.png' \(.*\); fix or remove them \(or raise --max-bad-images\)/);
+  assertUserError(
+    r,
+    /too many images cannot be decoded, more than --max-bad-images 0\.05 of a split: 2 of 26 train images \(7\.7 %\): '.*broken\.png' \(empty file\), '.*text\.png' \(.*\); fix or remove them \(or raise --max-bad-images\)/,
+  );
 });
 
 test('undecodable test images are left out of the metrics: the same numbers as without those files', () => {
@@ -60,10 +82,14 @@ test('undecodable test images are left out of the metrics: the same numbers as w
   const b = runCli(['--dataset', 'folder', '--source_path', dirty, '--save_path', out, '--savename', 'dirty', ...BASE], { timeoutMs: 300_000 });
   assert.equal(b.code, 0, b.stderr);
   assert.match(b.stderr, /warning: 1 of 25 test images cannot be decoded and are left out: '.*zz_broken\.png'/);
-  const metrics = (name: string) => readCsv(path.join(out, 'folder', name, 'log_val_Class.csv')).map((row) => row.filter((_, i) => i !== 1).join(','));
+  const metrics = (name: string) =>
+    readCsv(path.join(out, 'folder', name, 'log_val_Class.csv')).map((row) => row.filter((_, i) => i !== 1).join(','));
   assert.deepEqual(metrics('dirty'), metrics('clean'), 'a zero image would have changed Recall and NMI');
   const summary = fs.readFileSync(path.join(out, 'folder', 'dirty', 'Curr_Summary_Class.txt'), 'utf8');
-  assert.match(summary, /1 image file\(s\) could not be decoded \(listed in undecodable_images\.txt\): 0 training slot\(s\) took another image of the same class instead, 1 evaluation image\(s\) were left out of the metrics/);
+  assert.match(
+    summary,
+    /1 image file\(s\) could not be decoded \(listed in undecodable_images\.txt\): 0 training slot\(s\) took another image of the same class instead, 1 evaluation image\(s\) were left out of the metrics/,
+  );
   assert.doesNotMatch(summary, /evaluation slots zero-filled/);
   assert.match(fs.readFileSync(path.join(out, 'folder', 'dirty', 'undecodable_images.txt'), 'utf8'), /zz_broken\.png\t/);
 });
@@ -71,15 +97,26 @@ test('undecodable test images are left out of the metrics: the same numbers as w
 test('the clustering leaves undecodable images out: the others get the labels they get without them', async () => {
   await useTestBackend('cpu');
   const dir = tempDir();
-  const files = fs.readdirSync(path.join(SAMPLE, '006.Digit_zero')).sort().slice(0, 4).map((f) => path.join(SAMPLE, '006.Digit_zero', f));
-  const more = fs.readdirSync(path.join(SAMPLE, '011.Sandal')).sort().slice(0, 4).map((f) => path.join(SAMPLE, '011.Sandal', f));
+  const files = fs
+    .readdirSync(path.join(SAMPLE, '006.Digit_zero'))
+    .sort()
+    .slice(0, 4)
+    .map((f) => path.join(SAMPLE, '006.Digit_zero', f));
+  const more = fs
+    .readdirSync(path.join(SAMPLE, '011.Sandal'))
+    .sort()
+    .slice(0, 4)
+    .map((f) => path.join(SAMPLE, '011.Sandal', f));
   const bad = path.join(dir, 'bad.png');
   fs.writeFileSync(bad, 'nope');
   // Features = the input pixels themselves (a stand-in for layer1 whose output is known exactly).
   const model = { input: IMAGENET_RGB, clusterFeatures: (x: tf.Tensor4D) => x } as unknown as EmbeddingModel;
   const run = (paths: string[], labels: number[]) =>
     initialSurrogateLabels({ model, paths, bs: 4, inputSize: 32, conv: IMAGENET_RGB, concurrency: 1 }, Int32Array.from(labels), 'mean', {
-      k: 3, iters: 10, maxPointsPerCentroid: 256, rng: rngFor(9, 'kmeans'),
+      k: 3,
+      iters: 10,
+      maxPointsPerCentroid: 256,
+      rng: rngFor(9, 'kmeans'),
     });
   const prev = setDataWarningSink(() => undefined);
   try {
@@ -90,7 +127,7 @@ test('the clustering leaves undecodable images out: the others get the labels th
     const counts = new Map<number, number>();
     for (const l of classZero) counts.set(l, (counts.get(l) ?? 0) + 1);
     const top = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
-    assert.equal(withBad[2], top, 'the undecodable image joins its class\'s most common cluster');
+    assert.equal(withBad[2], top, "the undecodable image joins its class's most common cluster");
   } finally {
     setDataWarningSink(prev);
     resetLoaderStats();

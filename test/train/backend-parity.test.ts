@@ -16,7 +16,14 @@ test('relative error: max |a − b| / max |b|', () => {
 
 test('compared parameters: the first conv, convs across the depth and the heads', async () => {
   await useTestBackend('cpu');
-  const model = await buildModel({ arch: 'resnet50', embedSizes: [8, 8], notPretrained: true, pretrainedFormat: 'torchvision', rng: rngFor(1, 'init'), width: 8 });
+  const model = await buildModel({
+    arch: 'resnet50',
+    embedSizes: [8, 8],
+    notPretrained: true,
+    pretrainedFormat: 'torchvision',
+    rng: rngFor(1, 'init'),
+    width: 8,
+  });
   const params = model.parameters();
   const picked = parityParameters(params);
   const convs = params.filter((p) => p.trainable && p.layout === 'conv' && p.variable.rank === 4);
@@ -26,17 +33,25 @@ test('compared parameters: the first conv, convs across the depth and the heads'
   assert.equal(pickedConvs[0].name, 'conv1.weight');
   assert.equal(pickedConvs[4], convs.at(-1));
   const depth = pickedConvs.map((p) => convs.indexOf(p));
-  assert.deepEqual(depth, [...depth].sort((x, y) => x - y));
-  assert.deepEqual(picked.filter((p) => !convs.includes(p)).map((p) => p.name).sort(), [
-    'last_linear.Class.bias', 'last_linear.Class.weight', 'last_linear.Shared.bias', 'last_linear.Shared.weight',
-  ]);
+  assert.deepEqual(
+    depth,
+    [...depth].sort((x, y) => x - y),
+  );
+  assert.deepEqual(
+    picked
+      .filter((p) => !convs.includes(p))
+      .map((p) => p.name)
+      .sort(),
+    ['last_linear.Class.bias', 'last_linear.Class.weight', 'last_linear.Shared.bias', 'last_linear.Shared.weight'],
+  );
   model.dispose();
 });
 
 test('wasm with our kernels agrees with cpu on the same weights; a perturbed weight is caught', async () => {
   const tf = await useTestBackend('wasm');
   installWasmTrainingKernels();
-  const build = () => buildModel({ arch: 'resnet50', embedSizes: [8, 8], notPretrained: true, pretrainedFormat: 'torchvision', rng: rngFor(2, 'init'), width: 8 });
+  const build = () =>
+    buildModel({ arch: 'resnet50', embedSizes: [8, 8], notPretrained: true, pretrainedFormat: 'torchvision', rng: rngFor(2, 'init'), width: 8 });
   const model = await build();
   const mine = forwardBackward(model, 2, 32, 0);
   const weights = snapshotWeights(model);

@@ -70,8 +70,7 @@ function marginLoss(beta: tf.Variable, labels: number[]) {
     }
     // Rows picked as the losses pick them (no gather gradient on wasm).
     const rows = (e: tf.Tensor2D, xs: number[]) => selectRows(e, Int32Array.from(xs));
-    const dist = (e: tf.Tensor2D, i: number[], j: number[]) =>
-      tf.sqrt(tf.sum(tf.square(tf.sub(rows(e, i), rows(e, j))), 1).add(1e-8));
+    const dist = (e: tf.Tensor2D, i: number[], j: number[]) => tf.sqrt(tf.sum(tf.square(tf.sub(rows(e, i), rows(e, j))), 1).add(1e-8));
     const dap = dist(a, anchors, positives);
     const dan = dist(a, anchors, negatives);
     const lossA = tf.mean(tf.add(tf.relu(tf.add(tf.sub(dap, beta), 0.2)), tf.relu(tf.add(tf.sub(beta, dan), 0.2))));
@@ -119,7 +118,10 @@ test('micro-batched gradients equal the full-batch gradients (1e-5) for micro-ba
     }
     tf.dispose([...r.grads.values()]);
   }
-  assert.ok([...ref.values()].every((g) => g.some((x) => Math.abs(x) > 1e-6)), 'gradients are not trivially zero');
+  assert.ok(
+    [...ref.values()].every((g) => g.some((x) => Math.abs(x) > 1e-6)),
+    'gradients are not trivially zero',
+  );
   tf.dispose([...full.grads.values()]);
   dispose();
 });

@@ -18,13 +18,20 @@ function makeVars(id = ++uid) {
 type Vars = ReturnType<typeof makeVars>;
 
 function makeAdam(v: Vars, impl: AdamImpl) {
-  return new GroupedAdam([
-    { name: 'network', vars: [v.w], lr: 0.1, weightDecay: 0.01 },
-    { name: 'beta', vars: [v.b, v.c], lr: 0.01, weightDecay: 0 },
-  ], { impl });
+  return new GroupedAdam(
+    [
+      { name: 'network', vars: [v.w], lr: 0.1, weightDecay: 0.01 },
+      { name: 'beta', vars: [v.b, v.c], lr: 0.01, weightDecay: 0 },
+    ],
+    { impl },
+  );
 }
 
-const grads1 = (v: Vars) => new Map([[v.w.name, tf.tensor1d([0.5, 0.25])], [v.b.name, tf.tensor1d([2.0])]]);
+const grads1 = (v: Vars) =>
+  new Map([
+    [v.w.name, tf.tensor1d([0.5, 0.25])],
+    [v.b.name, tf.tensor1d([2.0])],
+  ]);
 const grads2 = (v: Vars) => new Map([[v.w.name, tf.tensor1d([-0.1, 0.3])]]); // b: no gradient this step, c: never
 
 /*
@@ -109,7 +116,10 @@ for (const impl of ['host', 'tensor'] as const) {
     stepWith(adam, grads1(v));
     const good = adam.state();
     const bad = { ...good, m: { ...good.m, [v.w.name]: new Float32Array(3) } };
-    assert.throws(() => adam.loadState(bad, 'run/last'), (e: unknown) => e instanceof UserError && /run\/last.*wrong size/.test(e.message));
+    assert.throws(
+      () => adam.loadState(bad, 'run/last'),
+      (e: unknown) => e instanceof UserError && /run\/last.*wrong size/.test(e.message),
+    );
     assert.throws(() => adam.loadState({ ...good, groups: [{ name: 'proxies', baseLr: 1, lr: 1, weightDecay: 0 }] }), UserError);
     assert.deepEqual(adam.state().steps, good.steps);
     adam.dispose();
@@ -153,9 +163,13 @@ test('host and tensor implementations agree over several steps with random gradi
 
 test('a variable in two groups is a bug caught at construction', () => {
   const v = makeVars();
-  assert.throws(() => new GroupedAdam([
-    { name: 'a', vars: [v.w], lr: 1, weightDecay: 0 },
-    { name: 'b', vars: [v.w], lr: 1, weightDecay: 0 },
-  ]), /more than one optimizer group/);
+  assert.throws(
+    () =>
+      new GroupedAdam([
+        { name: 'a', vars: [v.w], lr: 1, weightDecay: 0 },
+        { name: 'b', vars: [v.w], lr: 1, weightDecay: 0 },
+      ]),
+    /more than one optimizer group/,
+  );
   Object.values(v).forEach((x) => x.dispose());
 });

@@ -27,7 +27,7 @@ function runFolder(flags: string[], opts: { last?: boolean; fingerprint?: boolea
 
 const FLAGS = ['--dataset', 'folder', '--lr', '0.001', '--seed', '3', '--n_epochs', '4'];
 
-test('resolveRun keeps the run\'s own hypa.json values (by RunConfig key) and facts beside the merged configuration', () => {
+test("resolveRun keeps the run's own hypa.json values (by RunConfig key) and facts beside the merged configuration", () => {
   const dir = runFolder(FLAGS);
   assert.equal(resolveRun(parseArgv(FLAGS)).saved, undefined, 'no --resume, nothing saved');
   const { cfg, saved } = resolveRun(parseArgv(['--resume', dir, '--n_epochs', '9', '--backend', 'cpu']));
@@ -54,7 +54,9 @@ test('openResume: a changed configuration names the differing keys; harmless key
   };
   assert.throws(
     () => open(['--resume', dir, '--lr', '0.1', '--seed', '2']),
-    (e: unknown) => e instanceof UserError && e.message === `--resume ${dir}: the run was made with a different configuration: seed (run: 3, now: 2); lr (run: 0.001, now: 0.1)`,
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.message === `--resume ${dir}: the run was made with a different configuration: seed (run: 3, now: 2); lr (run: 0.001, now: 0.1)`,
   );
   const point = open(['--resume', dir, '--n_epochs', '10', '--kernels', '1']);
   assert.equal(point.runDir, path.resolve(dir));
@@ -66,7 +68,10 @@ test('openResume: a changed configuration names the differing keys; harmless key
 test('openResume: a run stopped before its first epoch ended has no last/ to continue from', () => {
   const dir = runFolder(FLAGS, { last: false });
   const { cfg, saved } = resolveRun(parseArgv(['--resume', dir]));
-  assert.throws(() => openResume(cfg, saved!), (e: unknown) => e instanceof UserError && /no last\/ checkpoint yet .*start it again instead$/.test(e.message));
+  assert.throws(
+    () => openResume(cfg, saved!),
+    (e: unknown) => e instanceof UserError && /no last\/ checkpoint yet .*start it again instead$/.test(e.message),
+  );
 });
 
 test('checkSameDataset: the same files pass, other files stop the run, a run without a fingerprint is warned about', () => {
@@ -75,8 +80,14 @@ test('checkSameDataset: the same files pass, other files stop the run, a run wit
   checkSameDataset(cfg, saved!, FINGERPRINT, (l) => logs.push(l));
   assert.equal(logs.length, 0);
   const other = { sha256: 'cd'.repeat(32), images: 96 };
-  assert.throws(() => checkSameDataset(cfg, saved!, other, () => undefined), /not the one the run was made with \(both have 96 images, but other files, labels or sizes\)/);
-  assert.throws(() => checkSameDataset(cfg, saved!, { ...other, images: 80 }, () => undefined), /\(96 images then, 80 now\); point --source_path at the run's dataset$/);
+  assert.throws(
+    () => checkSameDataset(cfg, saved!, other, () => undefined),
+    /not the one the run was made with \(both have 96 images, but other files, labels or sizes\)/,
+  );
+  assert.throws(
+    () => checkSameDataset(cfg, saved!, { ...other, images: 80 }, () => undefined),
+    /\(96 images then, 80 now\); point --source_path at the run's dataset$/,
+  );
 
   const old = resolveRun(parseArgv(['--resume', runFolder(FLAGS, { fingerprint: false })]));
   checkSameDataset(old.cfg, old.saved!, other, (l) => logs.push(l));

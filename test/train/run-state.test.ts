@@ -15,8 +15,15 @@ import { buildModel } from '../../src/models/build-model.ts';
 import { RunReporter } from '../../src/report/run-reporter.ts';
 import { Rng, rngFor } from '../../src/rng.ts';
 import {
-  loadLastCheckpoint, readRunState, restoreLastCheckpoint, saveBestCheckpoint, saveLastCheckpoint, STREAMS,
-  type LiveRun, type PartialEpoch, type StreamName,
+  loadLastCheckpoint,
+  readRunState,
+  restoreLastCheckpoint,
+  saveBestCheckpoint,
+  saveLastCheckpoint,
+  STREAMS,
+  type LiveRun,
+  type PartialEpoch,
+  type StreamName,
 } from '../../src/train/run-state.ts';
 import { buildTrainingParts, disposeTrainingParts } from '../../src/train/setup.ts';
 import { taskStep } from '../../src/train/task-step.ts';
@@ -25,16 +32,39 @@ import { useTestBackend } from '../helpers/tf.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 // Class: margin loss (β), Shared: ProxyNCA (proxies), one adversarial direction: every kind of saved tensor.
-const cfg = resolveConfig(parseArgv([
-  '--dataset', 'folder', '--embed_sizes', '16', '16', '--losses', 'marginloss', 'proxynca', '--adv_dim', '32', '--task_p', '1', '1', '--bs', '8',
-]));
+const cfg = resolveConfig(
+  parseArgv([
+    '--dataset',
+    'folder',
+    '--embed_sizes',
+    '16',
+    '16',
+    '--losses',
+    'marginloss',
+    'proxynca',
+    '--adv_dim',
+    '32',
+    '--task_p',
+    '1',
+    '1',
+    '--bs',
+    '8',
+  ]),
+);
 const COLUMNS = ['NMI', 'Recall @ 1'];
 const SIZE = 32;
 const N = 8;
 
 /** A live run whose network and parts are initialised from `seed` (different seeds: different weights). */
 async function liveRun(seed: number, runDir: string): Promise<LiveRun> {
-  const model = await buildModel({ arch: 'resnet50', embedSizes: [16, 16], notPretrained: true, pretrainedFormat: 'torchvision', rng: rngFor(seed, 'init'), width: 16 });
+  const model = await buildModel({
+    arch: 'resnet50',
+    embedSizes: [16, 16],
+    notPretrained: true,
+    pretrainedFormat: 'torchvision',
+    rng: rngFor(seed, 'init'),
+    width: 16,
+  });
   const rngs = Object.fromEntries(STREAMS.map((s) => [s, rngFor(seed, s)])) as Record<StreamName, Rng>;
   const parts = await buildTrainingParts(cfg, model, [4, 3], { miner: rngs.miner, init: rngFor(seed, 'init.loss') });
   const clusters = new SharedClusters(
@@ -51,11 +81,20 @@ const batch = (() => {
 
 /** One Class step and one Shared step on the fixed batch; the miner draws from the run's own stream. */
 function trainStep(live: LiveRun): number[] {
-  return ([0, 1] as const).map((task) =>
-    taskStep({
-      model: live.model, task, loss: live.parts.losses[task]!, adversarial: live.parts.adversarial, optimizer: live.parts.optimizer,
-      images: batch.images, n: N, size: SIZE, labels: batch.labels, microBs: N,
-    }).loss,
+  return ([0, 1] as const).map(
+    (task) =>
+      taskStep({
+        model: live.model,
+        task,
+        loss: live.parts.losses[task]!,
+        adversarial: live.parts.adversarial,
+        optimizer: live.parts.optimizer,
+        images: batch.images,
+        n: N,
+        size: SIZE,
+        labels: batch.labels,
+        microBs: N,
+      }).loss,
   );
 }
 
@@ -98,11 +137,27 @@ test('snapshot → restore: a run rebuilt from last/ holds the same state and ta
     for (const s of STREAMS) a.rngs[s].int(1000);
     a.clusters.restore({ sharedLabels: [2, 0, 1, 1, 0, 2], numClusters: 3, reclusterCounter: 1 });
     a.header.untrained = { NMI: 0.25, 'Recall @ 1': 0.5 };
-    const partial: PartialEpoch = { epoch: 1, iters: 3, lossSum: 2.25, steps: 6, trainSeconds: 4.5, startRng: { 'sampler.class': [1, 2, 3, 4], 'sampler.shared': [5, 6, 7, 8], task: [9, 10, 11, 12], 'augment.class': [13, 14, 15, 16], 'augment.shared': [17, 18, 19, 20] } };
+    const partial: PartialEpoch = {
+      epoch: 1,
+      iters: 3,
+      lossSum: 2.25,
+      steps: 6,
+      trainSeconds: 4.5,
+      startRng: {
+        'sampler.class': [1, 2, 3, 4],
+        'sampler.shared': [5, 6, 7, 8],
+        task: [9, 10, 11, 12],
+        'augment.class': [13, 14, 15, 16],
+        'augment.shared': [17, 18, 19, 20],
+      },
+    };
     saveLastCheckpoint(dir, a, 0, partial);
 
     const saved = everything(a, tf);
-    assert.ok(Object.values(saved.adam.steps).length > 100 && Object.values(saved.adam.steps).every((n) => n >= 2), 'Adam moments after two iterations');
+    assert.ok(
+      Object.values(saved.adam.steps).length > 100 && Object.values(saved.adam.steps).every((n) => n >= 2),
+      'Adam moments after two iterations',
+    );
     assert.notDeepEqual(everything(b, tf).weights, saved.weights, 'B starts from other weights');
     const last = loadLastCheckpoint(dir)!;
     assert.equal(last.path, path.join(dir, 'last'));
@@ -112,7 +167,11 @@ test('snapshot → restore: a run rebuilt from last/ holds the same state and ta
     assert.deepEqual(last.state.partial, partial);
     assert.deepEqual(last.state.untrained, a.header.untrained);
     assert.equal(last.state.epoch, 0);
-    assert.deepEqual(fs.readFileSync(path.join(b.reporter.runDir, 'log_val_Class.csv'), 'utf8').trim().split('\n'), ['Epochs,Time,NMI,Recall @ 1', '0,2,0.5,0.625'], 'CSVs rewritten from the history');
+    assert.deepEqual(
+      fs.readFileSync(path.join(b.reporter.runDir, 'log_val_Class.csv'), 'utf8').trim().split('\n'),
+      ['Epochs,Time,NMI,Recall @ 1', '0,2,0.5,0.625'],
+      'CSVs rewritten from the history',
+    );
 
     // The next step (miner draws, Adam update with the restored moments and step counts) is the same.
     assert.deepEqual(trainStep(b), trainStep(a));
@@ -134,12 +193,32 @@ test('last/state.json keeps its key order, and a best-model checkpoint holds the
     a.header.untrained = { NMI: 0.5 };
     saveLastCheckpoint(dir, a, -1, null);
     const state = loadCheckpoint(path.join(dir, 'last')).state;
-    assert.deepEqual(Object.keys(state), ['format', 'config', 'untrained', 'epoch', 'rng', 'sharedLabels', 'numClusters', 'reclusterCounter', 'history', 'partial', 'optimizer', 'schedule']);
+    assert.deepEqual(Object.keys(state), [
+      'format',
+      'config',
+      'untrained',
+      'epoch',
+      'rng',
+      'sharedLabels',
+      'numClusters',
+      'reclusterCounter',
+      'history',
+      'partial',
+      'optimizer',
+      'schedule',
+    ]);
     assert.equal(loadLastCheckpoint(dir)!.state.epoch, -1, 'an interrupted first epoch');
 
     saveBestCheckpoint(path.join(dir, 'checkpoint_Class'), a, { epoch: 4, chosenOn: 'Recall @ 1', metrics: { Epochs: [4] } });
     const best = loadCheckpoint(path.join(dir, 'checkpoint_Class'));
-    assert.deepEqual(best.state, { format: 'mic-train', config: JSON.parse(JSON.stringify(cfg)), untrained: { NMI: 0.5 }, epoch: 4, chosenOn: 'Recall @ 1', metrics: { Epochs: [4] } });
+    assert.deepEqual(best.state, {
+      format: 'mic-train',
+      config: JSON.parse(JSON.stringify(cfg)),
+      untrained: { NMI: 0.5 },
+      epoch: 4,
+      chosenOn: 'Recall @ 1',
+      metrics: { Epochs: [4] },
+    });
     assert.equal(best.extraTensors.size, 0);
     assert.ok(best.tensors.has('conv1.weight'));
   } finally {
@@ -169,14 +248,26 @@ test('readRunState: a damaged field is a UserError naming the file and the field
     ['labels not integers', (s) => (s.sharedLabels = [0, 0.5]), /'sharedLabels' is not a list of integers/],
     ['history without train', (s) => delete (s.history as Record<string, unknown>).train, /'history\.train' is not an object/],
     ['a text metric', (s) => ((s.history as { val: Record<string, unknown[]> }).val.NMI = ['high']), /'history\.val\.NMI\[0\]' is not a number/],
-    ['partial without its streams', (s) => (s.partial = { epoch: 2, iters: 1, lossSum: 0, steps: 0, trainSeconds: 0 }), /'partial\.startRng' is not an object/],
-    ['a fractional step count', (s) => ((s.optimizer as { steps: Record<string, number> }).steps['net.conv1.weight'] = 1.5), /'optimizer\.steps\.net\.conv1\.weight'/],
+    [
+      'partial without its streams',
+      (s) => (s.partial = { epoch: 2, iters: 1, lossSum: 0, steps: 0, trainSeconds: 0 }),
+      /'partial\.startRng' is not an object/,
+    ],
+    [
+      'a fractional step count',
+      (s) => ((s.optimizer as { steps: Record<string, number> }).steps['net.conv1.weight'] = 1.5),
+      /'optimizer\.steps\.net\.conv1\.weight'/,
+    ],
     ['an unknown schedule', (s) => ((s.schedule as { kind: string }).kind = 'cosine'), /'schedule\.kind' is not step, exp or none/],
   ];
   for (const [what, damage, message] of damaged) {
     const st = validRunState();
     damage(st);
-    assert.throws(() => readRunState(st, '/runs/a/last/state.json'), (e: unknown) => e instanceof UserError && e.message.startsWith('/runs/a/last/state.json: ') && message.test(e.message), what);
+    assert.throws(
+      () => readRunState(st, '/runs/a/last/state.json'),
+      (e: unknown) => e instanceof UserError && e.message.startsWith('/runs/a/last/state.json: ') && message.test(e.message),
+      what,
+    );
   }
 });
 
@@ -187,6 +278,12 @@ test('loadLastCheckpoint: undefined without last/, and the state of last.old/ af
   const last = loadLastCheckpoint(dir)!;
   assert.equal(last.path, path.join(dir, 'last.old'));
   assert.equal(last.state.epoch, 1);
-  fs.writeFileSync(path.join(dir, 'last.old', 'state.json'), JSON.stringify({ format: 'mic-train-checkpoint', version: 1, state: { ...validRunState(), numClusters: -1 } }));
-  assert.throws(() => loadLastCheckpoint(dir), (e: unknown) => e instanceof UserError && /last\.old\/state\.json: 'numClusters' is not an integer >= 0/.test(e.message));
+  fs.writeFileSync(
+    path.join(dir, 'last.old', 'state.json'),
+    JSON.stringify({ format: 'mic-train-checkpoint', version: 1, state: { ...validRunState(), numClusters: -1 } }),
+  );
+  assert.throws(
+    () => loadLastCheckpoint(dir),
+    (e: unknown) => e instanceof UserError && /last\.old\/state\.json: 'numClusters' is not an integer >= 0/.test(e.message),
+  );
 });

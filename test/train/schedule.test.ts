@@ -41,9 +41,15 @@ test('MultiStep for SOP/VehicleID (tau 20 35): 1e-5, 3e-6, 9e-7 — the same dou
 
 test('exp multiplies every epoch; none never changes', () => {
   const exp = lrsPerEpoch(new LrSchedule({ kind: 'exp', gamma: 0.5, milestones: [] }), 4, groups(1));
-  assert.deepEqual(exp.map((r) => r[0]), [1, 0.5, 0.25, 0.125]);
+  assert.deepEqual(
+    exp.map((r) => r[0]),
+    [1, 0.5, 0.25, 0.125],
+  );
   const none = lrsPerEpoch(new LrSchedule({ kind: 'none', gamma: 0.3, milestones: [1] }), 3, groups(2));
-  assert.deepEqual(none.map((r) => r[0]), [2, 2, 2]);
+  assert.deepEqual(
+    none.map((r) => r[0]),
+    [2, 2, 2],
+  );
 });
 
 test('a repeated milestone multiplies twice (as torch MultiStepLR)', () => {
@@ -63,6 +69,8 @@ test('state/loadState resumes mid-schedule', () => {
   b.apply(optB);
   assert.equal(optB.groups[0].lr, optA.groups[0].lr);
   assert.equal(optB.groups[0].lr, 0.3);
-  assert.throws(() => new LrSchedule({ kind: 'exp', gamma: 0.3, milestones: [] }).loadState(a.state(), 'run/last'),
-    (e: unknown) => e instanceof UserError && /--scheduler step/.test(e.message));
+  assert.throws(
+    () => new LrSchedule({ kind: 'exp', gamma: 0.3, milestones: [] }).loadState(a.state(), 'run/last'),
+    (e: unknown) => e instanceof UserError && /--scheduler step/.test(e.message),
+  );
 });

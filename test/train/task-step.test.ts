@@ -11,9 +11,30 @@ import { useTestBackend } from '../helpers/tf.ts';
 
 test('a training step (ResNet50 topology, margin loss + adversarial term) leaks no tensors and moves the weights', async () => {
   const tf = await useTestBackend('wasm');
-  const model = await buildModel({ arch: 'resnet50', embedSizes: [16, 16], notPretrained: true, pretrainedFormat: 'torchvision', rng: rngFor(1, 'init'), width: 16 });
-  const loss = await buildLoss('marginloss', { numClasses: 4, embedDim: 16, margin: 0.2, beta: 1.2, sampling: 'distance', marginCount: 'terms', rng: rngFor(1, 'miner') });
-  const adversarial = buildAdversarialLosses({ directions: ['Class-Shared'], weights: [250], embedDims: { Class: 16, Shared: 16 }, advDim: 32, rng: rngFor(1, 'init.loss') });
+  const model = await buildModel({
+    arch: 'resnet50',
+    embedSizes: [16, 16],
+    notPretrained: true,
+    pretrainedFormat: 'torchvision',
+    rng: rngFor(1, 'init'),
+    width: 16,
+  });
+  const loss = await buildLoss('marginloss', {
+    numClasses: 4,
+    embedDim: 16,
+    margin: 0.2,
+    beta: 1.2,
+    sampling: 'distance',
+    marginCount: 'terms',
+    rng: rngFor(1, 'miner'),
+  });
+  const adversarial = buildAdversarialLosses({
+    directions: ['Class-Shared'],
+    weights: [250],
+    embedDims: { Class: 16, Shared: 16 },
+    advDim: 32,
+    rng: rngFor(1, 'init.loss'),
+  });
   const optimizer = new GroupedAdam([
     { name: 'network', vars: model.trainableVariables(), lr: 1e-3, weightDecay: 4e-4 },
     { name: 'beta.Class', vars: loss.variables, lr: 5e-4, weightDecay: 0 },
@@ -36,7 +57,10 @@ test('a training step (ResNet50 topology, margin loss + adversarial term) leaks 
   }
   assert.deepEqual(counts, [counts[0], counts[0], counts[0]], `tensor count per step: ${counts.join(', ')}`);
   const after = head.dataSync();
-  assert.ok(after.some((v, i) => v !== before[i]), 'the step updated the weights');
+  assert.ok(
+    after.some((v, i) => v !== before[i]),
+    'the step updated the weights',
+  );
   optimizer.dispose();
   model.dispose();
 });

@@ -18,7 +18,10 @@ function historyWith(rows: Record<string, number>[]) {
 test('untrainedLine names NMI and Recall@1 of each evaluated group, 3 decimals', () => {
   assert.equal(untrainedLine(FIGURES), 'untrained network (before epoch 1): NMI 0.564, Recall @ 1 0.850');
   const sets = { 'Set 0 NMI': 0.5, 'Set 0 Recall @ 1': 0.25, 'Set 0 Recall @ 5': 0.5, 'Val NMI': 0.125, 'Val Recall @ 1': 0.75 };
-  assert.equal(untrainedLine(sets), 'untrained network (before epoch 1): Set 0 NMI 0.500, Set 0 Recall @ 1 0.250, Val NMI 0.125, Val Recall @ 1 0.750');
+  assert.equal(
+    untrainedLine(sets),
+    'untrained network (before epoch 1): Set 0 NMI 0.500, Set 0 Recall @ 1 0.250, Val NMI 0.125, Val Recall @ 1 0.750',
+  );
 });
 
 test('improvementLine: untrained → final epoch with signed differences and the epoch count', () => {
@@ -34,10 +37,10 @@ test('improvementLine: untrained → final epoch with signed differences and the
   assert.match(improvementLine(FIGURES, one)!, / over 1 epoch \(/);
 });
 
-test('untrainedFigures evaluates and logs a fresh run, reuses the checkpoint\'s figures on resume, and stores them for later checkpoints', async () => {
+test("untrainedFigures evaluates and logs a fresh run, reuses the checkpoint's figures on resume, and stores them for later checkpoints", async () => {
   const logs: string[] = [];
   let calls = 0;
-  const evaluate = async () => ((calls++), { metrics: { ...FIGURES } });
+  const evaluate = async () => (calls++, { metrics: { ...FIGURES } });
   const meta: Record<string, unknown> = { format: 'mic-train' };
   const fresh = await untrainedFigures(evaluate, undefined, meta, (l) => logs.push(l));
   assert.deepEqual(fresh, FIGURES);

@@ -88,10 +88,7 @@ function filterGradDilatedConv(s: WasmScope, x: TensorInfo, dy: TensorInfo, info
   const xT = s.transpose(x, [3, 1, 2, 0]);
   const dyT = s.transpose(dy, [1, 2, 0, 3]);
   const r = s.conv2d(xT, dyT, [1, 1], explicitPad(top, bottom, left, right), [info.strideHeight, info.strideWidth]);
-  const crop =
-    r.shape[1] === kh && r.shape[2] === kw
-      ? r
-      : gatherWindow(s, r, { offH: 0, offW: 0, strideH: 1, strideW: 1, outH: kh, outW: kw });
+  const crop = r.shape[1] === kh && r.shape[2] === kw ? r : gatherWindow(s, r, { offH: 0, offW: 0, strideH: 1, strideW: 1, outH: kh, outW: kw });
   return s.transpose(crop, [1, 2, 0, 3]);
 }
 

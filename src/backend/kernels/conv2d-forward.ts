@@ -149,7 +149,8 @@ export function fusedConv2dConfig(stock: tf.KernelConfig): tf.KernelConfig {
       const simpleBias = !bias || (bias.shape.length === 1 && bias.shape[0] === info?.outChannels);
       const supported = info && simpleBias && !preluActivationWeights && (activation === 'linear' || activation === 'relu');
       const reused = !firstUse(filter!);
-      if (supported && ourGemmFor(info, reused, args.backend)) return withScope(args.backend, (s) => gemmConv2d(s, x!, filter!, info, bias, activation === 'relu'));
+      if (supported && ourGemmFor(info, reused, args.backend))
+        return withScope(args.backend, (s) => gemmConv2d(s, x!, filter!, info, bias, activation === 'relu'));
       if (!supported || reused || !preferTransposedConv(info)) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
       return withScope(args.backend, (s) => transposedConv(s, x!, filter!, info, bias, activation === 'relu'));
     }) as unknown as tf.KernelFunc,

@@ -8,10 +8,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assert } from '../../errors.ts';
 import type { TensorInfo } from './wasm-scope.ts';
 
-export function cpuFallback(
-  args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap },
-  kernelName: string,
-): TensorInfo {
+export function cpuFallback(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap }, kernelName: string): TensorInfo {
   const cpu = tf.findBackend('cpu');
   const config = tf.getKernel(kernelName, 'cpu');
   assert(cpu && config, `cpu fallback for ${kernelName}: cpu backend or kernel missing`);

@@ -33,13 +33,27 @@ export function fusedAdamStep(param: tf.Tensor, grad: tf.Tensor | undefined, m: 
   if (!bound) throw new Error('fusedAdamStep needs the wasm backend');
   const { backend, kernels } = bound;
   // m and v are written in place: nothing else may hold their buffers.
-  if (backend.refCount(m.dataId) !== 1 || backend.refCount(v.dataId) !== 1) throw new Error('fusedAdamStep: the moments share their buffers with other tensors');
+  if (backend.refCount(m.dataId) !== 1 || backend.refCount(v.dataId) !== 1)
+    throw new Error('fusedAdamStep: the moments share their buffers with other tensors');
   const out = backend.makeOutput(param.shape, 'float32');
   // Offsets after the allocation: it may have grown (and so moved the views of) the heap.
   const at = (t: tf.TensorInfo) => heapOffset(backend, t);
   kernels.adam(
-    at(param), grad ? at(grad) : 0, at(m), at(v), at(out), param.size, grad ? 1 : 0,
-    k.beta1, 1 - k.beta1, k.beta2, 1 - k.beta2, k.weightDecay, k.sqrtBias2, k.eps, k.stepSize,
+    at(param),
+    grad ? at(grad) : 0,
+    at(m),
+    at(v),
+    at(out),
+    param.size,
+    grad ? 1 : 0,
+    k.beta1,
+    1 - k.beta1,
+    k.beta2,
+    1 - k.beta2,
+    k.weightDecay,
+    k.sqrtBias2,
+    k.eps,
+    k.stepSize,
   );
   return tf.engine().makeTensorFromTensorInfo(out);
 }

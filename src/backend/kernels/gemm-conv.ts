@@ -28,17 +28,29 @@ export function gemmConv2d(s: WasmScope, x: TensorInfo, filter: TensorInfo, info
   const needH = (info.outHeight - 1) * info.strideHeight + info.filterHeight;
   const needW = (info.outWidth - 1) * info.strideWidth + info.filterWidth;
   const copy = top > 0 || left > 0 || needH > h + top || needW > w + left || bottom < 0 || right < 0;
-  const xp = copy
-    ? gatherWindow(s, x, { offH: -top, offW: -left, strideH: 1, strideW: 1, outH: Math.max(needH, 1), outW: Math.max(needW, 1) })
-    : x;
+  const xp = copy ? gatherWindow(s, x, { offH: -top, offW: -left, strideH: 1, strideW: 1, outH: Math.max(needH, 1), outW: Math.max(needW, 1) }) : x;
   const y = s.alloc([n, info.outHeight, info.outWidth, cout]);
   const at = (t: TensorInfo) => heapOffset(s.backend, t);
   gemmOf(s).conv(
     {
-      n, h: xp.shape[1], w: xp.shape[2], c, kh: info.filterHeight, kw: info.filterWidth, offH: 0, offW: 0,
-      sH: info.strideHeight, sW: info.strideWidth, outH: info.outHeight, outW: info.outWidth, cout,
+      n,
+      h: xp.shape[1],
+      w: xp.shape[2],
+      c,
+      kh: info.filterHeight,
+      kw: info.filterWidth,
+      offH: 0,
+      offW: 0,
+      sH: info.strideHeight,
+      sW: info.strideWidth,
+      outH: info.outHeight,
+      outW: info.outWidth,
+      cout,
     },
-    at(xp), at(filter), at(y), { bias: bias ? at(bias) : undefined, relu },
+    at(xp),
+    at(filter),
+    at(y),
+    { bias: bias ? at(bias) : undefined, relu },
   );
   if (xp !== x) s.free(xp);
   return y;

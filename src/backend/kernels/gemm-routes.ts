@@ -67,7 +67,7 @@ export function setRouteTable(t: RouteTable | undefined): void {
 }
 
 function sameClass(e: { kh: number; kw: number; stride: number }, kh: number, kw: number, stride: number): boolean {
-  return (e.kh * e.kw === 1) === (kh * kw === 1) && (e.stride > 1) === (stride > 1);
+  return (e.kh * e.kw === 1) === (kh * kw === 1) && e.stride > 1 === stride > 1;
 }
 
 let forcedRoute = process.env.MIC_GEMM === 'xnnpack' ? false : process.env.MIC_GEMM === 'ours' ? true : undefined;

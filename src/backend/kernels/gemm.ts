@@ -29,8 +29,21 @@ export type GemmSimd = 'relaxed' | 'plain';
 interface GemmExports {
   rowIndirection(a: number, rowBytes: number, m: number, ind: number): void;
   convIndirection(
-    x: number, n: number, h: number, w: number, c: number, kh: number, kw: number,
-    offH: number, offW: number, sH: number, sW: number, outH: number, outW: number, zero: number, ind: number,
+    x: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    kh: number,
+    kw: number,
+    offH: number,
+    offW: number,
+    sH: number,
+    sW: number,
+    outH: number,
+    outW: number,
+    zero: number,
+    ind: number,
   ): void;
   gemmJob(job: number, thread: number): void;
 }
@@ -151,7 +164,11 @@ class WorkerPool {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(16));
   private readonly workers: Worker[] = [];
 
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, readonly size: number) {
+  constructor(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    readonly size: number,
+  ) {
     for (let i = 0; i < size; i++) {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctl: this.ctl.buffer, thread: i + 1, CLOSED } });
       // Blocked in Atomics.wait between jobs; must not keep the process alive.
@@ -249,7 +266,15 @@ export class Gemm {
    * dimensions in floats, addresses in bytes.
    */
   matmul(
-    a: number, lda: number, m: number, k: number, b: number, ldb: number, n: number, c: number, ldc: number,
+    a: number,
+    lda: number,
+    m: number,
+    k: number,
+    b: number,
+    ldb: number,
+    n: number,
+    c: number,
+    ldc: number,
     opts: { bias?: number; relu?: boolean; accumulate?: boolean } = {},
   ): void {
     if (m === 0 || n === 0) return;
@@ -271,8 +296,7 @@ export class Gemm {
   conv(g: ConvGeometry, x: number, filter: number, y: number, opts: { bias?: number; relu?: boolean; accumulate?: boolean } = {}): void {
     const m = g.n * g.outH * g.outW;
     if (m === 0 || g.cout === 0) return;
-    const inside =
-      g.offH >= 0 && g.offW >= 0 && g.offH + (g.outH - 1) * g.sH + g.kh <= g.h && g.offW + (g.outW - 1) * g.sW + g.kw <= g.w;
+    const inside = g.offH >= 0 && g.offW >= 0 && g.offH + (g.outH - 1) * g.sH + g.kh <= g.h && g.offW + (g.outW - 1) * g.sW + g.kw <= g.w;
     const [taps, ch, kwInd] = inside ? [g.kh, g.kw * g.c, 1] : [g.kh * g.kw, g.c, g.kw];
     const ind = this.malloc(m * taps * 4);
     try {
@@ -285,7 +309,15 @@ export class Gemm {
   }
 
   private run(
-    ind: number, taps: number, ch: number, m: number, n: number, b: number, ldb: number, c: number, ldc: number,
+    ind: number,
+    taps: number,
+    ch: number,
+    m: number,
+    n: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
     opts: { bias?: number; relu?: boolean; accumulate?: boolean },
   ): void {
     const k = taps * ch;
@@ -310,9 +342,27 @@ export class Gemm {
       const inPlace = m < this.packFromRows;
       const rec = new Int32Array(this.heap(), this.job, 21);
       rec.set([
-        ind, taps, ch, m, n, b, ldb * 4, packed, c, ldc * 4, opts.bias ?? 0,
+        ind,
+        taps,
+        ch,
+        m,
+        n,
+        b,
+        ldb * 4,
+        packed,
+        c,
+        ldc * 4,
+        opts.bias ?? 0,
         (opts.accumulate ? 1 : 0) | (opts.bias ? 2 : 0) | (opts.relu ? 4 : 0) | (inPlace ? 8 : 0),
-        kc, mc, nc, 0, 0, 0, packed + panels * k * 32, aBytes, aBytes - 128,
+        kc,
+        mc,
+        nc,
+        0,
+        0,
+        0,
+        packed + panels * k * 32,
+        aBytes,
+        aBytes - 128,
       ]);
       const pool = parallel ? (this.pool ??= this.startPool()) : undefined;
       if (pool) pool.run(this.job, this.exports);

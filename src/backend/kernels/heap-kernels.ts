@@ -13,17 +13,55 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export interface HeapKernels {
   adam(
-    p: number, g: number, m: number, v: number, out: number, n: number, hasGrad: number,
-    b1: number, c1: number, b2: number, c2: number, wd: number, s2: number, eps: number, lr: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    out: number,
+    n: number,
+    hasGrad: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    wd: number,
+    s2: number,
+    eps: number,
+    lr: number,
   ): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   im2col(
-    xT: number, cols: number, c: number, n: number, h: number, w: number, kh: number, kw: number,
-    offH: number, offW: number, sH: number, sW: number, outH: number, outW: number,
+    xT: number,
+    cols: number,
+    c: number,
+    n: number,
+    h: number,
+    w: number,
+    kh: number,
+    kw: number,
+    offH: number,
+    offW: number,
+    sH: number,
+    sW: number,
+    outH: number,
+    outW: number,
   ): void;
   maxPoolGrad(
-    x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number,
-    fh: number, fw: number, sh: number, sw: number, top: number, left: number,
+    x: number,
+    dy: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    ho: number,
+    wo: number,
+    fh: number,
+    fw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
   ): void;
 }
 

@@ -106,13 +106,7 @@ export function scatterWindow(s: WasmScope, out: TensorInfo, src: TensorInfo, w:
  * value that tap (ti, tj) of channel c meets: xT[c, n, offH + ti + i·sH, offW + tj + j·sW] (zero outside).
  * xT: [C, N, H, W] (channels first) → [kh·kw·C, N·outH·outW].
  */
-export function im2colTransposed(
-  s: WasmScope,
-  xT: TensorInfo,
-  kh: number,
-  kw: number,
-  w: SpatialWindow,
-): TensorInfo {
+export function im2colTransposed(s: WasmScope, xT: TensorInfo, kh: number, kw: number, w: SpatialWindow): TensorInfo {
   const [c, n, h, wd] = xT.shape;
   const cols = s.alloc([kh * kw * c, n * w.outH * w.outW]);
   // In WebAssembly (`heap-kernels.wat`): on small maps the rows are a few values long and a JavaScript loop
@@ -128,14 +122,7 @@ export function im2colTransposed(
  * The adjoint of `im2colTransposed`: dx[n, offH + ti + i·sH, offW + tj + j·sW, c] += colsT[(ti,tj,c), (n,i,j)]
  * for every position inside dx. colsT: [kh·kw·C, N·outH·outW]; dx: [N, H, W, C], accumulated into.
  */
-export function col2imTransposedAdd(
-  s: WasmScope,
-  dx: TensorInfo,
-  colsT: TensorInfo,
-  kh: number,
-  kw: number,
-  w: SpatialWindow,
-): void {
+export function col2imTransposedAdd(s: WasmScope, dx: TensorInfo, colsT: TensorInfo, kh: number, kw: number, w: SpatialWindow): void {
   const [n, h, wd, c] = dx.shape;
   assert(colsT.shape[0] === kh * kw * c && colsT.shape[1] === n * w.outH * w.outW, 'col2imTransposedAdd: shape mismatch');
   const dv = s.view(dx);

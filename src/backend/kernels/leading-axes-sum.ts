@@ -25,8 +25,7 @@ export function sumRows(x: Float32Array, rows: number, inner: number): Float64Ar
     const a = r * inner;
     for (let j = 0; j < inner; j++) {
       const k = a + j;
-      acc[j] +=
-        x[k] + x[k + inner] + x[k + 2 * inner] + x[k + 3 * inner] + x[k + 4 * inner] + x[k + 5 * inner] + x[k + 6 * inner] + x[k + 7 * inner];
+      acc[j] += x[k] + x[k + inner] + x[k + 2 * inner] + x[k + 3 * inner] + x[k + 4 * inner] + x[k + 5 * inner] + x[k + 6 * inner] + x[k + 7 * inner];
     }
   }
   for (; r < rows; r++) {

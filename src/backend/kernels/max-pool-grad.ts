@@ -31,8 +31,23 @@ export function maxPoolGradConfig(stock: tf.KernelConfig): tf.KernelConfig {
         if (heap && info.inChannels % 4 === 0) {
           const at = (t: TensorInfo) => heapOffset(s.backend, t);
           const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
-          heap.kernels.maxPoolGrad(at(x), at(dy), at(dx), batchSize, inHeight, inWidth, inChannels, outHeight, outWidth,
-            filterHeight, filterWidth, strideHeight, strideWidth, info.padInfo.top, info.padInfo.left);
+          heap.kernels.maxPoolGrad(
+            at(x),
+            at(dy),
+            at(dx),
+            batchSize,
+            inHeight,
+            inWidth,
+            inChannels,
+            outHeight,
+            outWidth,
+            filterHeight,
+            filterWidth,
+            strideHeight,
+            strideWidth,
+            info.padInfo.top,
+            info.padInfo.left,
+          );
           return dx;
         }
         // Channels not a multiple of 4: the same walk in JavaScript.

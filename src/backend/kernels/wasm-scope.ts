@@ -46,14 +46,28 @@ export function nhwcConvInfo(
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): tf.backend_util.Conv2DInfo {
   type Shape4 = [number, number, number, number];
-  return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, strides, 1, pad as never, dimRoundingMode, false, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(
+    inShape as Shape4,
+    filterShape as Shape4,
+    strides,
+    1,
+    pad as never,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
 }
 
 /** Explicit conv padding [[0,0],[top,bottom],[left,right],[0,0]] as tfjs accepts it. */
 export type ExplicitPad = [[0, 0], [number, number], [number, number], [0, 0]];
 
 export function explicitPad(top: number, bottom: number, left: number, right: number): ExplicitPad {
-  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
 }
 
 /**

@@ -21,7 +21,9 @@ export function loadNumberedClassTree(root: string, layout: LayoutDescription): 
   const folders = listSubdirs(imagesDir).map((name) => {
     const m = /^(\d+)\./.exec(name);
     if (!m) {
-      throw new UserError(`--dataset ${layout.dataset}: class folder '${path.join(imagesDir, name)}' has no numeric prefix; expected ${layout.layout}`);
+      throw new UserError(
+        `--dataset ${layout.dataset}: class folder '${path.join(imagesDir, name)}' has no numeric prefix; expected ${layout.layout}`,
+      );
     }
     return { name, order: Number(m[1]) };
   });
@@ -36,7 +38,12 @@ export function loadNumberedClassTree(root: string, layout: LayoutDescription): 
     const entries = halves[split].flatMap((cls, rank) =>
       imagesIn(imagesDir, cls, layout).map((file) => ({ path: path.join(imagesDir, cls, file), key: rank })),
     );
-    const s = labelSplit(entries, split, (a, b) => a - b, (rank) => halves[split][rank]);
+    const s = labelSplit(
+      entries,
+      split,
+      (a, b) => a - b,
+      (rank) => halves[split][rank],
+    );
     items.push(...s.items);
     classNames[split] = s.classNames;
   }

@@ -58,7 +58,11 @@ export function readDirEntries(dir: string, matters: (e: DirEntry) => boolean): 
     const name = bytes.toString('utf8');
     const valid = validUtf8(bytes);
     // A name with invalid bytes cannot be joined into an openable path: resolve its kind from the Dirent only.
-    const entry: DirEntry = { name, kind: valid ? kindOf(dir, e, name) : e.isDirectory() ? 'dir' : e.isFile() || e.isSymbolicLink() ? 'file' : 'other', link: e.isSymbolicLink() };
+    const entry: DirEntry = {
+      name,
+      kind: valid ? kindOf(dir, e, name) : e.isDirectory() ? 'dir' : e.isFile() || e.isSymbolicLink() ? 'file' : 'other',
+      link: e.isSymbolicLink(),
+    };
     if (!valid) {
       if (!matters(entry)) continue;
       throw new UserError(

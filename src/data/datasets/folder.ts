@@ -47,9 +47,7 @@ export function loadFolder(root: string, splitMode: 'half' | 'file'): Manifest {
   const classNames = { train: [] as string[], test: [] as string[] };
   for (const split of ['train', 'test'] as const) {
     const classes = [...assigned].filter(([, s]) => s === split).map(([c]) => c);
-    const entries = classes.flatMap((cls) =>
-      imagesIn(root, cls, FOLDER_LAYOUT).map((file) => ({ path: path.join(root, cls, file), key: cls })),
-    );
+    const entries = classes.flatMap((cls) => imagesIn(root, cls, FOLDER_LAYOUT).map((file) => ({ path: path.join(root, cls, file), key: cls })));
     const s = labelSplit(entries, split, pythonStringCompare);
     items.push(...s.items);
     classNames[split] = s.classNames;

@@ -8,7 +8,8 @@ import { intField, labelSplit, readLines, requireFile, splitFields, type LayoutD
 
 export const INSHOP_LAYOUT: LayoutDescription = {
   dataset: 'in-shop',
-  layout: 'Eval/list_eval_partition.txt (count line, header "image_name item_id evaluation_status", then rows) and img/<MEN|WOMEN>/<Category>/<id_XXXXXXXX>/<image>.jpg',
+  layout:
+    'Eval/list_eval_partition.txt (count line, header "image_name item_id evaluation_status", then rows) and img/<MEN|WOMEN>/<Category>/<id_XXXXXXXX>/<image>.jpg',
 };
 
 /**

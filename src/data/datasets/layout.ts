@@ -105,7 +105,9 @@ export function listSubdirs(dir: string): string[] {
     }
     const other = seen.get(real);
     if (other !== undefined) {
-      throw new UserError(`class folders '${path.join(dir, other)}' and '${p}' are the same folder ('${real}'); the same images cannot be two classes: remove one`);
+      throw new UserError(
+        `class folders '${path.join(dir, other)}' and '${p}' are the same folder ('${real}'); the same images cannot be two classes: remove one`,
+      );
     }
     seen.set(real, e.name);
     out.push(e.name);

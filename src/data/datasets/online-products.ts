@@ -28,7 +28,12 @@ export function loadOnlineProducts(root: string): Manifest {
       const [, classId, , rel] = splitFields(line, 4, file, i + 1 + start, 'image_id class_id super_class_id path');
       return { path: path.join(imagesDir, rel), key: intField(classId, file, i + 1 + start, 'class_id') };
     });
-    const s = labelSplit(entries, split, (a, b) => a - b, (id) => `class_${id}`);
+    const s = labelSplit(
+      entries,
+      split,
+      (a, b) => a - b,
+      (id) => `class_${id}`,
+    );
     items.push(...s.items);
     classNames[split] = s.classNames;
   }

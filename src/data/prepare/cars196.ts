@@ -33,9 +33,12 @@ export function readCarsAnnotations(file: string): CarsAnnotations {
   const ann = vars.get('annotations');
   const names = vars.get('class_names');
   if (ann?.kind !== 'struct' || !['relative_im_path', 'class'].every((f) => ann.fields.includes(f))) {
-    throw new UserError(`${file}: no struct array 'annotations' with fields relative_im_path and class; expected cars_annos.mat of the classic Stanford Cars release`);
+    throw new UserError(
+      `${file}: no struct array 'annotations' with fields relative_im_path and class; expected cars_annos.mat of the classic Stanford Cars release`,
+    );
   }
-  if (names?.kind !== 'cell') throw new UserError(`${file}: no cell array 'class_names'; expected cars_annos.mat of the classic Stanford Cars release`);
+  if (names?.kind !== 'cell')
+    throw new UserError(`${file}: no cell array 'class_names'; expected cars_annos.mat of the classic Stanford Cars release`);
   const classFolders = names.cells.map((c: MatValue, i) => carsClassFolder(i + 1, matString(c, `${file}: class_names{${i + 1}}`)));
   if (new Set(classFolders).size !== classFolders.length) throw new UserError(`${file}: class names are not unique`);
   const targets = new Map<string, string>();
@@ -44,8 +47,10 @@ export function readCarsAnnotations(file: string): CarsAnnotations {
     const rel = matString(e.relative_im_path, `${where}.relative_im_path`);
     const cls = matScalar(e.class, `${where}.class`);
     const base = path.posix.basename(rel);
-    if (!/^car_ims\/[^/\\]+$/.test(rel) || base === '.' || base === '..') throw new UserError(`${where}: unexpected image path '${rel}' (expected car_ims/<file>)`);
-    if (!Number.isInteger(cls) || cls < 1 || cls > classFolders.length) throw new UserError(`${where}: class ${cls} outside 1..${classFolders.length}`);
+    if (!/^car_ims\/[^/\\]+$/.test(rel) || base === '.' || base === '..')
+      throw new UserError(`${where}: unexpected image path '${rel}' (expected car_ims/<file>)`);
+    if (!Number.isInteger(cls) || cls < 1 || cls > classFolders.length)
+      throw new UserError(`${where}: class ${cls} outside 1..${classFolders.length}`);
     targets.set(rel, `images/${classFolders[cls - 1]}/${base}`);
   });
   return { classFolders, targets };
@@ -57,7 +62,8 @@ export async function prepareCars196(from: string, o: PrepareOptions): Promise<s
   if (!annosFile) throw new UserError(`--from ${from}: cars_annos.mat not found (the labels and class names of the classic Stanford Cars release)`);
   const archive = findIn(dir, ['car_ims.tgz', 'car_ims.tar.gz', 'car_ims.tar'], 'file');
   const folder = archive ? null : findIn(dir, ['car_ims'], 'dir');
-  if (!archive && !folder) throw new UserError(`--from ${from}: neither car_ims.tgz nor a car_ims/ folder found (the 16,185 images of the classic Stanford Cars release)`);
+  if (!archive && !folder)
+    throw new UserError(`--from ${from}: neither car_ims.tgz nor a car_ims/ folder found (the 16,185 images of the classic Stanford Cars release)`);
   const { classFolders, targets } = readCarsAnnotations(annosFile);
   o.log?.(`cars196: ${targets.size} images of ${classFolders.length} classes in ${path.basename(annosFile)}`);
   const source = archive ?? folder!;

@@ -22,7 +22,11 @@ export interface FetchDatasetOptions extends DownloadOptions {
 }
 
 /** Unpacks a verified archive of `item` into `<sourcePath>/<item.key>` (staged, checked, renamed). */
-export async function installFromArchive(item: SourceItem, archive: string, o: Pick<FetchDatasetOptions, 'sourcePath' | 'log' | 'progress' | 'signal'>): Promise<string> {
+export async function installFromArchive(
+  item: SourceItem,
+  archive: string,
+  o: Pick<FetchDatasetOptions, 'sourcePath' | 'log' | 'progress' | 'signal'>,
+): Promise<string> {
   const file = item.file!;
   // Images do not compress: the unpacked dataset takes about as much room as its archive.
   ensureFreeSpace(o.sourcePath, fs.statSync(archive).size, `unpacking ${path.basename(archive)}`);
@@ -33,7 +37,9 @@ export async function installFromArchive(item: SourceItem, archive: string, o: P
     origin,
     async (staging) => {
       const r = await extractArchive(archive, { dest: staging, map: prefixMap(item.unpack ?? []), progress: o.progress ?? {}, signal: o.signal });
-      o.log?.(`${item.key}: unpacked ${r.files} files (${formatBytes(r.bytes)}) from ${path.basename(archive)}; ${r.skipped} archive members not needed`);
+      o.log?.(
+        `${item.key}: unpacked ${r.files} files (${formatBytes(r.bytes)}) from ${path.basename(archive)}; ${r.skipped} archive members not needed`,
+      );
     },
     o.log,
   );

@@ -21,10 +21,12 @@ export async function prepareFromTable(dataset: string, from: string, o: Prepare
   if (!archive) throw new UserError(`--from ${from}: ${name} not found`);
   if (!o.noVerify) {
     const size = fs.statSync(archive).size;
-    if (size !== item.file.size) throw new UserError(`${archive}: ${size} bytes, but ${name} has ${item.file.size} (incomplete or a different file; --no-verify accepts it)`);
+    if (size !== item.file.size)
+      throw new UserError(`${archive}: ${size} bytes, but ${name} has ${item.file.size} (incomplete or a different file; --no-verify accepts it)`);
     if (item.file.sha256) {
       const got = await sha256File(archive, new TransferProgress(`checking ${name}`, size, 0, o.progress));
-      if (got !== item.file.sha256) throw new UserError(`${archive}: sha256 ${got}, expected ${item.file.sha256} (a different or damaged file; --no-verify accepts it)`);
+      if (got !== item.file.sha256)
+        throw new UserError(`${archive}: sha256 ${got}, expected ${item.file.sha256} (a different or damaged file; --no-verify accepts it)`);
     }
   }
   return installFromArchive(item, archive, o);

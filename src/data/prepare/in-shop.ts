@@ -14,7 +14,8 @@ import { findIn, placeTree, requireFromDir, type PrepareOptions } from './inputs
 export async function prepareInShop(from: string, o: PrepareOptions): Promise<string> {
   const dir = requireFromDir(from);
   const partition = findIn(dir, ['list_eval_partition.txt', 'Eval/list_eval_partition.txt'], 'file');
-  if (!partition) throw new UserError(`--from ${from}: list_eval_partition.txt not found (in DIR or DIR/Eval/; the benchmark's train/query/gallery split)`);
+  if (!partition)
+    throw new UserError(`--from ${from}: list_eval_partition.txt not found (in DIR or DIR/Eval/; the benchmark's train/query/gallery split)`);
   const archive = findIn(dir, ['img.zip', 'Img/img.zip'], 'file');
   const folder = archive ? null : findIn(dir, ['img', 'Img/img'], 'dir');
   if (!archive && !folder) {

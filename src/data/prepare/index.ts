@@ -18,5 +18,8 @@ export const PREPARERS: Readonly<Record<string, Preparer>> = {
   'in-shop': { inputs: 'img.zip (or img/) and list_eval_partition.txt, directly or in Img/ and Eval/', run: prepareInShop },
   vehicle_id: { inputs: 'the VehicleID_V1.0 folder (image/, train_test_split/) or its .zip/.tgz/.tar', run: prepareVehicleId },
   cub200: { inputs: 'CUB_200_2011.tgz (checked against the sources table)', run: (from, o) => prepareFromTable('cub200', from, o) },
-  online_products: { inputs: 'Stanford_Online_Products.zip (checked against the sources table)', run: (from, o) => prepareFromTable('online_products', from, o) },
+  online_products: {
+    inputs: 'Stanford_Online_Products.zip (checked against the sources table)',
+    run: (from, o) => prepareFromTable('online_products', from, o),
+  },
 };

@@ -76,7 +76,9 @@ export function verifyInstalled(name: string, sourcePath: string): string | null
   const rec = JSON.parse(fs.readFileSync(markerFile, 'utf8')) as InstallRecord;
   const now = countFiles(root);
   if (now.files !== rec.files || now.bytes !== rec.bytes) {
-    throw new UserError(`${root} differs from what was installed (${rec.files} files / ${rec.bytes} bytes then, ${now.files} / ${now.bytes} now); ${keep}`);
+    throw new UserError(
+      `${root} differs from what was installed (${rec.files} files / ${rec.bytes} bytes then, ${now.files} / ${now.bytes} now); ${keep}`,
+    );
   }
   return `${root} is in place and verified (${describeManifest(m)}; ${now.files} files as installed)`;
 }

@@ -25,16 +25,21 @@ function vehicleIdMember(m: string): string | null {
 /** Throws naming the first split list `root` lacks. */
 function requireSplitFiles(root: string, source: string): void {
   for (const f of SPLIT_FILES) {
-    if (!fs.existsSync(path.join(root, 'train_test_split', f))) throw new UserError(`${source}: train_test_split/${f} not found (VehicleID's split lists)`);
+    if (!fs.existsSync(path.join(root, 'train_test_split', f)))
+      throw new UserError(`${source}: train_test_split/${f} not found (VehicleID's split lists)`);
   }
 }
 
 export async function prepareVehicleId(from: string, o: PrepareOptions): Promise<string> {
   const dir = requireFromDir(from);
-  const base = [dir, path.join(dir, 'VehicleID_V1.0')].find((d) => fs.existsSync(path.join(d, 'image')) || fs.existsSync(path.join(d, 'train_test_split')));
+  const base = [dir, path.join(dir, 'VehicleID_V1.0')].find(
+    (d) => fs.existsSync(path.join(d, 'image')) || fs.existsSync(path.join(d, 'train_test_split')),
+  );
   const archive = base ? null : fs.readdirSync(dir).find((f) => /^VehicleID.*\.(zip|tgz|tar\.gz|tar)$/i.test(f));
   if (!base && !archive) {
-    throw new UserError(`--from ${from}: found neither the VehicleID_V1.0 folders (image/, train_test_split/) nor a VehicleID*.zip/.tgz/.tar archive`);
+    throw new UserError(
+      `--from ${from}: found neither the VehicleID_V1.0 folders (image/, train_test_split/) nor a VehicleID*.zip/.tgz/.tar archive`,
+    );
   }
   if (base) {
     if (!fs.existsSync(path.join(base, 'image'))) throw new UserError(`${base}: image/ not found (VehicleID's images)`);

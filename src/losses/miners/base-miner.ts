@@ -39,8 +39,10 @@ export abstract class BaseMiner implements Miner {
   /** embeddings: detached [batch, dim] row-major; labels: [batch]. Anchors without positive or negative are skipped. */
   mine(embeddings: Float32Array, dim: number, labels: Int32Array): Triplets {
     assert(Number.isInteger(dim) && dim > 0, () => `${this.key} miner: dim must be a positive integer, got ${dim}`);
-    assert(embeddings.length === labels.length * dim,
-      () => `${this.key} miner: ${embeddings.length} values for ${labels.length} labels × dim ${dim}`);
+    assert(
+      embeddings.length === labels.length * dim,
+      () => `${this.key} miner: ${embeddings.length} values for ${labels.length} labels × dim ${dim}`,
+    );
     const ctx = buildContext(embeddings, dim, labels);
     const mined = this.select(ctx);
     const stats = countSkipped(ctx);
@@ -100,14 +102,15 @@ function countSkipped(ctx: MiningContext): MiningStats {
  */
 export function checkTriplets(t: Triplets, labels: Int32Array): void {
   const n = t.anchors.length;
-  assert(t.positives.length === n && t.negatives.length === n,
-    () => `triplets: lengths differ (${n}, ${t.positives.length}, ${t.negatives.length})`);
+  assert(t.positives.length === n && t.negatives.length === n, () => `triplets: lengths differ (${n}, ${t.positives.length}, ${t.negatives.length})`);
   for (let k = 0; k < n; k++) {
     const a = t.anchors[k];
     const p = t.positives[k];
     const q = t.negatives[k];
-    assert([a, p, q].every((i) => i >= 0 && i < labels.length),
-      () => `triplet ${k} (${a}, ${p}, ${q}) indexes outside a batch of ${labels.length}`);
+    assert(
+      [a, p, q].every((i) => i >= 0 && i < labels.length),
+      () => `triplet ${k} (${a}, ${p}, ${q}) indexes outside a batch of ${labels.length}`,
+    );
     assert(a !== p, () => `triplet ${k}: anchor ${a} is its own positive`);
     assert(labels[a] === labels[p], () => `triplet ${k}: positive ${p} has label ${labels[p]}, anchor ${a} has ${labels[a]}`);
     assert(labels[a] !== labels[q], () => `triplet ${k}: negative ${q} shares label ${labels[a]} with anchor ${a}`);

@@ -33,7 +33,11 @@ export function distanceLogWeight(d: number, n: number, lowerCutoff = DEFAULT_LO
  * rows of the anchor's label (itself included), normalised. distRow: [batch] distances from the anchor.
  */
 export function negativeProbabilities(
-  distRow: ArrayLike<number>, labels: Int32Array, anchor: number, dim: number, options: DistanceWeightedOptions = {},
+  distRow: ArrayLike<number>,
+  labels: Int32Array,
+  anchor: number,
+  dim: number,
+  options: DistanceWeightedOptions = {},
 ): Float64Array {
   const cutoff = options.lowerCutoff ?? DEFAULT_LOWER_CUTOFF;
   const eps = options.nearTwoEpsilon ?? DEFAULT_NEAR_TWO_EPSILON;
@@ -61,7 +65,10 @@ export function negativeProbabilities(
 export class DistanceWeightedMiner extends BaseMiner {
   readonly key = 'distance';
 
-  constructor(rng: Rng, private readonly options: DistanceWeightedOptions = {}) {
+  constructor(
+    rng: Rng,
+    private readonly options: DistanceWeightedOptions = {},
+  ) {
     super(rng);
   }
 

@@ -12,7 +12,10 @@ import { BaseMiner, type MinedTriplets, type MiningContext, usableAnchors } from
 export class SemihardMiner extends BaseMiner {
   readonly key = 'semihard';
 
-  constructor(rng: Rng, readonly margin = 0.2) {
+  constructor(
+    rng: Rng,
+    readonly margin = 0.2,
+  ) {
     super(rng);
   }
 

@@ -32,13 +32,16 @@ test('cub200: numeric-prefix order, first half train, labels per split, junk fil
 test('cub200: missing images folder is a UserError naming the path and the layout', () => {
   const parent = tempDir();
   try {
-    assert.throws(() => loadCub200(path.join(parent, 'cub200')), (e: unknown) => {
-      assert.ok(e instanceof UserError);
-      assert.match(e.message, /cub200[/\\]images' not found/);
-      assert.match(e.message, /<NNN\.ClassName>/);
-      assert.match(e.message, /--source_path/);
-      return true;
-    });
+    assert.throws(
+      () => loadCub200(path.join(parent, 'cub200')),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError);
+        assert.match(e.message, /cub200[/\\]images' not found/);
+        assert.match(e.message, /<NNN\.ClassName>/);
+        assert.match(e.message, /--source_path/);
+        return true;
+      },
+    );
   } finally {
     fs.rmSync(parent, { recursive: true, force: true });
   }
@@ -54,7 +57,10 @@ test('cub200: a folder without numeric prefix, or too few classes, is a UserErro
     fs.rmSync(path.join(root, 'images'), { recursive: true });
     fs.mkdirSync(path.join(root, 'images', '1.Empty'), { recursive: true });
     fs.mkdirSync(path.join(root, 'images', '2.Empty'));
-    assert.throws(() => loadCub200(root), (e: unknown) => e instanceof UserError && /0 training class/.test(e.message));
+    assert.throws(
+      () => loadCub200(root),
+      (e: unknown) => e instanceof UserError && /0 training class/.test(e.message),
+    );
   } finally {
     setDataWarningSink(prev);
     fs.rmSync(parent, { recursive: true, force: true });

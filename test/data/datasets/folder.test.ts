@@ -35,9 +35,15 @@ test('folder --split-mode file: split.txt decides; unlisted folders warned and i
     assert.ok(warnings.some((w) => /1 class folder\(s\) not listed/.test(w) && w.includes("'fox'")));
 
     fs.appendFileSync(path.join(root, 'split.txt'), 'zebra test\n');
-    assert.throws(() => loadFolder(root, 'file'), (e: unknown) => e instanceof UserError && /line 6: class folder '.*zebra' not found/.test(e.message));
+    assert.throws(
+      () => loadFolder(root, 'file'),
+      (e: unknown) => e instanceof UserError && /line 6: class folder '.*zebra' not found/.test(e.message),
+    );
     fs.rmSync(path.join(root, 'split.txt'));
-    assert.throws(() => loadFolder(root, 'file'), (e: unknown) => e instanceof UserError && /split\.txt' not found/.test(e.message) && /<class> train\|test/.test(e.message));
+    assert.throws(
+      () => loadFolder(root, 'file'),
+      (e: unknown) => e instanceof UserError && /split\.txt' not found/.test(e.message) && /<class> train\|test/.test(e.message),
+    );
   } finally {
     setDataWarningSink(prev);
     fs.rmSync(root, { recursive: true, force: true });

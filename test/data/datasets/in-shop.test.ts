@@ -16,7 +16,16 @@ test('in-shop: count + header lines skipped, first data row kept, query/gallery 
     assert.deepEqual(m.classNames.train, ['id_00000002', 'id_00000004', 'id_00000009']);
     assert.deepEqual(m.classNames.test, ['id_00000017', 'id_00000031']);
     const test = m.items.filter((it) => it.split === 'test');
-    assert.deepEqual(test.map((it) => [it.label, it.role]), [[1, 'query'], [1, 'gallery'], [1, 'gallery'], [0, 'gallery'], [0, 'query']]);
+    assert.deepEqual(
+      test.map((it) => [it.label, it.role]),
+      [
+        [1, 'query'],
+        [1, 'gallery'],
+        [1, 'gallery'],
+        [0, 'gallery'],
+        [0, 'query'],
+      ],
+    );
     assert.ok(m.items.filter((it) => it.split === 'train').every((it) => it.role === undefined));
   } finally {
     fs.rmSync(parent, { recursive: true, force: true });

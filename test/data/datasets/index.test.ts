@@ -33,6 +33,8 @@ test('loadManifest dispatches every --dataset key; root = <source_path>/<dataset
 
 test('loadManifest: unknown dataset and missing dataset folder are UserErrors', async () => {
   await assert.rejects(loadManifest(cfg('mnist', '.')), (e: unknown) => e instanceof UserError && /unknown dataset 'mnist'.*cub200/.test(e.message));
-  await assert.rejects(loadManifest(cfg('cars196', '/no/such/dir')), (e: unknown) =>
-    e instanceof UserError && e.message.includes("'/no/such/dir/cars196/images' not found") && /<Make Model Year>/.test(e.message));
+  await assert.rejects(
+    loadManifest(cfg('cars196', '/no/such/dir')),
+    (e: unknown) => e instanceof UserError && e.message.includes("'/no/such/dir/cars196/images' not found") && /<Make Model Year>/.test(e.message),
+  );
 });

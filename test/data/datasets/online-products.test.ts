@@ -32,11 +32,15 @@ test('online_products: missing index file or listed image is a UserError naming 
   try {
     const root = await makeSop(parent);
     fs.rmSync(path.join(root, 'images', 'lamp_final', '444_1.JPG'));
-    assert.throws(() => loadOnlineProducts(root), (e: unknown) =>
-      e instanceof UserError && /1 of 10 listed image files do not exist/.test(e.message) && e.message.includes('444_1.JPG'));
+    assert.throws(
+      () => loadOnlineProducts(root),
+      (e: unknown) => e instanceof UserError && /1 of 10 listed image files do not exist/.test(e.message) && e.message.includes('444_1.JPG'),
+    );
     fs.rmSync(path.join(root, 'Info_Files', 'Ebay_test.txt'));
-    assert.throws(() => loadOnlineProducts(root), (e: unknown) =>
-      e instanceof UserError && e.message.includes(path.join('Info_Files', 'Ebay_test.txt')) && /image_id class_id/.test(e.message));
+    assert.throws(
+      () => loadOnlineProducts(root),
+      (e: unknown) => e instanceof UserError && e.message.includes(path.join('Info_Files', 'Ebay_test.txt')) && /image_id class_id/.test(e.message),
+    );
   } finally {
     fs.rmSync(parent, { recursive: true, force: true });
   }

@@ -63,17 +63,27 @@ test('cars196 folder names: class index first (official order = sorted order), "
 test('prepare cars196 from car_ims.tgz + cars_annos.mat: class folders in official order; the loader splits classes 1–2 / 3–4', async () => {
   const { from, out } = box();
   fs.copyFileSync(MAT, path.join(from, 'cars_annos.mat'));
-  fs.writeFileSync(path.join(from, 'car_ims.tgz'), tgzBytes([{ name: 'car_ims/', dir: true }, ...(await carImages()), { name: 'car_ims/999999.jpg', data: 'not listed' }]));
+  fs.writeFileSync(
+    path.join(from, 'car_ims.tgz'),
+    tgzBytes([{ name: 'car_ims/', dir: true }, ...(await carImages()), { name: 'car_ims/999999.jpg', data: 'not listed' }]),
+  );
   const root = await prepareCars196(from, { sourcePath: out, ...quiet });
   assert.equal(root, path.join(out, 'cars196'));
   assert.deepEqual(files(root), [MARKER, ...CARS_EXPECTED].sort());
   const m = loadCars196(root);
-  assert.deepEqual(m.classNames, { train: ['001.AM General Hummer SUV 2000', '002.Acura RL Sedan 2012'], test: ['003.Ram C-V Cargo Van Minivan 2012', '004.smart fortwo Convertible 2012'] });
-  assert.match(verifyInstalled('cars196', out)!, /is in place and verified \(3 train images \/ 2 classes, 3 test images \/ 2 classes; 6 files as installed\)/);
+  assert.deepEqual(m.classNames, {
+    train: ['001.AM General Hummer SUV 2000', '002.Acura RL Sedan 2012'],
+    test: ['003.Ram C-V Cargo Van Minivan 2012', '004.smart fortwo Convertible 2012'],
+  });
+  assert.match(
+    verifyInstalled('cars196', out)!,
+    /is in place and verified \(3 train images \/ 2 classes, 3 test images \/ 2 classes; 6 files as installed\)/,
+  );
   // An unpacked car_ims/ folder works too, and leaves its input as it was.
   const b = box();
   fs.copyFileSync(MAT, path.join(b.from, 'cars_annos.mat'));
-  for (const m of await carImages()) fs.mkdirSync(path.join(b.from, 'car_ims'), { recursive: true }), fs.writeFileSync(path.join(b.from, m.name), m.data!);
+  for (const m of await carImages())
+    (fs.mkdirSync(path.join(b.from, 'car_ims'), { recursive: true }), fs.writeFileSync(path.join(b.from, m.name), m.data!));
   await prepareCars196(b.from, { sourcePath: b.out, ...quiet });
   assert.deepEqual(files(path.join(b.out, 'cars196')), [MARKER, ...CARS_EXPECTED].sort());
   assert.equal(files(b.from).length, 7);
@@ -85,7 +95,10 @@ test('prepare cars196: a missing annotation file, missing images, a wrong .mat: 
   await assert.rejects(prepareCars196(a.from, { sourcePath: a.out, ...quiet }), userError(/--from .*: cars_annos\.mat not found/));
   fs.copyFileSync(MAT, path.join(a.from, 'cars_annos.mat'));
   fs.writeFileSync(path.join(a.from, 'car_ims.tgz'), tgzBytes((await carImages()).slice(0, 4)));
-  await assert.rejects(prepareCars196(a.from, { sourcePath: a.out, ...quiet }), userError(/car_ims\.tgz: 2 of the 6 images listed in cars_annos\.mat are missing, e\.g\. car_ims\/000005\.jpg/));
+  await assert.rejects(
+    prepareCars196(a.from, { sourcePath: a.out, ...quiet }),
+    userError(/car_ims\.tgz: 2 of the 6 images listed in cars_annos\.mat are missing, e\.g\. car_ims\/000005\.jpg/),
+  );
   assert.deepEqual(fs.readdirSync(a.out), [], 'no dataset folder, no staging folder');
   const b = box();
   fs.copyFileSync(path.join(REPO, 'test', 'fixtures', 'data', 'mat_types.mat'), path.join(b.from, 'cars_annos.mat'));
@@ -118,7 +131,8 @@ test('prepare in-shop from img.zip + list_eval_partition.txt (flat, or in Img/ a
   fs.writeFileSync(path.join(b.from, 'Eval', 'list_eval_partition.txt'), partition);
   assert.equal(loadInShop(await prepareInShop(b.from, { sourcePath: b.out, ...quiet })).items.length, 9);
   const c = box();
-  for (const im of images) fs.mkdirSync(path.dirname(path.join(c.from, im.name)), { recursive: true }), fs.writeFileSync(path.join(c.from, im.name), im.data!);
+  for (const im of images)
+    (fs.mkdirSync(path.dirname(path.join(c.from, im.name)), { recursive: true }), fs.writeFileSync(path.join(c.from, im.name), im.data!));
   fs.writeFileSync(path.join(c.from, 'list_eval_partition.txt'), partition);
   assert.equal(loadInShop(await prepareInShop(c.from, { sourcePath: c.out, ...quiet })).items.length, 9);
 });
@@ -131,17 +145,33 @@ test('prepare in-shop: missing partition, only the high-res archive, an image mi
   const b = box();
   fs.writeFileSync(path.join(b.from, 'img_highres.zip'), zipBytes(images));
   fs.writeFileSync(path.join(b.from, 'list_eval_partition.txt'), partition);
-  await assert.rejects(prepareInShop(b.from, { sourcePath: b.out, ...quiet }), userError(/neither img\.zip nor an img\/ folder found .*found img_highres\.zip: use the basic img\.zip instead/));
+  await assert.rejects(
+    prepareInShop(b.from, { sourcePath: b.out, ...quiet }),
+    userError(/neither img\.zip nor an img\/ folder found .*found img_highres\.zip: use the basic img\.zip instead/),
+  );
   const c = box();
   fs.writeFileSync(path.join(c.from, 'img.zip'), zipBytes(images.slice(1)));
   fs.writeFileSync(path.join(c.from, 'list_eval_partition.txt'), partition);
-  await assert.rejects(prepareInShop(c.from, { sourcePath: c.out, ...quiet }), userError(/in-shop: the result does not pass the dataset's layout check, so nothing was installed \(.*1 of 9 listed image files do not exist/));
+  await assert.rejects(
+    prepareInShop(c.from, { sourcePath: c.out, ...quiet }),
+    userError(/in-shop: the result does not pass the dataset's layout check, so nothing was installed \(.*1 of 9 listed image files do not exist/),
+  );
   assert.deepEqual(fs.readdirSync(c.out), []);
 });
 
 test('prepare vehicle_id from the VehicleID_V1.0 folder, from DIR itself, or from an archive with a top folder', async () => {
   const src = await makeVehicleId(path.join(tmp, 'vid-src'));
-  const expectTestSets = (root: string) => assert.deepEqual([...new Set(loadVehicleId(root).items.filter((i) => i.split === 'test').map((i) => i.set))], [1, 2, 3]);
+  const expectTestSets = (root: string) =>
+    assert.deepEqual(
+      [
+        ...new Set(
+          loadVehicleId(root)
+            .items.filter((i) => i.split === 'test')
+            .map((i) => i.set),
+        ),
+      ],
+      [1, 2, 3],
+    );
   const a = box();
   fs.cpSync(src, path.join(a.from, 'VehicleID_V1.0'), { recursive: true });
   expectTestSets(await prepareVehicleId(a.from, { sourcePath: a.out, ...quiet }));
@@ -150,7 +180,10 @@ test('prepare vehicle_id from the VehicleID_V1.0 folder, from DIR itself, or fro
   expectTestSets(await prepareVehicleId(b.from, { sourcePath: b.out, ...quiet }));
   const c = box();
   const members = files(src).map((f) => ({ name: `VehicleID_V1.0/${f}`, data: fs.readFileSync(path.join(src, f)) }));
-  fs.writeFileSync(path.join(c.from, 'VehicleID_V1.0.tar'), tarBytes([...members, { name: 'VehicleID_V1.0/attribute/color_attr.txt', data: '0000001 2\n' }]));
+  fs.writeFileSync(
+    path.join(c.from, 'VehicleID_V1.0.tar'),
+    tarBytes([...members, { name: 'VehicleID_V1.0/attribute/color_attr.txt', data: '0000001 2\n' }]),
+  );
   const root = await prepareVehicleId(c.from, { sourcePath: c.out, ...quiet });
   expectTestSets(root);
   assert.ok(fs.existsSync(path.join(root, 'attribute', 'color_attr.txt')));
@@ -169,16 +202,35 @@ test('prepare vehicle_id: a missing split list is named, before anything is writ
 
 test('prepare cub200 from a hand-fetched archive: checked against the table (size, sha256) unless --no-verify', async () => {
   const jpg = await tinyJpeg(200, 100, 0);
-  const members: ArchiveMember[] = ['001.A', '002.B', '003.C', '004.D'].flatMap((c) => [0, 1].map((k) => ({ name: `CUB_200_2011/images/${c}/${k}.jpg`, data: jpg })));
+  const members: ArchiveMember[] = ['001.A', '002.B', '003.C', '004.D'].flatMap((c) =>
+    [0, 1].map((k) => ({ name: `CUB_200_2011/images/${c}/${k}.jpg`, data: jpg })),
+  );
   const archive = tgzBytes(members);
   const table = path.join(tmp, 'cub-sources.json');
   const write = (sha: string) =>
-    fs.writeFileSync(table, JSON.stringify({ items: { cub200: { kind: 'dataset', title: 't', license: 'l', lands_in: 'Datasets/cub200/', unpack: [{ from: 'CUB_200_2011/', to: '' }], file: { name: 'CUB_200_2011.tgz', urls: ['http://127.0.0.1:1/x'], size: archive.length, sha256: sha, checksum_source: 'test' } } } }));
+    fs.writeFileSync(
+      table,
+      JSON.stringify({
+        items: {
+          cub200: {
+            kind: 'dataset',
+            title: 't',
+            license: 'l',
+            lands_in: 'Datasets/cub200/',
+            unpack: [{ from: 'CUB_200_2011/', to: '' }],
+            file: { name: 'CUB_200_2011.tgz', urls: ['http://127.0.0.1:1/x'], size: archive.length, sha256: sha, checksum_source: 'test' },
+          },
+        },
+      }),
+    );
   const env = { MIC_TRAIN_SOURCES: table };
   const a = box();
   fs.writeFileSync(path.join(a.from, 'CUB_200_2011.tgz'), archive);
   write('0'.repeat(64));
-  await assert.rejects(prepareFromTable('cub200', a.from, { sourcePath: a.out, env, ...quiet }), userError(/CUB_200_2011\.tgz: sha256 [0-9a-f]{64}, expected 0{64} \(a different or damaged file; --no-verify accepts it\)/));
+  await assert.rejects(
+    prepareFromTable('cub200', a.from, { sourcePath: a.out, env, ...quiet }),
+    userError(/CUB_200_2011\.tgz: sha256 [0-9a-f]{64}, expected 0{64} \(a different or damaged file; --no-verify accepts it\)/),
+  );
   const root = await prepareFromTable('cub200', a.from, { sourcePath: a.out, env, noVerify: true, ...quiet });
   assert.deepEqual(files(path.join(root, 'images')).length, 8);
   const b = box();
@@ -194,8 +246,14 @@ test('an existing dataset folder: verified, or refused untouched when it is inco
   const root = await prepareCars196(from, { sourcePath: out, ...quiet });
   await assert.rejects(prepareCars196(from, { sourcePath: out, ...quiet }), userError(/cars196 already exists; move it away/));
   fs.appendFileSync(path.join(root, CARS_EXPECTED[0]), 'x');
-  assert.throws(() => verifyInstalled('cars196', out), userError(/differs from what was installed \(6 files \/ \d+ bytes then, 6 \/ \d+ now\); it was left untouched/));
+  assert.throws(
+    () => verifyInstalled('cars196', out),
+    userError(/differs from what was installed \(6 files \/ \d+ bytes then, 6 \/ \d+ now\); it was left untouched/),
+  );
   fs.rmSync(path.join(root, 'images'), { recursive: true });
-  assert.throws(() => verifyInstalled('cars196', out), userError(/cars196 exists but is not a complete cars196 dataset \(.*folder .*images' not found/));
+  assert.throws(
+    () => verifyInstalled('cars196', out),
+    userError(/cars196 exists but is not a complete cars196 dataset \(.*folder .*images' not found/),
+  );
   assert.equal(fs.existsSync(path.join(root, MARKER)), true, 'left as it was');
 });

@@ -8,8 +8,11 @@ import { SemihardMiner } from '../../../src/losses/miners/semihard.ts';
 import type { Triplets } from '../../../src/losses/types.ts';
 import { Rng } from '../../../src/rng.ts';
 
-const t = (a: number[], p: number[], n: number[]): Triplets =>
-  ({ anchors: Int32Array.from(a), positives: Int32Array.from(p), negatives: Int32Array.from(n) });
+const t = (a: number[], p: number[], n: number[]): Triplets => ({
+  anchors: Int32Array.from(a),
+  positives: Int32Array.from(p),
+  negatives: Int32Array.from(n),
+});
 
 test('the shared triplet check rejects each kind of invalid triplet', () => {
   const labels = Int32Array.from([0, 0, 1, 1]);
@@ -22,15 +25,17 @@ test('the shared triplet check rejects each kind of invalid triplet', () => {
     ['shares label 0', t([0], [1], [1])],
   ];
   for (const [why, trip] of bad) {
-    assert.throws(() => checkTriplets(trip, labels), (e: unknown) => e instanceof InternalError && e.message.includes(why), why);
+    assert.throws(
+      () => checkTriplets(trip, labels),
+      (e: unknown) => e instanceof InternalError && e.message.includes(why),
+      why,
+    );
   }
 });
 
 test('every miner: valid triplets, the right anchors skipped and counted, on random batches', () => {
   const rng = new Rng(99, 'test');
-  const miners = [
-    new DistanceWeightedMiner(new Rng(1, 'miner')), new SemihardMiner(new Rng(2, 'miner'), 0.2), new RandomMiner(new Rng(3, 'miner')),
-  ];
+  const miners = [new DistanceWeightedMiner(new Rng(1, 'miner')), new SemihardMiner(new Rng(2, 'miner'), 0.2), new RandomMiner(new Rng(3, 'miner'))];
   for (let round = 0; round < 40; round++) {
     const batch = 2 + rng.int(14);
     const dim = 2 + rng.int(6);
@@ -62,8 +67,7 @@ test('every miner: valid triplets, the right anchors skipped and counted, on ran
 test('mining warning names skipped and collapsed anchors, and is null for a clean batch', () => {
   const base = { anchors: 8, triplets: 8, noPositive: 0, noNegative: 0, collapsed: 0, fallbacks: 0 };
   assert.equal(miningWarning(base), null);
-  assert.equal(miningWarning({ ...base, noPositive: 1, noNegative: 2, triplets: 5 }),
-    '3 of 8 anchors skipped (no positive: 1, no negative: 2)');
+  assert.equal(miningWarning({ ...base, noPositive: 1, noNegative: 2, triplets: 5 }), '3 of 8 anchors skipped (no positive: 1, no negative: 2)');
   assert.match(miningWarning({ ...base, collapsed: 8 })!, /^8 anchors have every negative at distance ≤ 0\.01/);
 });
 

@@ -60,7 +60,11 @@ test('distance-weighted negatives follow the distribution over many seeded draws
       const m = Math.max(...lw);
       const w = lw.map((x) => Math.exp(x - m));
       const s = w.reduce((a, b) => a + b, 0);
-      return { dim: 128, emb: Float32Array.from([atDistance(0, 128), atDistance(0.2, 128), ...ds.map((d) => atDistance(d, 128))].flat()), probs: w.map((x) => x / s) };
+      return {
+        dim: 128,
+        emb: Float32Array.from([atDistance(0, 128), atDistance(0.2, 128), ...ds.map((d) => atDistance(d, 128))].flat()),
+        probs: w.map((x) => x / s),
+      };
     })(),
   ];
   for (const { dim, emb, probs } of cases) {
