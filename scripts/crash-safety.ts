@@ -8,47 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { makeTinyFolderDataset, REPO } from '../test/helpers/cli.ts';
+import { makeTinyFolderDataset, REPO, tinyMicRunArgs } from '../test/helpers/cli.ts';
 import { Rng } from '../src/rng.ts';
 
 const trials = Number(process.argv[process.argv.indexOf('--trials') + 1]) || 10;
 const data = makeTinyFolderDataset(8);
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-crash-'));
 const BIN = path.join(REPO, 'bin', 'mic-train.js');
-const args = (name: string) => [
-  '--dataset',
-  'folder',
-  '--source_path',
-  data,
-  '--save_path',
-  out,
-  '--savename',
-  name,
-  '--not_pretrained',
-  '--backend',
-  'wasm',
-  '--input-size',
-  '32',
-  '--bs',
-  '8',
-  '--n_epochs',
-  '3',
-  '--shared_num_classes',
-  '3',
-  '--cluster_update_freq',
-  '1',
-  '--task_p',
-  '1',
-  '0.5',
-  '--adv_weights',
-  '250',
-  '--tau',
-  '2',
-  '--lr',
-  '1e-4',
-  '--seed',
-  '11',
-];
+const args = (name: string) => tinyMicRunArgs(data, out, name, 11);
 
 function run(argv: string[], killAfterMs?: number): Promise<{ code: number | null; killed: boolean; ms: number }> {
   return new Promise((resolve) => {

@@ -104,26 +104,7 @@ test('list flags take one or more values (nargs=+)', () => {
 });
 
 test('a repeated flag keeps its last value, also when that value is 1 (yargs would add 1 instead)', () => {
-  const c = resolve([
-    '--n_epochs',
-    '100',
-    '--seed',
-    '0',
-    '--tau',
-    '20',
-    '35',
-    '--kernels',
-    '8',
-    '--n_epochs',
-    '1',
-    '--tau',
-    '1',
-    '--kernels=1',
-    '--lr',
-    '0.5',
-    '--lr',
-    '1',
-  ]);
+  const c = resolve([...'--n_epochs 100 --seed 0 --tau 20 35 --kernels 8 --n_epochs 1 --tau 1 --kernels=1 --lr 0.5 --lr 1'.split(' ')]);
   assert.equal(c.nEpochs, 1);
   assert.deepEqual(c.tau, [1]);
   assert.equal(c.kernels, 1);

@@ -44,21 +44,12 @@ const runDir = (ds: Dataset) => path.join(out, ds, RECIPES[ds].savename);
 test('Result_Runs.sh runs all five paper recipes for one epoch on tiny data in the real layouts', { timeout: 900_000 }, async (t) => {
   await makePaperDatasets(data);
   const smoke = [
-    '--n_epochs',
-    '1',
-    '--input-size',
-    '32',
-    '--bs',
-    '8',
-    '--source_path',
+    ...'--n_epochs 1 --input-size 32 --bs 8 --source_path'.split(' '),
     data,
     '--not_pretrained',
     '--save_path',
     out,
-    '--backend',
-    'wasm',
-    '--kernels',
-    '1',
+    ...'--backend wasm --kernels 1'.split(' '),
   ];
   const r = spawnSync('bash', [path.join(REPO, 'Result_Runs.sh'), '--', ...smoke], { cwd: REPO, encoding: 'utf8', timeout: 850_000 });
   assert.equal(r.status, 0, `Result_Runs.sh failed:\n${r.stderr.slice(-4000)}`);

@@ -6,45 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeTinyFolderDataset, runCli, runCliAndKill, runCliLive } from '../helpers/cli.ts';
+import { makeTinyFolderDataset, runCli, runCliAndKill, runCliLive, tinyMicRunArgs } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const data = makeTinyFolderDataset(8);
 const out = tempDir('mic-resume-');
-const args = (name: string) => [
-  '--dataset',
-  'folder',
-  '--source_path',
-  data,
-  '--save_path',
-  out,
-  '--savename',
-  name,
-  '--not_pretrained',
-  '--backend',
-  'wasm',
-  '--input-size',
-  '32',
-  '--bs',
-  '8',
-  '--n_epochs',
-  '3',
-  '--shared_num_classes',
-  '3',
-  '--cluster_update_freq',
-  '1',
-  '--task_p',
-  '1',
-  '0.5',
-  '--adv_weights',
-  '250',
-  '--tau',
-  '2',
-  '--lr',
-  '1e-4',
-  '--seed',
-  '7',
-];
+const args = (name: string) => tinyMicRunArgs(data, out, name, 7);
 const csvs = (name: string) =>
   ['log_train_Class.csv', 'log_val_Class.csv'].map((f) =>
     fs

@@ -140,6 +140,16 @@ export function makeTinyFolderDataset(perClass = 12, opts: { train?: string[]; t
   return root;
 }
 
+/**
+ * A tiny three-epoch MIC run (both tasks, re-clustering every epoch, adversarial term on) of `data` into
+ * `out/folder/<name>`: long enough to be killed mid-run and resumed (the resume test, `npm run crash-safety`).
+ */
+export function tinyMicRunArgs(data: string, out: string, name: string, seed: number): string[] {
+  const settings = '--not_pretrained --backend wasm --input-size 32 --bs 8 --n_epochs 3 --shared_num_classes 3 --cluster_update_freq 1'.split(' ');
+  const mic = '--task_p 1 0.5 --adv_weights 250 --tau 2 --lr 1e-4'.split(' ');
+  return ['--dataset', 'folder', '--source_path', data, '--save_path', out, '--savename', name, ...settings, ...mic, '--seed', String(seed)];
+}
+
 /** `root/<class>/<img>` with `perClass` copies of one sample class's images for each class name given (sorted: first half trains). */
 export function folderDataset(root: string, classes: string[], perClass = 6, sampleClass = '001.Tshirt_top'): string {
   const files = fs.readdirSync(path.join(SAMPLE, sampleClass)).sort().slice(0, perClass);

@@ -46,6 +46,12 @@ function tinyDataset(): string {
   return folderDataset(path.join(tempDir(), 'ds'), ['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3', 'b4'], 8);
 }
 
+/** A tiny wasm run of the Class task alone into `out/folder/r`, `epochs` long. */
+function tinyRunArgs(out: string, epochs: number): string[] {
+  const settings = '--savename r --backend wasm --not_pretrained --input-size 32 --bs 8 --task_p 1 0 --adv_weights 0 --kernels 1'.split(' ');
+  return ['--dataset', 'folder', '--source_path', tinyDataset(), '--save_path', out, '--n_epochs', String(epochs), ...settings];
+}
+
 test('Ctrl-C during the initial clustering says so, exits 130 and leaves no run folder', async () => {
   const out = tempDir();
   let sent = false;
@@ -88,32 +94,7 @@ test('two Ctrl-C after an epoch was saved: quits at once and says what last/ hol
   const runDir = path.join(out, 'folder', 'r');
   let sent = false;
   const r = await runCliLive(
-    [
-      '--dataset',
-      'folder',
-      '--source_path',
-      tinyDataset(),
-      '--save_path',
-      out,
-      '--savename',
-      'r',
-      '--backend',
-      'wasm',
-      '--not_pretrained',
-      '--input-size',
-      '32',
-      '--bs',
-      '8',
-      '--n_epochs',
-      '3',
-      '--task_p',
-      '1',
-      '0',
-      '--adv_weights',
-      '0',
-      '--kernels',
-      '1',
-    ],
+    tinyRunArgs(out, 3),
     (_stderr, child) => {
       if (!sent && fs.existsSync(path.join(runDir, 'last', 'state.json'))) {
         sent = true;
@@ -143,32 +124,7 @@ test('two Ctrl-C in the first epoch, before anything was saved: the run folder i
   const out = tempDir();
   let sent = false;
   const r = await runCliLive(
-    [
-      '--dataset',
-      'folder',
-      '--source_path',
-      tinyDataset(),
-      '--save_path',
-      out,
-      '--savename',
-      'r',
-      '--backend',
-      'wasm',
-      '--not_pretrained',
-      '--input-size',
-      '32',
-      '--bs',
-      '8',
-      '--n_epochs',
-      '2',
-      '--task_p',
-      '1',
-      '0',
-      '--adv_weights',
-      '0',
-      '--kernels',
-      '1',
-    ],
+    tinyRunArgs(out, 2),
     (stderr, child) => {
       // The untrained network is evaluated before epoch 1: its line is where the first epoch begins.
       if (!sent && /untrained network \(before epoch 1\)/.test(stderr)) {
@@ -190,32 +146,7 @@ test('Ctrl-C during the evaluation of the untrained network says so, exits 130 a
   const out = tempDir();
   let sent = false;
   const r = await runCliLive(
-    [
-      '--dataset',
-      'folder',
-      '--source_path',
-      tinyDataset(),
-      '--save_path',
-      out,
-      '--savename',
-      'r',
-      '--backend',
-      'wasm',
-      '--not_pretrained',
-      '--input-size',
-      '32',
-      '--bs',
-      '8',
-      '--n_epochs',
-      '2',
-      '--task_p',
-      '1',
-      '0',
-      '--adv_weights',
-      '0',
-      '--kernels',
-      '1',
-    ],
+    tinyRunArgs(out, 2),
     (stderr, child) => {
       // "run folder:" is the last line before the untrained evaluation starts.
       if (!sent && /run folder:/.test(stderr)) {

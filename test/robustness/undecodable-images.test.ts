@@ -20,26 +20,7 @@ import { useTestBackend } from '../helpers/tf.ts';
 import { assertUserError, folderDataset, readCsv, runCli, SAMPLE } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
-const BASE = [
-  '--not_pretrained',
-  '--backend',
-  'wasm',
-  '--input-size',
-  '32',
-  '--bs',
-  '8',
-  '--n_epochs',
-  '1',
-  '--task_p',
-  '1',
-  '0',
-  '--adv_weights',
-  '0',
-  '--kernels',
-  '1',
-  '--seed',
-  '4',
-];
+const BASE = [...'--not_pretrained --backend wasm --input-size 32 --bs 8 --n_epochs 1 --task_p 1 0 --adv_weights 0 --kernels 1 --seed 4'.split(' ')];
 
 /** 3 train + 3 test classes of 8 images each (different sample classes, so Recall is not trivial). */
 function dataset(root: string): string {

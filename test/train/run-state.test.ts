@@ -33,23 +33,7 @@ import { tempDir } from '../helpers/tmp.ts';
 
 // Class: margin loss (β), Shared: ProxyNCA (proxies), one adversarial direction: every kind of saved tensor.
 const cfg = resolveConfig(
-  parseArgv([
-    '--dataset',
-    'folder',
-    '--embed_sizes',
-    '16',
-    '16',
-    '--losses',
-    'marginloss',
-    'proxynca',
-    '--adv_dim',
-    '32',
-    '--task_p',
-    '1',
-    '1',
-    '--bs',
-    '8',
-  ]),
+  parseArgv([...'--dataset folder --embed_sizes 16 16 --losses marginloss proxynca --adv_dim 32 --task_p 1 1 --bs 8'.split(' ')]),
 );
 const COLUMNS = ['NMI', 'Recall @ 1'];
 const SIZE = 32;
