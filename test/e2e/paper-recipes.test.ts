@@ -173,10 +173,7 @@ function checkCheckpointReproducesRecall(): void {
     path.join(data, 'cub200', 'images'),
     '--out',
     gallery,
-    '--backend',
-    'wasm',
-    '--kernels',
-    '1',
+    ...'--backend wasm --kernels 1'.split(' '),
   ]);
   assert.equal(e.code, 0, e.stderr);
   const { tensors, metadata } = readSafetensors(gallery);

@@ -17,14 +17,9 @@ import { makeReportFixtures } from '../helpers/run-fixtures.ts';
 const CHROMIUM = '/usr/bin/chromium';
 // The flags this project's machines need: no sandbox as root, no GPU, and nothing that reaches the network.
 const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
+  ...'--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync'.split(
+    ' ',
+  ),
 ];
 
 const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-report-browser-'));
