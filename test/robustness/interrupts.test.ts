@@ -56,7 +56,8 @@ test('Ctrl-C during the initial clustering says so, exits 130 and leaves no run 
   const out = tempDir();
   let sent = false;
   const r = await runCliLive(
-    ['--dataset', 'sample', '--input-size', '64', '--save_path', out, '--backend', 'wasm', '--kernels', '1'],
+    // The sample trains the Class task alone by default; the Shared task brings the initial clustering back.
+    ['--dataset', 'sample', '--task_p', '1', '1', '--input-size', '64', '--save_path', out, '--backend', 'wasm', '--kernels', '1'],
     (stderr, child) => {
       if (!sent && /initial clustering/.test(stderr)) {
         sent = true;
