@@ -30,6 +30,7 @@ import { conv2dConfig, fusedConv2dConfig } from './kernels/conv2d-forward.ts';
 import { identityConfig } from './kernels/identity.ts';
 import { batchMatMulConfig } from './kernels/batch-matmul.ts';
 import { maxPoolGradConfig } from './kernels/max-pool-grad.ts';
+import { threadedElementwiseConfigs } from './kernels/threaded-elementwise.ts';
 
 let installed = false;
 
@@ -61,6 +62,12 @@ export function installWasmTrainingKernels(): void {
   const stockIdentity = captureStockKernel('Identity');
   const stockBatchMatMul = captureStockKernel('BatchMatMul');
   const stockMaxPoolGrad = captureStockKernel('MaxPoolGrad');
+  const stockElementwise = {
+    add: captureStockKernel('Add'),
+    multiply: captureStockKernel('Multiply'),
+    relu: captureStockKernel('Relu'),
+    step: captureStockKernel('Step'),
+  };
   setStockInputGrad(stockInput as tf.KernelConfig);
   replaceKernel(conv2dBackpropFilterConfig);
   replaceKernel(conv2dBackpropInputConfig(stockInput));
@@ -71,6 +78,7 @@ export function installWasmTrainingKernels(): void {
   if (stockBatchMatMul) replaceKernel(batchMatMulConfig(stockBatchMatMul));
   if (stockMaxPoolGrad) replaceKernel(maxPoolGradConfig(stockMaxPoolGrad));
   for (const config of fastSliceConfigs({ slice: stockSlice, splitV: stockSplitV })) replaceKernel(config);
+  for (const config of threadedElementwiseConfigs(stockElementwise)) replaceKernel(config);
   for (const name of ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']) {
     if (!tf.getKernel(name, 'wasm')) tf.registerKernel(cpuFallbackConfig(name));
   }

@@ -235,3 +235,68 @@ test('BatchMatMul on our GEMM (transposed operands, batches, ragged sizes) equal
     forceGemmRoute(undefined);
   }
 });
+
+/** Values with the awkward cases at fixed places: NaN, ±0, ±∞, tiny and huge. */
+function withSpecials(v: Float32Array): Float32Array {
+  const specials = [NaN, 0, -0, Infinity, -Infinity, 1e-45, -3e38];
+  specials.forEach((x, i) => (v[i * 7 + 1] = x));
+  return v;
+}
+
+test('Gemm.elementwise (add, multiply, ReLU, step) computes what the cpu backend defines, value for value, at ragged lengths', async () => {
+  await on('wasm');
+  const backend = tf.backend() as unknown as BackendWasm;
+  const g = gemmFor(backend)!;
+  const rng = new Rng(10, 'elementwise');
+  const at = (t: tf.Tensor) => backend.typedArrayFromHeap(t).byteOffset;
+  const expected = {
+    add: (a: number, b: number) => Math.fround(a + b),
+    multiply: (a: number, b: number) => Math.fround(a * b),
+    relu: (a: number) => Math.max(0, a),
+    step: (a: number) => (Number.isNaN(a) ? NaN : a > 0 ? 1 : 0),
+  };
+  for (const n of [1, 3, 4, 61, 32768 * 2 + 5]) {
+    const av = withSpecials(randomValues(rng, [Math.max(n, 60)])).subarray(0, n);
+    const bv = withSpecials(randomValues(rng, [Math.max(n, 60)]).reverse()).subarray(0, n);
+    const a = tf.tensor1d(av);
+    const b = tf.tensor1d(bv);
+    for (const [op, f] of Object.entries(expected) as [keyof typeof expected, (a: number, b: number) => number][]) {
+      const out = tf.fill([n + 1], 7);
+      g.elementwise(op, at(a), at(b), at(out), n);
+      const got = out.dataSync();
+      assert.deepEqual(
+        Array.from(got.subarray(0, n)),
+        Array.from(av, (x, i) => f(x, bv[i])),
+        `${op} n ${n}`,
+      );
+      assert.equal(got[n], 7, `${op} n ${n}: wrote past the end`);
+      out.dispose();
+    }
+    tf.dispose([a, b]);
+  }
+});
+
+test('Gemm.sumRows equals a float64 sum over rows (ragged widths, one row, blocks of rows that do not divide)', async () => {
+  await on('wasm');
+  const backend = tf.backend() as unknown as BackendWasm;
+  const g = gemmFor(backend)!;
+  const rng = new Rng(11, 'sum-rows');
+  for (const [rows, inner] of [
+    [1, 5],
+    [9, 3],
+    [1000, 64],
+    [3001, 7],
+    [57, 2049],
+  ]) {
+    const xv = randomValues(rng, [rows, inner]);
+    const x = tf.tensor2d(xv, [rows, inner]);
+    const got = g.sumRows(backend.typedArrayFromHeap(x).byteOffset, rows, inner);
+    for (let j = 0; j < inner; j++) {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += xv[r * inner + j];
+      // float32 partial sums over blocks of ≥ 8 rows: error ≤ block·ε per block
+      assert.ok(Math.abs(got[j] - s) <= 1e-5 * Math.sqrt(rows) + 1e-6, `${rows}×${inner} column ${j}: ${got[j]} vs ${s}`);
+    }
+    x.dispose();
+  }
+});

@@ -94,3 +94,49 @@ test('our GEMM on the threaded build: 2 threads give the same bits as 1, in both
   }
   tf.dispose([a, b]);
 });
+
+test('Add, Multiply, Relu, Step and leading-axis Sum run on the worker threads and give the cpu backend bit for bit (sums: the same bits as 1 thread)', async () => {
+  await tf.setBackend('wasm');
+  const { Gemm, gemmFor, PARALLEL_ELEMENTS } = await import('../../src/backend/kernels/gemm.ts');
+  const backend = tf.backend() as unknown as import('@tensorflow/tfjs-backend-wasm').BackendWasm;
+  const rng = new Rng(44, 'threads-elementwise');
+  const shape = [3, 5, 7, PARALLEL_ELEMENTS / 64 + 1]; // ragged: not a multiple of 4 or of the chunk
+  const av = randomValues(rng, shape);
+  const bv = randomValues(rng, shape);
+  [NaN, 0, -0, Infinity, -Infinity].forEach((x, i) => ((av[100 * i + 1] = x), (bv[100 * i + 2] = x)));
+  const ops = (a: tf.Tensor, b: tf.Tensor) => [tf.add(a, b), tf.mul(a, b), tf.relu(a), tf.step(a)];
+  const run = async (name: string) => {
+    await tf.setBackend(name);
+    const a = tf.tensor(av, shape);
+    const b = tf.tensor(bv, shape);
+    const outs = ops(a, b);
+    const values = outs.map((t) => Array.from(t.dataSync()));
+    tf.dispose([a, b, ...outs]);
+    return values;
+  };
+  const calls = { elementwise: 0 };
+  const original = Gemm.prototype.elementwise;
+  Gemm.prototype.elementwise = function (...args: Parameters<typeof original>) {
+    calls.elementwise++;
+    return original.apply(this, args);
+  };
+  try {
+    const got = await run('wasm');
+    assert.equal(calls.elementwise, 4, 'every op ran on our threaded kernel');
+    const ref = await run('cpu');
+    ['add', 'multiply', 'relu', 'step'].forEach((op, i) => assert.deepEqual(got[i], ref[i], op));
+  } finally {
+    Gemm.prototype.elementwise = original;
+  }
+
+  // The bias-gradient sum over N, H, W: 2 threads give the bits of 1.
+  await tf.setBackend('wasm');
+  const x = tf.tensor(av, shape);
+  const rows = 3 * 5 * 7;
+  const inner = shape[3];
+  const sums = [1, 2].map((threads) => gemmFor(backend, undefined, threads)!.sumRows(backend.typedArrayFromHeap(x).byteOffset, rows, inner));
+  assert.deepEqual(sums[1], sums[0]);
+  const viaKernel = tf.sum(x, [0, 1, 2]).dataSync();
+  assert.deepEqual(Array.from(viaKernel), Array.from(sums[1], Math.fround));
+  x.dispose();
+});

@@ -149,6 +149,16 @@ function compiled(simd: GemmSimd, shared: boolean): WebAssembly.Module {
   return m;
 }
 
+/** Element-wise operations of `Gemm.elementwise` (their codes in gemm.wat). */
+export type ElementwiseOp = 'add' | 'multiply' | 'relu' | 'step';
+const ELEMENTWISE_OPS: Record<ElementwiseOp, number> = { add: 1, multiply: 2, relu: 3, step: 4 };
+/** Floats per grab of an element-wise job (128 KiB of output). */
+const ELEMENTWISE_CHUNK = 32768;
+/** Floats per partial sum of `sumRows` (fixed: the result must not depend on the thread count). */
+const ROW_SUM_BLOCK = 16384;
+/** Element-wise work is shared out from this many floats on (below, waking the workers costs more than it saves). */
+export const PARALLEL_ELEMENTS = 65536;
+
 /** Bit of the job state word: the job takes no more threads. */
 const CLOSED = 1 << 30;
 
@@ -308,6 +318,55 @@ export class Gemm {
     }
   }
 
+  /**
+   * out[i] = op(a[i], b[i]) for i < n (byte addresses; `b` unused by 'relu' and 'step'), shared out over the
+   * threads. Each value is computed as the cpu backend computes it, so neither this kernel nor the thread
+   * count changes a bit of the result.
+   */
+  elementwise(op: ElementwiseOp, a: number, b: number, out: number, n: number): void {
+    if (n <= 0) return;
+    const rec = new Int32Array(this.heap(), this.job, 22);
+    rec.fill(0);
+    rec.set([a, b, out, n, ELEMENTWISE_OPS[op], ELEMENTWISE_CHUNK]);
+    rec[21] = 1;
+    this.runJob(n >= PARALLEL_ELEMENTS);
+  }
+
+  /**
+   * Σ over the rows of x [rows, inner] (byte address), in float64: partial sums of fixed blocks of rows in
+   * float32 (shared out over the threads), added up here in a fixed order, so the thread count does not
+   * change the result.
+   */
+  sumRows(x: number, rows: number, inner: number): Float64Array {
+    const acc = new Float64Array(inner);
+    if (rows <= 0 || inner <= 0) return acc;
+    const rpc = Math.max(8, Math.ceil(ROW_SUM_BLOCK / inner));
+    const blocks = Math.ceil(rows / rpc);
+    const partials = this.malloc(blocks * inner * 4);
+    try {
+      const rec = new Int32Array(this.heap(), this.job, 22);
+      rec.fill(0);
+      rec.set([x, rows, inner, partials, rpc]);
+      rec[21] = 2;
+      this.runJob(rows * inner >= PARALLEL_ELEMENTS);
+      const p = new Float32Array(this.heap(), partials, blocks * inner);
+      for (let c = 0; c < blocks; c++) {
+        const at = c * inner;
+        for (let j = 0; j < inner; j++) acc[j] += p[at + j];
+      }
+    } finally {
+      this.em._free(partials);
+    }
+    return acc;
+  }
+
+  /** Run the job record on every thread (when `parallel` and there are workers) or on this one. */
+  private runJob(parallel: boolean): void {
+    const pool = parallel && this.threads > 1 ? (this.pool ??= this.startPool()) : undefined;
+    if (pool) pool.run(this.job, this.exports);
+    else this.exports.gemmJob(this.job, 0);
+  }
+
   private run(
     ind: number,
     taps: number,
@@ -340,7 +399,7 @@ export class Gemm {
       }
       // Packing B pays where many row tiles reuse each panel; for a few rows, B is read where it is.
       const inPlace = m < this.packFromRows;
-      const rec = new Int32Array(this.heap(), this.job, 21);
+      const rec = new Int32Array(this.heap(), this.job, 22);
       rec.set([
         ind,
         taps,
@@ -363,10 +422,9 @@ export class Gemm {
         packed + panels * k * 32,
         aBytes,
         aBytes - 128,
+        0, // kind: a GEMM
       ]);
-      const pool = parallel ? (this.pool ??= this.startPool()) : undefined;
-      if (pool) pool.run(this.job, this.exports);
-      else this.exports.gemmJob(this.job, 0);
+      this.runJob(parallel);
     } finally {
       this.em._free(packed);
     }

@@ -32,6 +32,7 @@
   ;;   44 flags (1 accumulate into C, 2 add bias, 4 ReLU, 8 read B in place instead of packing it)  48 kc  52 mc  56 nc
   ;;   60 next panel to pack  64 panels packed  68 next chunk (counters, zero at the start)
   ;;   72 A buffers (one per thread: mc·kc floats, then a 128-byte tile)  76 bytes per A buffer  80 offset of the tile
+  ;;   84 job kind: 0 for a GEMM (the element-wise and row-sum jobs below use the same record and workers)
 
   ;; ind[i] = a + i·rowBytes: the indirection buffer of a plain row-major matrix.
   (func (export "rowIndirection") (param $a i32) (param $rowBytes i32) (param $m i32) (param $ind i32)
@@ -384,10 +385,149 @@
         (else (local.set $t0 (i32.add (local.get $t0) (local.get $nt)))))
       (br_if $kblock (i32.lt_s (local.get $t0) (local.get $taps)))))
 
-  ;; Run job J (see the record above) with every thread that calls this on it.
+  ;; Element-wise job (kind 1): out[i] = op(a[i], b[i]) for i < n, in chunks of `chunk` floats (a multiple of 4)
+  ;; shared out by the counter at 68. Record: 0 a  4 b  8 out  12 n  16 op  20 chunk  68 next chunk  84 kind.
+  ;; op 1 add, 2 multiply, 3 ReLU of a (max(x, 0): NaN stays NaN, −0 becomes 0), 4 step of a (x > 0 ? 1 : 0, NaN stays NaN):
+  ;; what the cpu backend computes, so that the result does not depend on the kernel or the thread count.
+  (func $elementwiseJob (param $J i32)
+    (local $n i32) (local $chunk i32) (local $total i32) (local $idx i32) (local $i0 i32) (local $i1 i32)
+    (local.set $n (i32.load offset=12 (local.get $J)))
+    (local.set $chunk (i32.load offset=20 (local.get $J)))
+    (local.set $total (i32.div_u (i32.add (local.get $n) (i32.sub (local.get $chunk) (i32.const 1))) (local.get $chunk)))
+    (block $alldone (loop $next
+      (local.set $idx (i32.atomic.rmw.add offset=68 (local.get $J) (i32.const 1)))
+      (br_if $alldone (i32.ge_u (local.get $idx) (local.get $total)))
+      (local.set $i0 (i32.mul (local.get $idx) (local.get $chunk)))
+      (local.set $i1 (select (local.get $n) (i32.add (local.get $i0) (local.get $chunk))
+        (i32.gt_u (i32.add (local.get $i0) (local.get $chunk)) (local.get $n))))
+      (call $elementwise (i32.load offset=16 (local.get $J))
+        (i32.add (i32.load offset=0 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
+        (i32.add (i32.load offset=4 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
+        (i32.add (i32.load offset=8 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
+        (i32.sub (local.get $i1) (local.get $i0)))
+      (br $next))))
+
+  ;; `count` floats of op(a, b) to out (byte addresses), four lanes at a time, the last < 4 one by one.
+  (func $elementwise (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $count i32)
+    (local $end i32) (local $end4 i32) (local $x v128) (local $s f32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $out) (i32.shl (i32.and (local.get $count) (i32.const -4)) (i32.const 2))))
+    (block $tail
+      (block $step (block $relu (block $mul (block $add
+        (br_table $add $add $mul $relu $step $tail (local.get $op)))
+        ;; add
+        (block $done (loop $l
+          (br_if $done (i32.ge_u (local.get $out) (local.get $end4)))
+          (v128.store (local.get $out) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+          (local.set $a (i32.add (local.get $a) (i32.const 16)))
+          (local.set $b (i32.add (local.get $b) (i32.const 16)))
+          (local.set $out (i32.add (local.get $out) (i32.const 16)))
+          (br $l)))
+        (br $tail))
+        ;; multiply
+        (block $done (loop $l
+          (br_if $done (i32.ge_u (local.get $out) (local.get $end4)))
+          (v128.store (local.get $out) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
+          (local.set $a (i32.add (local.get $a) (i32.const 16)))
+          (local.set $b (i32.add (local.get $b) (i32.const 16)))
+          (local.set $out (i32.add (local.get $out) (i32.const 16)))
+          (br $l)))
+        (br $tail))
+        ;; ReLU
+        (block $done (loop $l
+          (br_if $done (i32.ge_u (local.get $out) (local.get $end4)))
+          (local.set $x (v128.load (local.get $a)))
+          (v128.store (local.get $out) (f32x4.max (local.get $x) (v128.const f32x4 0 0 0 0)))
+          (local.set $a (i32.add (local.get $a) (i32.const 16)))
+          (local.set $out (i32.add (local.get $out) (i32.const 16)))
+          (br $l)))
+        (br $tail))
+      ;; step
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end4)))
+        (local.set $x (v128.load (local.get $a)))
+        (v128.store (local.get $out)
+          (v128.bitselect (local.get $x)
+            (v128.and (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+            (f32x4.ne (local.get $x) (local.get $x))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $l))))
+    ;; the last count mod 4 values
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+      (local.set $s (f32.load (local.get $a)))
+      (f32.store (local.get $out)
+        (if (result f32) (i32.eq (local.get $op) (i32.const 1))
+          (then (f32.add (local.get $s) (f32.load (local.get $b))))
+          (else (if (result f32) (i32.eq (local.get $op) (i32.const 2))
+            (then (f32.mul (local.get $s) (f32.load (local.get $b))))
+            (else (if (result f32) (i32.eq (local.get $op) (i32.const 3))
+              (then (f32.max (local.get $s) (f32.const 0)))
+              (else (select (local.get $s)
+                (select (f32.const 1) (f32.const 0) (f32.gt (local.get $s) (f32.const 0)))
+                (f32.ne (local.get $s) (local.get $s))))))))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $l))))
+
+  ;; Row-sum job (kind 2): partial[c] = Σ of rows [c·rpc, (c+1)·rpc) of x [rows, inner], each chunk of rows
+  ;; shared out by the counter at 68 (the caller adds the partials up in a fixed order, so neither the
+  ;; result nor its bits depend on the thread count). Record: 0 x  4 rows  8 inner  12 partials  16 rpc
+  ;; 68 next chunk  84 kind.
+  (func $rowSumJob (param $J i32)
+    (local $x i32) (local $rows i32) (local $inner i32) (local $rpc i32) (local $total i32) (local $idx i32)
+    (local $r i32) (local $r1 i32) (local $p i32) (local $pend i32) (local $pend4 i32) (local $q i32) (local $src i32)
+    (local.set $x (i32.load offset=0 (local.get $J)))
+    (local.set $rows (i32.load offset=4 (local.get $J)))
+    (local.set $inner (i32.load offset=8 (local.get $J)))
+    (local.set $rpc (i32.load offset=16 (local.get $J)))
+    (local.set $total (i32.div_u (i32.add (local.get $rows) (i32.sub (local.get $rpc) (i32.const 1))) (local.get $rpc)))
+    (block $alldone (loop $next
+      (local.set $idx (i32.atomic.rmw.add offset=68 (local.get $J) (i32.const 1)))
+      (br_if $alldone (i32.ge_u (local.get $idx) (local.get $total)))
+      (local.set $r (i32.mul (local.get $idx) (local.get $rpc)))
+      (local.set $r1 (select (local.get $rows) (i32.add (local.get $r) (local.get $rpc))
+        (i32.gt_u (i32.add (local.get $r) (local.get $rpc)) (local.get $rows))))
+      (local.set $p (i32.add (i32.load offset=12 (local.get $J)) (i32.shl (i32.mul (local.get $idx) (local.get $inner)) (i32.const 2))))
+      (local.set $pend (i32.add (local.get $p) (i32.shl (local.get $inner) (i32.const 2))))
+      (local.set $pend4 (i32.add (local.get $p) (i32.shl (i32.and (local.get $inner) (i32.const -4)) (i32.const 2))))
+      ;; the chunk's first row, then each further row added on
+      (memory.copy (local.get $p) (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $inner)) (i32.const 2)))
+        (i32.shl (local.get $inner) (i32.const 2)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (block $rdone (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $r1)))
+        (local.set $src (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $inner)) (i32.const 2))))
+        (local.set $q (local.get $p))
+        (block $vdone (loop $vloop
+          (br_if $vdone (i32.ge_u (local.get $q) (local.get $pend4)))
+          (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (v128.load (local.get $src))))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (local.set $src (i32.add (local.get $src) (i32.const 16)))
+          (br $vloop)))
+        (block $sdone (loop $sloop
+          (br_if $sdone (i32.ge_u (local.get $q) (local.get $pend)))
+          (f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.load (local.get $src))))
+          (local.set $q (i32.add (local.get $q) (i32.const 4)))
+          (local.set $src (i32.add (local.get $src) (i32.const 4)))
+          (br $sloop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rloop)))
+      (br $next))))
+
+  ;; Run job J (see the records above; kind at 84: 0 GEMM, 1 element-wise, 2 row sums) with every thread that
+  ;; calls this on it.
   (func (export "gemmJob") (param $J i32) (param $tid i32)
     (local $n i32) (local $m i32) (local $panels i32) (local $p i32) (local $e i32) (local $done i32)
     (local $mc i32) (local $nc i32) (local $nMc i32) (local $total i32) (local $idx i32) (local $ic i32) (local $jc i32)
+    (if (i32.load offset=84 (local.get $J))
+      (then
+        (if (i32.eq (i32.load offset=84 (local.get $J)) (i32.const 1))
+          (then (call $elementwiseJob (local.get $J)))
+          (else (call $rowSumJob (local.get $J))))
+        (return)))
     (local.set $m (i32.load offset=12 (local.get $J)))
     (local.set $n (i32.load offset=16 (local.get $J)))
     (local.set $panels (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))

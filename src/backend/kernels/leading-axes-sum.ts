@@ -1,12 +1,15 @@
 /**
  * Sum over the leading axes for the wasm backend, e.g. a conv bias gradient Σ_{n,h,w} dy[n,h,w,c]. The stock
  * kernel reduces only innermost axes, so for NHWC it first transposes the whole activation to [C, N·H·W];
- * this sums rows in place on the heap (one pass, float64 accumulators, eight rows per sweep). Any other reduction goes to the
- * stock kernel.
+ * this sums rows in place on the heap: on our GEMM's worker threads (`Gemm.sumRows`: float32 partial sums of
+ * fixed blocks of rows, added up in float64), or in JavaScript (float64 accumulators, eight rows per sweep) where
+ * the backend's memory is not found. Any other reduction goes to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from './wasm-scope.ts';
+import { gemmFor } from './gemm.ts';
+import { heapOffset } from './heap-kernels.ts';
 
 let stockSum: tf.KernelConfig | undefined;
 
@@ -48,8 +51,10 @@ function sum(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs:
   const inner = tf.util.sizeFromShape(innerShape);
   const outShape = attrs.keepDims ? [...x.shape.slice(0, k).map(() => 1), ...innerShape] : innerShape;
   const out = backend.makeOutput(outShape, 'float32');
-  const xv = backend.typedArrayFromHeap(x) as Float32Array;
-  (backend.typedArrayFromHeap(out) as Float32Array).set(sumRows(xv, rows, inner));
+  // Our GEMM's row sums (SIMD, on every thread, the same bits on any thread count) where the backend memory is found.
+  const g = gemmFor(backend);
+  const sums = g ? g.sumRows(heapOffset(backend, x), rows, inner) : sumRows(backend.typedArrayFromHeap(x) as Float32Array, rows, inner);
+  (backend.typedArrayFromHeap(out) as Float32Array).set(sums);
   return out;
 }
 
