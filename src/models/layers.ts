@@ -113,9 +113,10 @@ export class FrozenBatchNorm2d {
 export function convBn(x: tf.Tensor4D, conv: Conv2d, bn: FrozenBatchNorm2d, activation: 'relu' | 'linear'): tf.Tensor4D {
   return tf.tidy(() => {
     const { filter, shift } = conv.folded(bn);
-    if (activation === 'linear') {
-      // Unfused on purpose: the fused op's custom gradient always computes the filter gradient, even when only
-      // upstream tensors need one (tfjs unfuses ReLU convs under a gradient tape by itself).
+    if (activation === 'linear' && tf.engine().isTapeOn()) {
+      // Unfused on purpose under a tape: the fused op's custom gradient always computes the filter gradient, even
+      // when only upstream tensors need one (tfjs unfuses ReLU convs under a gradient tape by itself). Without a
+      // tape (evaluation) the fused op spares a pass over the output.
       return tf.add(tf.conv2d(x, filter, conv.stride, conv.padding), shift) as tf.Tensor4D;
     }
     return tf.fused.conv2d({ x, filter, strides: conv.stride, pad: conv.padding, bias: shift, activation });

@@ -274,6 +274,24 @@ test('Gemm.elementwise (add, multiply, ReLU, step) computes what the cpu backend
     }
     tf.dispose([a, b]);
   }
+  // b as one row broadcast over a's rows (a bias over an activation)
+  const [rows, inner] = [5, 21];
+  const av = withSpecials(randomValues(rng, [rows * inner]));
+  const bv = randomValues(rng, [inner]);
+  const a = tf.tensor1d(av);
+  const b = tf.tensor1d(bv);
+  for (const op of ['add', 'multiply'] as const) {
+    const out = tf.zeros([rows * inner]);
+    g.elementwise(op, at(a), at(b), at(out), rows * inner, { rowOfB: inner });
+    const f = expected[op];
+    assert.deepEqual(
+      Array.from(out.dataSync()),
+      Array.from(av, (x, i) => f(x, bv[i % inner])),
+      `${op} with a broadcast row`,
+    );
+    out.dispose();
+  }
+  tf.dispose([a, b]);
 });
 
 test('Gemm.sumRows equals a float64 sum over rows (ragged widths, one row, blocks of rows that do not divide)', async () => {

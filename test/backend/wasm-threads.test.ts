@@ -95,7 +95,7 @@ test('our GEMM on the threaded build: 2 threads give the same bits as 1, in both
   tf.dispose([a, b]);
 });
 
-test('Add, Multiply, Relu, Step and leading-axis Sum run on the worker threads and give the cpu backend bit for bit (sums: the same bits as 1 thread)', async () => {
+test('Add, Multiply (same shapes, or a row broadcast), Relu, Step and leading-axis Sum run on the worker threads and give the cpu backend bit for bit (sums: the same bits as 1 thread)', async () => {
   await tf.setBackend('wasm');
   const { Gemm, gemmFor, PARALLEL_ELEMENTS } = await import('../../src/backend/kernels/gemm.ts');
   const backend = tf.backend() as unknown as import('@tensorflow/tfjs-backend-wasm').BackendWasm;
@@ -104,7 +104,14 @@ test('Add, Multiply, Relu, Step and leading-axis Sum run on the worker threads a
   const av = randomValues(rng, shape);
   const bv = randomValues(rng, shape);
   [NaN, 0, -0, Infinity, -Infinity].forEach((x, i) => ((av[100 * i + 1] = x), (bv[100 * i + 2] = x)));
-  const ops = (a: tf.Tensor, b: tf.Tensor) => [tf.add(a, b), tf.mul(a, b), tf.relu(a), tf.step(a)];
+  const row = randomValues(rng, [shape[3]]);
+  const ops = (a: tf.Tensor, b: tf.Tensor) => {
+    const bias = tf.tensor1d(row);
+    const scale = tf.tensor(row, [1, 1, 1, shape[3]]);
+    const outs = [tf.add(a, b), tf.mul(a, b), tf.relu(a), tf.step(a), tf.add(a, bias), tf.mul(scale, a)];
+    tf.dispose([bias, scale]);
+    return outs;
+  };
   const run = async (name: string) => {
     await tf.setBackend(name);
     const a = tf.tensor(av, shape);
@@ -122,9 +129,11 @@ test('Add, Multiply, Relu, Step and leading-axis Sum run on the worker threads a
   };
   try {
     const got = await run('wasm');
-    assert.equal(calls.elementwise, 4, 'every op ran on our threaded kernel');
+    assert.equal(calls.elementwise, 6, 'every op ran on our threaded kernel');
     const ref = await run('cpu');
-    ['add', 'multiply', 'relu', 'step'].forEach((op, i) => assert.deepEqual(got[i], ref[i], op));
+    ['add', 'multiply', 'relu', 'step', 'add a broadcast row', 'multiply by a broadcast row (first operand)'].forEach((op, i) =>
+      assert.deepEqual(got[i], ref[i], op),
+    );
   } finally {
     Gemm.prototype.elementwise = original;
   }

@@ -319,15 +319,20 @@ export class Gemm {
   }
 
   /**
-   * out[i] = op(a[i], b[i]) for i < n (byte addresses; `b` unused by 'relu' and 'step'), shared out over the
+   * out[i] = op(a[i], b[i]) for i < n, or op(a[i], b[i mod rowOfB]) (byte addresses; `b` unused by 'relu' and
+   * 'step'), shared out over the
    * threads. Each value is computed as the cpu backend computes it, so neither this kernel nor the thread
    * count changes a bit of the result.
    */
-  elementwise(op: ElementwiseOp, a: number, b: number, out: number, n: number): void {
+  elementwise(op: ElementwiseOp, a: number, b: number, out: number, n: number, opts: { rowOfB?: number } = {}): void {
     if (n <= 0) return;
+    // `rowOfB`: b is one row of that many floats, broadcast over a's rows; a job's chunks are then whole rows.
+    const inner = opts.rowOfB ?? 0;
+    assert(inner === 0 || n % inner === 0, 'gemm elementwise: a is not whole rows of b');
+    const chunk = inner ? inner * Math.max(1, Math.floor(ELEMENTWISE_CHUNK / inner)) : ELEMENTWISE_CHUNK;
     const rec = new Int32Array(this.heap(), this.job, 22);
     rec.fill(0);
-    rec.set([a, b, out, n, ELEMENTWISE_OPS[op], ELEMENTWISE_CHUNK]);
+    rec.set([a, b, out, n, ELEMENTWISE_OPS[op], chunk, inner]);
     rec[21] = 1;
     this.runJob(n >= PARALLEL_ELEMENTS);
   }

@@ -386,11 +386,14 @@
       (br_if $kblock (i32.lt_s (local.get $t0) (local.get $taps)))))
 
   ;; Element-wise job (kind 1): out[i] = op(a[i], b[i]) for i < n, in chunks of `chunk` floats (a multiple of 4)
-  ;; shared out by the counter at 68. Record: 0 a  4 b  8 out  12 n  16 op  20 chunk  68 next chunk  84 kind.
+  ;; shared out by the counter at 68; with a row length `inner` > 0, b is one row broadcast over a's rows
+  ;; (out[i] = op(a[i], b[i mod inner]); chunks are then whole rows). Record: 0 a  4 b  8 out  12 n  16 op
+  ;; 20 chunk  24 inner  68 next chunk  84 kind.
   ;; op 1 add, 2 multiply, 3 ReLU of a (max(x, 0): NaN stays NaN, −0 becomes 0), 4 step of a (x > 0 ? 1 : 0, NaN stays NaN):
   ;; what the cpu backend computes, so that the result does not depend on the kernel or the thread count.
   (func $elementwiseJob (param $J i32)
-    (local $n i32) (local $chunk i32) (local $total i32) (local $idx i32) (local $i0 i32) (local $i1 i32)
+    (local $n i32) (local $chunk i32) (local $total i32) (local $idx i32) (local $i0 i32) (local $i1 i32) (local $inner i32)
+    (local.set $inner (i32.load offset=24 (local.get $J)))
     (local.set $n (i32.load offset=12 (local.get $J)))
     (local.set $chunk (i32.load offset=20 (local.get $J)))
     (local.set $total (i32.div_u (i32.add (local.get $n) (i32.sub (local.get $chunk) (i32.const 1))) (local.get $chunk)))
@@ -400,11 +403,24 @@
       (local.set $i0 (i32.mul (local.get $idx) (local.get $chunk)))
       (local.set $i1 (select (local.get $n) (i32.add (local.get $i0) (local.get $chunk))
         (i32.gt_u (i32.add (local.get $i0) (local.get $chunk)) (local.get $n))))
-      (call $elementwise (i32.load offset=16 (local.get $J))
-        (i32.add (i32.load offset=0 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
-        (i32.add (i32.load offset=4 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
-        (i32.add (i32.load offset=8 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
-        (i32.sub (local.get $i1) (local.get $i0)))
+      (if (local.get $inner)
+        (then
+          ;; row by row, b's one row each time
+          (block $rows (loop $row
+            (br_if $rows (i32.ge_u (local.get $i0) (local.get $i1)))
+            (call $elementwise (i32.load offset=16 (local.get $J))
+              (i32.add (i32.load offset=0 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
+              (i32.load offset=4 (local.get $J))
+              (i32.add (i32.load offset=8 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
+              (local.get $inner))
+            (local.set $i0 (i32.add (local.get $i0) (local.get $inner)))
+            (br $row))))
+        (else
+          (call $elementwise (i32.load offset=16 (local.get $J))
+            (i32.add (i32.load offset=0 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
+            (i32.add (i32.load offset=4 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
+            (i32.add (i32.load offset=8 (local.get $J)) (i32.shl (local.get $i0) (i32.const 2)))
+            (i32.sub (local.get $i1) (local.get $i0)))))
       (br $next))))
 
   ;; `count` floats of op(a, b) to out (byte addresses), four lanes at a time, the last < 4 one by one.
