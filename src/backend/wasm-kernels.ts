@@ -27,7 +27,7 @@ import { cpuFallback } from './kernels/cpu-fallback.ts';
 import { captureStockKernel } from './kernels/wasm-scope.ts';
 import { leadingAxesSumConfig } from './kernels/leading-axes-sum.ts';
 import { conv2dConfig, fusedConv2dConfig } from './kernels/conv2d-forward.ts';
-import { identityConfig } from './kernels/identity.ts';
+import { identityConfig, sameTypeCastConfig } from './kernels/identity.ts';
 import { batchMatMulConfig } from './kernels/batch-matmul.ts';
 import { maxPoolGradConfig } from './kernels/max-pool-grad.ts';
 import { threadedElementwiseConfigs } from './kernels/threaded-elementwise.ts';
@@ -60,6 +60,7 @@ export function installWasmTrainingKernels(): void {
   const stockConv = captureStockKernel('Conv2D');
   const stockFusedConv = captureStockKernel('FusedConv2D');
   const stockIdentity = captureStockKernel('Identity');
+  const stockCast = captureStockKernel('Cast');
   const stockBatchMatMul = captureStockKernel('BatchMatMul');
   const stockMaxPoolGrad = captureStockKernel('MaxPoolGrad');
   const stockElementwise = {
@@ -75,6 +76,7 @@ export function installWasmTrainingKernels(): void {
   if (stockConv) replaceKernel(conv2dConfig(stockConv));
   if (stockFusedConv) replaceKernel(fusedConv2dConfig(stockFusedConv));
   if (stockIdentity) replaceKernel(identityConfig(stockIdentity));
+  if (stockCast) replaceKernel(sameTypeCastConfig(stockCast));
   if (stockBatchMatMul) replaceKernel(batchMatMulConfig(stockBatchMatMul));
   if (stockMaxPoolGrad) replaceKernel(maxPoolGradConfig(stockMaxPoolGrad));
   for (const config of fastSliceConfigs({ slice: stockSlice, splitV: stockSplitV })) replaceKernel(config);

@@ -322,3 +322,34 @@ test('the composed kernels free every intermediate on the wasm heap', async () =
   assert.equal(tf.memory().numTensors, tensors);
   tf.dispose([x, w]);
 });
+
+test('Identity and a cast to the same dtype share the data (counted references); other casts convert; ReLU gradients equal cpu', async () => {
+  await on('wasm');
+  const x = tf.tensor1d([-1.5, 0, 2.25, -0, 3]);
+  const same = tf.cast(x, 'float32');
+  const id = tf.engine().runKernel('Identity', { x }) as tf.Tensor;
+  assert.equal(same.dataId, x.dataId);
+  assert.equal(id.dataId, x.dataId);
+  x.dispose();
+  // Still readable after the original is gone: each holds its own reference.
+  assert.deepEqual(Array.from(same.dataSync()), [-1.5, 0, 2.25, -0, 3]);
+  assert.deepEqual(Array.from(id.dataSync()), [-1.5, 0, 2.25, -0, 3]);
+  const asInt = tf.cast(same, 'int32');
+  assert.notEqual(asInt.dataId, same.dataId);
+  assert.deepEqual(Array.from(asInt.dataSync()), [-1, 0, 2, 0, 3]);
+  const fromBool = tf.cast(tf.tensor1d([true, false, true], 'bool'), 'float32');
+  assert.deepEqual(Array.from(fromBool.dataSync()), [1, 0, 1]);
+  tf.dispose([same, id, asInt, fromBool]);
+
+  const v = [-2, -0.5, 0.25, 3, -1, 4];
+  const grad = async (backend: 'cpu' | 'wasm') => {
+    await on(backend);
+    const t = tf.tensor1d(v);
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), tf.tensor1d([1, 2, 3, 4, 5, 6]))))(t);
+    const out = Array.from(g.dataSync());
+    tf.dispose([t, g]);
+    return out;
+  };
+  assert.deepEqual(await grad('wasm'), await grad('cpu'));
+  assert.deepEqual(await grad('wasm'), [0, 0, 3, 4, 0, 6]);
+});
