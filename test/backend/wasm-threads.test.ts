@@ -149,3 +149,53 @@ test('Add, Multiply (same shapes, or a row broadcast), Relu, Step and leading-ax
   assert.deepEqual(Array.from(viaKernel), Array.from(sums[1], Math.fround));
   x.dispose();
 });
+
+test('transposes and the transposed im2col, shared out over the threads in blocks, equal a plain loop', async () => {
+  await tf.setBackend('wasm');
+  const { Gemm } = await import('../../src/backend/kernels/gemm.ts');
+  const { withScope } = await import('../../src/backend/kernels/wasm-scope.ts');
+  const { im2colTransposed } = await import('../../src/backend/kernels/heap-layout.ts');
+  const backend = tf.backend() as unknown as import('@tensorflow/tfjs-backend-wasm').BackendWasm;
+  const rng = new Rng(45, 'threads-layout');
+  const shared: number[] = [];
+  const original = Gemm.prototype.heapCalls;
+  Gemm.prototype.heapCalls = function (fn, calls) {
+    shared.push(calls.length);
+    return original.call(this, fn, calls);
+  };
+  try {
+    // [301, 517] → [517, 301]: blocks of 128 rows (ragged: 301 is not a multiple of 4 or of the block)
+    const [rows, cols] = [301, 517];
+    const mv = randomValues(rng, [rows, cols]);
+    const m = tf.tensor2d(mv, [rows, cols]);
+    const mt = tf.engine().makeTensorFromTensorInfo(withScope(backend, (s) => s.transpose(m, [1, 0])));
+    const tv = mt.dataSync();
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) assert.equal(tv[j * rows + i], mv[i * cols + j]);
+    assert.ok(shared.pop()! > 1, 'the transpose was shared out');
+
+    // im2col of x [2, 9, 11, 37] for a 3×3 filter, stride 2 × 1, padding 1: one call per tap
+    const [n, h, w, c] = [2, 9, 11, 37];
+    const win = { offH: -1, offW: -1, strideH: 2, strideW: 1, outH: 5, outW: 11 };
+    const xv = randomValues(rng, [n, h, w, c]);
+    const x = tf.tensor4d(xv, [n, h, w, c]);
+    const colsInfo = withScope(backend, (s) => im2colTransposed(s, s.transpose(x, [3, 0, 1, 2]), 3, 3, win));
+    const got = tf.engine().makeTensorFromTensorInfo(colsInfo);
+    assert.equal(shared.pop(), 9);
+    const gv = got.dataSync();
+    const mm = n * win.outH * win.outW;
+    for (let ti = 0; ti < 3; ti++)
+      for (let tj = 0; tj < 3; tj++)
+        for (let ch = 0; ch < c; ch++)
+          for (let b = 0; b < n; b++)
+            for (let i = 0; i < win.outH; i++)
+              for (let j = 0; j < win.outW; j++) {
+                const r = win.offH + ti + i * win.strideH;
+                const q = win.offW + tj + j * win.strideW;
+                const want = r < 0 || r >= h || q < 0 || q >= w ? 0 : xv[((b * h + r) * w + q) * c + ch];
+                assert.equal(gv[((ti * 3 + tj) * c + ch) * mm + (b * win.outH + i) * win.outW + j], want);
+              }
+    tf.dispose([m, mt, x, got]);
+  } finally {
+    Gemm.prototype.heapCalls = original;
+  }
+});

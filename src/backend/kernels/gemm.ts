@@ -22,7 +22,7 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assert } from '../../errors.ts';
-import { backendMemory } from './heap-kernels.ts';
+import { backendMemory, heapKernelsModule, type HeapKernels } from './heap-kernels.ts';
 
 export type GemmSimd = 'relaxed' | 'plain';
 
@@ -162,39 +162,55 @@ export const PARALLEL_ELEMENTS = 65536;
 /** Bit of the job state word: the job takes no more threads. */
 const CLOSED = 1 << 30;
 
+/** Kinds of work the pool shares out: a job record of gemm.wat, or a list of independent heap-kernel calls. */
+const GEMM_JOB = 0;
+const HEAP_CALLS = 1;
+
+/** Heap kernels (`heap-kernels.wat`) whose calls `Gemm.heapCalls` shares out; the index is the list's code. */
+const HEAP_CALLABLE = ['transpose', 'im2col'] as const;
+export type HeapCallable = (typeof HEAP_CALLABLE)[number];
+
 /**
  * Worker threads for one shared memory. Control block (Int32): [0] job generation, [1] job record address,
- * [2] job state (CLOSED | threads inside the job), [3] set when a worker failed.
+ * [2] job state (CLOSED | threads inside the job), [3] set when a worker failed, [4] kind of work.
  *
  * A worker joins a job only while it is open; the calling thread closes it when it has run out of work itself
  * and waits only for the workers inside. A worker that wakes up late (on a loaded machine, a wake-up can take
  * milliseconds) therefore never holds up a job it had no part in.
  */
 class WorkerPool {
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(16));
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(32));
   private readonly workers: Worker[] = [];
 
   constructor(
     module: WebAssembly.Module,
+    heapModule: WebAssembly.Module,
     memory: WebAssembly.Memory,
     readonly size: number,
   ) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctl: this.ctl.buffer, thread: i + 1, CLOSED } });
+      const w = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module, heapModule, memory, ctl: this.ctl.buffer, thread: i + 1, CLOSED, HEAP_CALLS, HEAP_CALLABLE },
+      });
       // Blocked in Atomics.wait between jobs; must not keep the process alive.
       w.unref();
       this.workers.push(w);
     }
   }
 
-  /** Run job record `job` on this thread and every worker that joins in time; returns when all are done. */
-  run(job: number, exports: GemmExports): void {
+  /**
+   * Run the work at `at` (a gemm.wat job record, or a heap-call list) on this thread (`ownShare`) and every
+   * worker that joins in time; returns when all are done.
+   */
+  run(kind: number, at: number, ownShare: () => void): void {
     const ctl = this.ctl;
-    ctl[1] = job;
+    ctl[1] = at;
+    ctl[4] = kind;
     Atomics.store(ctl, 2, 0);
     Atomics.add(ctl, 0, 1);
     Atomics.notify(ctl, 0);
-    exports.gemmJob(job, 0);
+    ownShare();
     let state = Atomics.or(ctl, 2, CLOSED) | CLOSED;
     for (let spins = 0; state !== CLOSED; spins++) {
       if (spins > 1000) Atomics.wait(ctl, 2, state, 50);
@@ -204,11 +220,30 @@ class WorkerPool {
   }
 }
 
-/** The worker: instantiate the module on the shared memory, then join every job it is woken for while open. */
+/**
+ * Calls of a heap-call list (see `Gemm.heapCalls`; Int32 at `at`: count, next call, kernel code, arguments per
+ * call, then the arguments) taken one at a time by every thread on it until none is left.
+ */
+function runHeapCalls(memory: WebAssembly.Memory, at: number, heap: Record<string, (...args: number[]) => void>): void {
+  // `at` passes through Int32 slots: addresses above 2 GiB come back negative.
+  const v = new Int32Array(memory.buffer, at >>> 0);
+  const fn = heap[HEAP_CALLABLE[v[2]]];
+  const nargs = v[3];
+  for (;;) {
+    const i = Atomics.add(v, 1, 1);
+    if (i >= v[0]) break;
+    const a = 4 + i * nargs;
+    fn(...v.subarray(a, a + nargs));
+  }
+}
+
+/** The worker: instantiate the modules on the shared memory, then join every job it is woken for while open. */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, ctl, thread, CLOSED } = workerData;
+const { module, heapModule, memory, ctl, thread, CLOSED, HEAP_CALLS, HEAP_CALLABLE } = workerData;
 const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const heap = new WebAssembly.Instance(heapModule, { env: { memory } }).exports;
+${runHeapCalls.toString()}
 const c = new Int32Array(ctl);
 let seen = 0;
 for (;;) {
@@ -222,7 +257,10 @@ for (;;) {
     state = before;
   }
   if (!joined) continue;
-  try { gemm.gemmJob(c[1], thread); } catch (e) { Atomics.store(c, 3, 1); }
+  try {
+    if (c[4] === HEAP_CALLS) runHeapCalls(memory, c[1], heap);
+    else gemm.gemmJob(c[1], thread);
+  } catch (e) { Atomics.store(c, 3, 1); }
   if (Atomics.sub(c, 2, 1) === (CLOSED | 1)) Atomics.notify(c, 2);
 }
 `;
@@ -245,6 +283,8 @@ export class Gemm {
     readonly simd: GemmSimd,
     readonly threads: number,
     private readonly startPool: () => WorkerPool | undefined,
+    /** This memory's heap kernels (`heap-kernels.wat`), for `heapCalls` on this thread. */
+    private readonly heap_: HeapKernels,
   ) {
     this.job = this.malloc(128);
   }
@@ -368,8 +408,35 @@ export class Gemm {
   /** Run the job record on every thread (when `parallel` and there are workers) or on this one. */
   private runJob(parallel: boolean): void {
     const pool = parallel && this.threads > 1 ? (this.pool ??= this.startPool()) : undefined;
-    if (pool) pool.run(this.job, this.exports);
+    if (pool) pool.run(GEMM_JOB, this.job, () => this.exports.gemmJob(this.job, 0));
     else this.exports.gemmJob(this.job, 0);
+  }
+
+  /**
+   * Independent calls of a heap kernel (each an argument list; no two may write the same memory), shared out
+   * over the threads one call at a time; in order on this thread where there are no workers.
+   */
+  heapCalls(fn: HeapCallable, calls: number[][]): void {
+    if (calls.length === 0) return;
+    const pool = this.threads > 1 && calls.length > 1 ? (this.pool ??= this.startPool()) : undefined;
+    const heap = this.heap_ as unknown as Record<string, (...args: number[]) => void>;
+    if (!pool) {
+      for (const args of calls) heap[fn](...args);
+      return;
+    }
+    const nargs = calls[0].length;
+    const at = this.malloc((4 + calls.length * nargs) * 4);
+    try {
+      const v = new Int32Array(this.heap(), at, 4 + calls.length * nargs);
+      v.set([calls.length, 0, HEAP_CALLABLE.indexOf(fn), nargs]);
+      calls.forEach((args, i) => {
+        assert(args.length === nargs, 'heapCalls: every call takes the same arguments');
+        v.set(args, 4 + i * nargs);
+      });
+      pool.run(HEAP_CALLS, at, () => runHeapCalls(this.memory, at, heap));
+    } finally {
+      this.em._free(at);
+    }
   }
 
   private run(
@@ -461,7 +528,9 @@ export function gemmFor(backend: BackendWasm, simd: GemmSimd = gemmSimd(), threa
     const module = compiled(simd, shared);
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
     const em = backend.wasm as unknown as Emscripten;
-    g = new Gemm(memory, em, exports, simd, n, () => (n > 1 ? new WorkerPool(module, memory, n - 1) : undefined));
+    const heapModule = heapKernelsModule(shared);
+    const heap = new WebAssembly.Instance(heapModule, { env: { memory } }).exports as unknown as HeapKernels;
+    g = new Gemm(memory, em, exports, simd, n, () => (n > 1 ? new WorkerPool(module, heapModule, memory, n - 1) : undefined), heap);
     byVariant.set(key, g);
   }
   return g;

@@ -29,7 +29,7 @@ export interface HeapKernels {
     eps: number,
     lr: number,
   ): void;
-  transpose(src: number, dst: number, rows: number, cols: number): void;
+  transpose(src: number, dst: number, rows: number, cols: number, srcStride: number, dstStride: number): void;
   im2col(
     xT: number,
     cols: number,
@@ -74,6 +74,14 @@ interface EmscriptenWasm {
 const instances = new WeakMap<WebAssembly.Memory, HeapKernels>();
 const compiled = new Map<string, WebAssembly.Module>();
 
+/** The compiled module, for a single-threaded backend's memory or a threaded one's shared memory. */
+export function heapKernelsModule(shared: boolean): WebAssembly.Module {
+  const file = shared ? './heap-kernels-shared.wasm' : './heap-kernels.wasm';
+  let module = compiled.get(file);
+  if (!module) compiled.set(file, (module = new WebAssembly.Module(fs.readFileSync(new URL(file, import.meta.url)))));
+  return module;
+}
+
 /** The memory of a wasm backend, or null if it cannot be found (another tfjs build). */
 export function backendMemory(backend: BackendWasm): WebAssembly.Memory | null {
   const wasm = backend.wasm as unknown as EmscriptenWasm;
@@ -88,9 +96,7 @@ export function heapKernels(backend?: BackendWasm): { backend: BackendWasm; kern
   if (!b || !memory) return null;
   let kernels = instances.get(memory);
   if (!kernels) {
-    const file = memory.buffer instanceof SharedArrayBuffer ? './heap-kernels-shared.wasm' : './heap-kernels.wasm';
-    let module = compiled.get(file);
-    if (!module) compiled.set(file, (module = new WebAssembly.Module(fs.readFileSync(new URL(file, import.meta.url)))));
+    const module = heapKernelsModule(memory.buffer instanceof SharedArrayBuffer);
     kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapKernels;
     instances.set(memory, kernels);
   }

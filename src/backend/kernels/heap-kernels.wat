@@ -66,18 +66,19 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $loop))))
 
-  ;; transpose — dst[j·rows + i] = src[i·cols + j] for a rows×cols f32 matrix (wasm-scope.ts). 4×4 blocks
+  ;; transpose — dst[j·dstStride + i] = src[i·srcStride + j] for i < rows, j < cols (f32; wasm-scope.ts: a
+  ;; whole matrix has srcStride = cols and dstStride = rows, a block of its rows the whole matrix's). 4×4 blocks
   ;; transposed in registers with shuffles, walked in strips of 64 columns so the 64 destination rows being
   ;; written stay in cache; the ragged right and bottom edges one value at a time.
-  (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+  (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $srcStride i32) (param $dstStride i32)
     (local $rows4 i32) (local $cols4 i32) (local $jb i32) (local $jend i32) (local $i i32) (local $j i32)
     (local $rowBytes i32) (local $colBytes i32) (local $s i32) (local $d i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
     (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
-    (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2)))
-    (local.set $colBytes (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $rowBytes (i32.shl (local.get $srcStride) (i32.const 2)))
+    (local.set $colBytes (i32.shl (local.get $dstStride) (i32.const 2)))
     (block $jbdone
       (loop $jbloop
         (br_if $jbdone (i32.ge_u (local.get $jb) (local.get $cols4)))
@@ -92,7 +93,7 @@
               (loop $jloop
                 (br_if $jdone (i32.ge_u (local.get $j) (local.get $jend)))
                 (local.set $s (i32.add (local.get $src)
-                  (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
+                  (i32.shl (i32.add (i32.mul (local.get $i) (local.get $srcStride)) (local.get $j)) (i32.const 2))))
                 (local.set $r0 (v128.load (local.get $s)))
                 (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $rowBytes))))
                 (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $rowBytes) (i32.const 1)))))
@@ -103,7 +104,7 @@
                 (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
                 (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
                 (local.set $d (i32.add (local.get $dst)
-                  (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+                  (i32.shl (i32.add (i32.mul (local.get $j) (local.get $dstStride)) (local.get $i)) (i32.const 2))))
                 (v128.store (local.get $d)
                   (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
                 (v128.store (i32.add (local.get $d) (local.get $colBytes))
@@ -128,8 +129,8 @@
           (loop $rjloop
             (br_if $rjdone (i32.ge_u (local.get $j) (local.get $cols)))
             (f32.store
-              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
-              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $dstStride)) (local.get $i)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $srcStride)) (local.get $j)) (i32.const 2)))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $rjloop)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -144,8 +145,8 @@
           (loop $bjloop
             (br_if $bjdone (i32.ge_u (local.get $j) (local.get $cols4)))
             (f32.store
-              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
-              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $dstStride)) (local.get $i)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $srcStride)) (local.get $j)) (i32.const 2)))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $bjloop)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))

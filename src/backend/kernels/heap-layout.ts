@@ -10,6 +10,10 @@ import type * as tf from '@tensorflow/tfjs';
 import { assert } from '../../errors.ts';
 import type { TensorInfo, WasmScope } from './wasm-scope.ts';
 import { heapKernels, heapOffset } from './heap-kernels.ts';
+import { gemmFor } from './gemm.ts';
+
+/** Values per im2col call shared out over the threads. */
+const IM2COL_BLOCK = 65536;
 
 /** Copy `len` floats; a plain loop beats `set(subarray)` for very short rows. */
 function copyRow(dst: Float32Array, dstAt: number, src: Float32Array, srcAt: number, len: number): void {
@@ -114,7 +118,26 @@ export function im2colTransposed(s: WasmScope, xT: TensorInfo, kh: number, kw: n
   const heap = heapKernels(s.backend);
   assert(heap, 'im2colTransposed: the wasm backend memory was not found');
   const at = (t: TensorInfo) => heapOffset(s.backend, t);
-  heap.kernels.im2col(at(xT), at(cols), c, n, h, wd, kh, kw, w.offH, w.offW, w.strideH, w.strideW, w.outH, w.outW);
+  const g = gemmFor(s.backend);
+  if (!g || g.threads === 1) {
+    heap.kernels.im2col(at(xT), at(cols), c, n, h, wd, kh, kw, w.offH, w.offW, w.strideH, w.strideW, w.outH, w.outW);
+    return cols;
+  }
+  // On several threads: one call per filter tap and block of channels (rows (tap, ch) of cols, ~64 K values each).
+  const m = n * w.outH * w.outW;
+  const block = Math.max(1, Math.ceil(IM2COL_BLOCK / m));
+  const calls: number[][] = [];
+  for (let ti = 0; ti < kh; ti++) {
+    for (let tj = 0; tj < kw; tj++) {
+      for (let ch = 0; ch < c; ch += block) {
+        const rowsAt = ((ti * kw + tj) * c + ch) * m * 4;
+        const planeAt = ch * n * h * wd * 4;
+        const cb = Math.min(block, c - ch);
+        calls.push([at(xT) + planeAt, at(cols) + rowsAt, cb, n, h, wd, 1, 1, w.offH + ti, w.offW + tj, w.strideH, w.strideW, w.outH, w.outW]);
+      }
+    }
+  }
+  g.heapCalls('im2col', calls);
   return cols;
 }
 

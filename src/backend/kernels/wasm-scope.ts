@@ -14,6 +14,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assert } from '../../errors.ts';
 import { heapKernels, heapOffset } from './heap-kernels.ts';
+import { gemmFor } from './gemm.ts';
+
+/** Values per transpose call shared out over the threads. */
+const TRANSPOSE_BLOCK = 65536;
 
 export type TensorInfo = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;
@@ -143,8 +147,8 @@ export class WasmScope {
    * Transpose. Permutations that swap two blocks of axes after an unchanged prefix (the only ones the
    * compositions use: [1,0], [3,0,1,2], [0,1,3,2], …) run as 2-D transposes with our SIMD kernel on the heap
    * (`heap-kernels.wat`; 4×4 register blocks), ~3× the JavaScript tiles that did this before and 4-5× the
-   * stock kernel's generic loop; other permutations (and a backend whose memory was not found) go to the
-   * stock kernel.
+   * stock kernel's generic loop, in blocks of rows shared out over the GEMM's threads where there are several;
+   * other permutations (and a backend whose memory was not found) go to the stock kernel.
    */
   transpose(x: TensorInfo, perm: number[]): TensorInfo {
     const split = blockSwap(perm);
@@ -158,7 +162,21 @@ export class WasmScope {
     const out = this.alloc(perm.map((p) => shape[p]));
     const src = heapOffset(this.backend, x);
     const dst = heapOffset(this.backend, out);
-    for (let b = 0; b < batch; b++) heap.kernels.transpose(src + b * rows * cols * 4, dst + b * rows * cols * 4, rows, cols);
+    const g = gemmFor(this.backend);
+    if (!g || g.threads === 1) {
+      for (let b = 0; b < batch; b++) heap.kernels.transpose(src + b * rows * cols * 4, dst + b * rows * cols * 4, rows, cols, cols, rows);
+      return out;
+    }
+    // On several threads: blocks of rows (a multiple of 4, ~64 K values each), each written to its own columns.
+    const block = Math.max(4, Math.ceil(TRANSPOSE_BLOCK / cols / 4) * 4);
+    const calls: number[][] = [];
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < rows; i += block) {
+        const at = b * rows * cols * 4;
+        calls.push([src + at + i * cols * 4, dst + at + i * 4, Math.min(block, rows - i), cols, cols, rows]);
+      }
+    }
+    g.heapCalls('transpose', calls);
     return out;
   }
 
