@@ -469,6 +469,9 @@ export class Gemm {
           else nc = Math.max(16, roundDown(nc / 2, 8, 8));
         }
       }
+      // Chunks of even size (392 rows in 128s would leave a last chunk of 8 rows, and a thread idle at the end).
+      mc = Math.min(mc, Math.ceil(m / Math.ceil(m / mc) / 4) * 4);
+      nc = Math.min(nc, Math.ceil(n / Math.ceil(n / nc) / 8) * 8);
       // Packing B pays where many row tiles reuse each panel; for a few rows, B is read where it is.
       const inPlace = m < this.packFromRows;
       const rec = new Int32Array(this.heap(), this.job, 22);
