@@ -353,3 +353,50 @@ test('Identity and a cast to the same dtype share the data (counted references);
   assert.deepEqual(await grad('wasm'), await grad('cpu'));
   assert.deepEqual(await grad('wasm'), [0, 0, 3, 4, 0, 6]);
 });
+
+test('gatherWindow and scatterWindow equal a per-pixel loop (padding either side, crops, stride 1 and 2, windows wider than the map)', async () => {
+  await on('wasm');
+  const { withScope } = await import('../../src/backend/kernels/wasm-scope.ts');
+  const { gatherWindow, scatterWindow } = await import('../../src/backend/kernels/heap-layout.ts');
+  const backend = tf.backend() as unknown as import('@tensorflow/tfjs-backend-wasm').BackendWasm;
+  const rng = new Rng(12, 'windows');
+  const [n, h, w, c] = [2, 5, 7, 3];
+  const xv = randomValues(rng, [n, h, w, c]);
+  const x = tf.tensor4d(xv, [n, h, w, c]);
+  for (const win of [
+    { offH: -1, offW: -1, strideH: 1, strideW: 1, outH: 7, outW: 9 },
+    { offH: -2, offW: -3, strideH: 1, strideW: 1, outH: 4, outW: 14 },
+    { offH: 1, offW: 2, strideH: 1, strideW: 1, outH: 3, outW: 4 },
+    { offH: 0, offW: 5, strideH: 1, strideW: 1, outH: 2, outW: 6 },
+    { offH: -1, offW: -1, strideH: 2, strideW: 2, outH: 4, outW: 5 },
+  ]) {
+    const pixel = (b: number, i: number, j: number) => {
+      const r = win.offH + i * win.strideH;
+      const q = win.offW + j * win.strideW;
+      return r >= 0 && r < h && q >= 0 && q < w ? ((b * h + r) * w + q) * c : -1;
+    };
+    const y = tf.engine().makeTensorFromTensorInfo(withScope(backend, (s) => gatherWindow(s, x, win)));
+    const yv = y.dataSync();
+    const back = tf.engine().makeTensorFromTensorInfo(
+      withScope(backend, (s) => {
+        const out = s.alloc([n, h, w, c], true);
+        scatterWindow(s, out, y, win);
+        return out;
+      }),
+    );
+    const bv = back.dataSync();
+    const expectBack = new Float32Array(n * h * w * c);
+    for (let b = 0; b < n; b++)
+      for (let i = 0; i < win.outH; i++)
+        for (let j = 0; j < win.outW; j++)
+          for (let ch = 0; ch < c; ch++) {
+            const at = pixel(b, i, j);
+            const got = yv[((b * win.outH + i) * win.outW + j) * c + ch];
+            assert.equal(got, at < 0 ? 0 : xv[at + ch], `gather ${JSON.stringify(win)} at ${b},${i},${j},${ch}`);
+            if (at >= 0) expectBack[at + ch] = xv[at + ch];
+          }
+    assert.deepEqual(Array.from(bv), Array.from(expectBack), `scatter ${JSON.stringify(win)}`);
+    tf.dispose([y, back]);
+  }
+  x.dispose();
+});

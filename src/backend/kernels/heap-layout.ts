@@ -21,6 +21,12 @@ function copyRow(dst: Float32Array, dstAt: number, src: Float32Array, srcAt: num
   else for (let k = 0; k < len; k++) dst[dstAt + k] = src[srcAt + k];
 }
 
+/** Outputs [jLo, jHi) of a stride-1 window starting at column `off` with `out` outputs that fall inside [0, width). */
+function insideRun(off: number, out: number, width: number): [number, number] {
+  const jLo = Math.min(out, Math.max(0, -off));
+  return [jLo, Math.max(jLo, Math.min(out, width - off))];
+}
+
 /** A strided window over the two spatial axes of an NHWC tensor. */
 export interface SpatialWindow {
   /** First row/column read (may be negative: those positions read as zero, i.e. padding). */
@@ -69,6 +75,15 @@ export function gatherWindow(s: WasmScope, x: TensorInfo, w: SpatialWindow): Ten
         continue;
       }
       const rowBase = (b * h + r) * wd;
+      if (w.strideW === 1) {
+        // One contiguous run of the input row, zeros either side of it (padding).
+        const [jLo, jHi] = insideRun(w.offW, w.outW, wd);
+        yv.fill(0, at, at + jLo * c);
+        if (jHi > jLo) copyRow(yv, at + jLo * c, xv, (rowBase + w.offW + jLo) * c, (jHi - jLo) * c);
+        yv.fill(0, at + Math.max(jHi, jLo) * c, at + w.outW * c);
+        at += w.outW * c;
+        continue;
+      }
       for (let j = 0; j < w.outW; j++, at += c) {
         const col = w.offW + j * w.strideW;
         if (col < 0 || col >= wd) yv.fill(0, at, at + c);
@@ -96,6 +111,11 @@ export function scatterWindow(s: WasmScope, out: TensorInfo, src: TensorInfo, w:
       if (r < 0 || r >= h) continue;
       const rowBase = (b * h + r) * wd;
       const srcRow = (b * sh + i) * sw;
+      if (w.strideW === 1) {
+        const [jLo, jHi] = insideRun(w.offW, sw, wd);
+        if (jHi > jLo) copyRow(ov, (rowBase + w.offW + jLo) * c, sv, (srcRow + jLo) * c, (jHi - jLo) * c);
+        continue;
+      }
       for (let j = 0; j < sw; j++) {
         const col = w.offW + j * w.strideW;
         if (col < 0 || col >= wd) continue;
