@@ -92,8 +92,18 @@ def main():
             step.append(t3 - t1)
             step_cpu.append(c3 - c1)
 
+    # What the BLAS behind it delivers: python3-torch without its recommended libopenblas0 falls back to the
+    # reference BLAS (~3 GFLOP/s), which makes every linear layer and 1x1 convolution slow and the comparison moot.
+    a_, b_ = torch.randn(512, 512), torch.randn(512, 512)
+    a_ @ b_
+    c0 = time.process_time()
+    for _ in range(5):
+        a_ @ b_
+    blas_gflops = 5 * 2 * 512**3 / max(time.process_time() - c0, 1e-9) / 1e9
+
     med = statistics.median
     res = {
+        "blas_gflops": blas_gflops,
         "engine": "pytorch",
         "version": torch.__version__,
         "threads": torch.get_num_threads(),

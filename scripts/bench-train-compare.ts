@@ -38,6 +38,8 @@ interface Result {
   step_cpu_s: number;
   img_per_s: number;
   peak_rss_mb: number;
+  /** PyTorch only: GFLOP/s of a 512×512 product through its BLAS. */
+  blas_gflops?: number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -86,6 +88,13 @@ console.log(`ResNet50 train step, ${args.size}px, batch ${args.bs}, ${args.threa
 for (let i = 0; i < rounds; i++) {
   torch.push(runTorch());
   console.log(`round ${i + 1}  ${line(torch[i])}`);
+  const blas = torch[i].blas_gflops;
+  if (i === 0 && blas !== undefined && blas < 10) {
+    console.log(
+      `note: PyTorch's BLAS runs a 512×512 product at ${blas.toFixed(1)} GFLOP/s: the reference BLAS, not OpenBLAS (install ` +
+        "libopenblas0, which python3-torch recommends); PyTorch's figures below are meaningless with it",
+    );
+  }
   tfjs.push(runTfjs());
   console.log(`round ${i + 1}  ${line(tfjs[i])}`);
 }
