@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assert } from '../errors.ts';
 import { constantTensor, initBias, initWeight, type WeightInit } from './init.ts';
 import type { Scope } from './module.ts';
+import { fusedConvBias } from './fused-conv.ts';
 
 export interface Conv2dOptions {
   inChannels: number;
@@ -17,6 +18,8 @@ export interface Conv2dOptions {
   stride?: number;
   /** Symmetric zero padding on each side (PyTorch `padding`). */
   padding?: number;
+  /** A network's first convolution: its input, the images, needs no gradient. */
+  takesImages?: boolean;
   /** Whether the conv has a bias (torchvision ResNet/GoogLeNet: no; BN-Inception, Keras ResNet50: yes). */
   bias?: boolean;
   init: WeightInit;
@@ -28,6 +31,7 @@ export class Conv2d {
   readonly bias: tf.Variable | null;
   readonly stride: number;
   readonly padding: number;
+  readonly takesImages: boolean;
 
   constructor(scope: Scope, o: Conv2dOptions) {
     const k = o.kernel;
@@ -37,6 +41,7 @@ export class Conv2d {
     this.bias = o.bias ? scope.register('bias', initBias(o.init, o.outChannels, fanIn, scope.rng), 'plain', true) : null;
     this.stride = o.stride ?? 1;
     this.padding = o.padding ?? 0;
+    this.takesImages = o.takesImages ?? false;
     scope.onDispose(() => this.dropFold());
   }
 
@@ -113,11 +118,14 @@ export class FrozenBatchNorm2d {
 export function convBn(x: tf.Tensor4D, conv: Conv2d, bn: FrozenBatchNorm2d, activation: 'relu' | 'linear'): tf.Tensor4D {
   return tf.tidy(() => {
     const { filter, shift } = conv.folded(bn);
-    if (activation === 'linear' && tf.engine().isTapeOn()) {
-      // Unfused on purpose under a tape: the fused op's custom gradient always computes the filter gradient, even
-      // when only upstream tensors need one (tfjs unfuses ReLU convs under a gradient tape by itself). Without a
-      // tape (evaluation) the fused op spares a pass over the output.
-      return tf.add(tf.conv2d(x, filter, conv.stride, conv.padding), shift) as tf.Tensor4D;
+    if (tf.engine().isTapeOn()) {
+      // tfjs would unfuse a ReLU conv under a tape: one kernel here too, with the gradient written out.
+      return fusedConvBias(x, filter, shift, {
+        stride: conv.stride,
+        padding: conv.padding,
+        relu: activation === 'relu',
+        inputGrad: !conv.takesImages,
+      });
     }
     return tf.fused.conv2d({ x, filter, strides: conv.stride, pad: conv.padding, bias: shift, activation });
   });
