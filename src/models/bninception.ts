@@ -31,7 +31,7 @@ class ConvBnRelu {
   private readonly conv: Conv2d;
   private readonly bn: FrozenBatchNorm2d;
 
-  constructor(root: Scope, name: string, inCh: number, outCh: number, kernel: number, stride = 1, padding = 0, takesImages = false) {
+  constructor(root: Scope, name: string, inCh: number, outCh: number, kernel: number, stride = 1, padding = 0) {
     this.conv = new Conv2d(root.child(name), {
       inChannels: inCh,
       outChannels: outCh,
@@ -40,7 +40,6 @@ class ConvBnRelu {
       padding,
       bias: true,
       init: 'torch-default',
-      takesImages,
     });
     this.bn = new FrozenBatchNorm2d(root.child(`${name}_bn`), outCh);
   }
@@ -157,7 +156,7 @@ export class BNInception extends EmbeddingNet {
       pretrainedExtras: ['last_linear.weight', 'last_linear.bias'],
     });
     const root = this.rootScope(o.randomBackbone ? o.rng : null);
-    this.conv1 = new ConvBnRelu(root, 'conv1_7x7_s2', 3, ch(64), 7, 2, 3, true);
+    this.conv1 = new ConvBnRelu(root, 'conv1_7x7_s2', 3, ch(64), 7, 2, 3);
     this.conv2Reduce = new ConvBnRelu(root, 'conv2_3x3_reduce', ch(64), ch(64), 1);
     this.conv2 = new ConvBnRelu(root, 'conv2_3x3', ch(64), ch(192), 3, 1, 1);
     let inCh = ch(192);

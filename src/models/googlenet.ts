@@ -34,7 +34,7 @@ class BasicConv2d {
   private readonly conv: Conv2d;
   private readonly bn: FrozenBatchNorm2d;
 
-  constructor(s: Scope, inCh: number, outCh: number, kernel: number, stride = 1, padding = 0, takesImages = false) {
+  constructor(s: Scope, inCh: number, outCh: number, kernel: number, stride = 1, padding = 0) {
     this.conv = new Conv2d(s.child('conv'), {
       inChannels: inCh,
       outChannels: outCh,
@@ -43,7 +43,6 @@ class BasicConv2d {
       padding,
       bias: false,
       init: 'trunc-normal-0.01',
-      takesImages,
     });
     this.bn = new FrozenBatchNorm2d(s.child('bn'), outCh, BN_EPS);
   }
@@ -127,7 +126,7 @@ export class GoogLeNet extends EmbeddingNet {
       pretrainedExtras: ['fc.', 'aux1.', 'aux2.'],
     });
     const root = this.rootScope(o.randomBackbone ? o.rng : null);
-    this.conv1 = new BasicConv2d(root.child('conv1'), 3, ch(64), 7, 2, 3, true);
+    this.conv1 = new BasicConv2d(root.child('conv1'), 3, ch(64), 7, 2, 3);
     this.conv2 = new BasicConv2d(root.child('conv2'), ch(64), ch(64), 1);
     this.conv3 = new BasicConv2d(root.child('conv3'), ch(64), ch(192), 3, 1, 1);
     let inCh = ch(192);

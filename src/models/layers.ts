@@ -18,8 +18,6 @@ export interface Conv2dOptions {
   stride?: number;
   /** Symmetric zero padding on each side (PyTorch `padding`). */
   padding?: number;
-  /** A network's first convolution: its input, the images, needs no gradient. */
-  takesImages?: boolean;
   /** Whether the conv has a bias (torchvision ResNet/GoogLeNet: no; BN-Inception, Keras ResNet50: yes). */
   bias?: boolean;
   init: WeightInit;
@@ -31,7 +29,6 @@ export class Conv2d {
   readonly bias: tf.Variable | null;
   readonly stride: number;
   readonly padding: number;
-  readonly takesImages: boolean;
 
   constructor(scope: Scope, o: Conv2dOptions) {
     const k = o.kernel;
@@ -41,7 +38,6 @@ export class Conv2d {
     this.bias = o.bias ? scope.register('bias', initBias(o.init, o.outChannels, fanIn, scope.rng), 'plain', true) : null;
     this.stride = o.stride ?? 1;
     this.padding = o.padding ?? 0;
-    this.takesImages = o.takesImages ?? false;
     scope.onDispose(() => this.dropFold());
   }
 
@@ -119,13 +115,8 @@ export function convBn(x: tf.Tensor4D, conv: Conv2d, bn: FrozenBatchNorm2d, acti
   return tf.tidy(() => {
     const { filter, shift } = conv.folded(bn);
     if (tf.engine().isTapeOn()) {
-      // tfjs would unfuse a ReLU conv under a tape: one kernel here too, with the gradient written out.
-      return fusedConvBias(x, filter, shift, {
-        stride: conv.stride,
-        padding: conv.padding,
-        relu: activation === 'relu',
-        inputGrad: !conv.takesImages,
-      });
+      // tfjs would unfuse a ReLU conv under a tape: one kernel here too, with its gradient registered per input.
+      return fusedConvBias(x, filter, shift, { stride: conv.stride, padding: conv.padding, relu: activation === 'relu' });
     }
     return tf.fused.conv2d({ x, filter, strides: conv.stride, pad: conv.padding, bias: shift, activation });
   });

@@ -125,7 +125,6 @@ export class ResNet50 extends EmbeddingNet {
       padding: 3,
       bias: variant === 'keras-v1',
       init,
-      takesImages: true,
     });
     this.bn1 = new FrozenBatchNorm2d(root.child('bn1'), stem, eps);
     let inCh = stem;

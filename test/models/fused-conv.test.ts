@@ -1,9 +1,9 @@
 /**
  * conv + bias (+ ReLU) as one fused kernel under a gradient tape (src/models/fused-conv.ts): its gradients with
  * respect to x, the filter and the bias equal those tfjs computes for the same function built from separate ops
- * (conv2d, add, relu) on the cpu backend, at strides 1 and 2 and paddings 0, 1 and 3; without `inputGrad` no
- * input gradient is computed, and a whole ResNet50 step runs one input-gradient kernel fewer than it has
- * convolutions (none for the images).
+ * (conv2d, add, relu) on the cpu backend, at strides 1 and 2 and paddings 0, 1 and 3; only the gradients asked
+ * for are computed (no input gradient for a constant x, no filter gradient when only the bias is asked for), and a
+ * whole ResNet50 step runs one input-gradient kernel fewer than it has convolutions (none for the images).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,15 +34,17 @@ test('gradients of the fused conv + bias (+ ReLU) equal those of separate ops (s
       const weights = tf.tensor4d(randomValues(rng, [2 * 9 * 8 * 6]).slice(0, 1), [1, 1, 1, 1]); // a scalar weight for the loss
       const loss = (y: tf.Tensor) => tf.sum(tf.mul(tf.square(y), weights));
       const fused = tf.grads((a: tf.Tensor, f: tf.Tensor, c: tf.Tensor) =>
-        loss(fusedConvBias(a as tf.Tensor4D, f as tf.Tensor4D, c as tf.Tensor1D, { stride, padding, relu, inputGrad: true })),
+        loss(fusedConvBias(a as tf.Tensor4D, f as tf.Tensor4D, c as tf.Tensor1D, { stride, padding, relu })),
       )([x, w, b]);
       const plain = tf.grads((a: tf.Tensor, f: tf.Tensor, c: tf.Tensor) => {
         const y = tf.add(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, stride, padding), c);
         return loss(relu ? tf.relu(y) : y);
       })([x, w, b]);
       const onlyWeights = tf.grads((f: tf.Tensor, c: tf.Tensor) =>
-        loss(fusedConvBias(x, f as tf.Tensor4D, c as tf.Tensor1D, { stride, padding, relu, inputGrad: false })),
+        loss(fusedConvBias(x, f as tf.Tensor4D, c as tf.Tensor1D, { stride, padding, relu })),
       )([w, b]);
+      const onlyWeightsAgain = () =>
+        tf.grads((f: tf.Tensor, c: tf.Tensor) => loss(fusedConvBias(x, f as tf.Tensor4D, c as tf.Tensor1D, { stride, padding, relu })))([w, b]);
       const name = `stride ${stride} pad ${padding} k ${k} relu ${relu}`;
       ['x', 'filter', 'bias'].forEach((what, i) => {
         const ref = plain[i].dataSync();
@@ -54,6 +56,25 @@ test('gradients of the fused conv + bias (+ ReLU) equal those of separate ops (s
       });
       assert.deepEqual(onlyWeights[0].dataSync(), fused[1].dataSync(), `${name}: filter gradient without the input's`);
       assert.deepEqual(onlyWeights[1].dataSync(), fused[2].dataSync(), `${name}: bias gradient without the input's`);
+      const asked = (f: () => void) => {
+        const names: string[] = [];
+        const original = tf.engine().runKernel.bind(tf.engine());
+        tf.engine().runKernel = ((kernelName: string, ...rest: unknown[]) => {
+          names.push(kernelName);
+          return (original as (...a: unknown[]) => unknown)(kernelName, ...rest);
+        }) as typeof original;
+        try {
+          f();
+        } finally {
+          tf.engine().runKernel = original;
+        }
+        return names;
+      };
+      const kernels = asked(() => tf.dispose(onlyWeightsAgain()));
+      assert.equal(kernels.filter((k) => k === 'Conv2DBackpropInput').length, 0, `${name}: no input gradient for a constant x`);
+      assert.equal(kernels.filter((k) => k === 'Conv2DBackpropFilter').length, 1, name);
+      const biasOnly = asked(() => tf.dispose(tf.grad((c: tf.Tensor) => loss(fusedConvBias(x, w, c as tf.Tensor1D, { stride, padding, relu })))(b)));
+      assert.equal(biasOnly.filter((k) => k.startsWith('Conv2DBackprop')).length, 0, `${name}: no convolution gradient for the bias alone`);
       tf.dispose([x, w, b, weights, ...fused, ...plain, ...onlyWeights]);
     }
   }
