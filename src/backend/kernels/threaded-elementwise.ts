@@ -47,45 +47,45 @@ function rowBroadcast(big: number[], small: number[]): number {
   return inner >= MIN_ROW && small.length <= big.length ? inner : 0;
 }
 
-function binaryConfig(kernelName: 'Add' | 'Multiply', op: ElementwiseOp, stock: tf.KernelConfig): tf.KernelConfig {
+/** Kernel `kernelName` running `ours`, or the stock kernel wherever `ours` returns null. */
+function withFallback(kernelName: string, stock: tf.KernelConfig, ours: (args: KernelArgs) => TensorInfo | null): tf.KernelConfig {
   return {
     kernelName,
     backendName: 'wasm',
     setupFunc: stock.setupFunc,
-    kernelFunc: ((args: KernelArgs) => {
-      let a = args.inputs.a as TensorInfo;
-      let b = args.inputs.b as TensorInfo;
-      // Both ops commute: the larger operand first.
-      if (tf.util.sizeFromShape(b.shape) > tf.util.sizeFromShape(a.shape)) [a, b] = [b, a];
-      const rowOfB = sameShape(a.shape, b.shape) ? 0 : rowBroadcast(a.shape, b.shape);
-      const usable = b.dtype === 'float32' && (rowOfB > 0 || sameShape(a.shape, b.shape));
-      const g = usable ? threadedGemm(args.backend, a) : null;
-      if (!g) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
-      const out = args.backend.makeOutput(a.shape, 'float32');
-      const at = (t: TensorInfo) => heapOffset(args.backend, t);
-      g.elementwise(op, at(a), at(b), at(out), tf.util.sizeFromShape(a.shape), { rowOfB });
-      return out;
-    }) as unknown as tf.KernelFunc,
+    kernelFunc: ((args: KernelArgs) => ours(args) ?? stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0])) as unknown as tf.KernelFunc,
   };
 }
 
+function binaryConfig(kernelName: 'Add' | 'Multiply', op: ElementwiseOp, stock: tf.KernelConfig): tf.KernelConfig {
+  return withFallback(kernelName, stock, (args) => {
+    let a = args.inputs.a as TensorInfo;
+    let b = args.inputs.b as TensorInfo;
+    // Both ops commute: the larger operand first.
+    if (tf.util.sizeFromShape(b.shape) > tf.util.sizeFromShape(a.shape)) [a, b] = [b, a];
+    const rowOfB = sameShape(a.shape, b.shape) ? 0 : rowBroadcast(a.shape, b.shape);
+    const usable = b.dtype === 'float32' && (rowOfB > 0 || sameShape(a.shape, b.shape));
+    const g = usable ? threadedGemm(args.backend, a) : null;
+    if (!g) return null;
+    const out = args.backend.makeOutput(a.shape, 'float32');
+    const at = (t: TensorInfo) => heapOffset(args.backend, t);
+    g.elementwise(op, at(a), at(b), at(out), tf.util.sizeFromShape(a.shape), { rowOfB });
+    return out;
+  });
+}
+
 function unaryConfig(kernelName: 'Relu' | 'Step', op: ElementwiseOp, stock: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName,
-    backendName: 'wasm',
-    setupFunc: stock.setupFunc,
-    kernelFunc: ((args: KernelArgs) => {
-      const x = args.inputs.x as TensorInfo;
-      const alpha = kernelName === 'Step' ? ((args.attrs as { alpha?: number }).alpha ?? 0) : 0;
-      const g = alpha === 0 ? threadedGemm(args.backend, x) : null;
-      if (!g) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
-      const out = args.backend.makeOutput(x.shape, 'float32');
-      const at = (t: TensorInfo) => heapOffset(args.backend, t);
-      const xAt = at(x);
-      g.elementwise(op, xAt, xAt, at(out), tf.util.sizeFromShape(x.shape));
-      return out;
-    }) as unknown as tf.KernelFunc,
-  };
+  return withFallback(kernelName, stock, (args) => {
+    const x = args.inputs.x as TensorInfo;
+    const alpha = kernelName === 'Step' ? ((args.attrs as { alpha?: number }).alpha ?? 0) : 0;
+    const g = alpha === 0 ? threadedGemm(args.backend, x) : null;
+    if (!g) return null;
+    const out = args.backend.makeOutput(x.shape, 'float32');
+    const at = (t: TensorInfo) => heapOffset(args.backend, t);
+    const xAt = at(x);
+    g.elementwise(op, xAt, xAt, at(out), tf.util.sizeFromShape(x.shape));
+    return out;
+  });
 }
 
 /** The threaded kernels, each falling back to the stock one it replaces (absent stock kernels: none). */
