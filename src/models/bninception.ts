@@ -32,15 +32,7 @@ class ConvBnRelu {
   private readonly bn: FrozenBatchNorm2d;
 
   constructor(root: Scope, name: string, inCh: number, outCh: number, kernel: number, stride = 1, padding = 0) {
-    this.conv = new Conv2d(root.child(name), {
-      inChannels: inCh,
-      outChannels: outCh,
-      kernel,
-      stride,
-      padding,
-      bias: true,
-      init: 'torch-default',
-    });
+    this.conv = new Conv2d(root.child(name), { inChannels: inCh, outChannels: outCh, kernel, stride, padding, bias: true, init: 'torch-default' });
     this.bn = new FrozenBatchNorm2d(root.child(`${name}_bn`), outCh);
   }
 

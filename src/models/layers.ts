@@ -114,11 +114,8 @@ export class FrozenBatchNorm2d {
 export function convBn(x: tf.Tensor4D, conv: Conv2d, bn: FrozenBatchNorm2d, activation: 'relu' | 'linear'): tf.Tensor4D {
   return tf.tidy(() => {
     const { filter, shift } = conv.folded(bn);
-    if (tf.engine().isTapeOn()) {
-      // tfjs would unfuse a ReLU conv under a tape: one kernel here too, with its gradient registered per input.
-      return fusedConvBias(x, filter, shift, { stride: conv.stride, padding: conv.padding, relu: activation === 'relu' });
-    }
-    return tf.fused.conv2d({ x, filter, strides: conv.stride, pad: conv.padding, bias: shift, activation });
+    // One kernel also under a tape (where tf.fused.conv2d would unfuse a ReLU conv), its gradient registered per input.
+    return fusedConvBias(x, filter, shift, { stride: conv.stride, padding: conv.padding, relu: activation === 'relu' });
   });
 }
 

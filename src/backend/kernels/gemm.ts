@@ -22,7 +22,7 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assert } from '../../errors.ts';
-import { backendMemory, heapKernelsModule, type HeapKernels } from './heap-kernels.ts';
+import { backendMemory, heapKernels, heapKernelsModule, type HeapKernels } from './heap-kernels.ts';
 
 export type GemmSimd = 'relaxed' | 'plain';
 
@@ -149,6 +149,11 @@ function compiled(simd: GemmSimd, shared: boolean): WebAssembly.Module {
   return m;
 }
 
+/** Job kinds of gemm.wat's record (offset 84). */
+const JOB_GEMM = 0;
+const JOB_ELEMENTWISE = 1;
+const JOB_ROW_SUMS = 2;
+
 /** Element-wise operations of `Gemm.elementwise` (their codes in gemm.wat). */
 export type ElementwiseOp = 'add' | 'multiply' | 'relu' | 'step';
 const ELEMENTWISE_OPS: Record<ElementwiseOp, number> = { add: 1, multiply: 2, relu: 3, step: 4 };
@@ -162,8 +167,8 @@ export const PARALLEL_ELEMENTS = 65536;
 /** Bit of the job state word: the job takes no more threads. */
 const CLOSED = 1 << 30;
 
-/** Kinds of work the pool shares out: a job record of gemm.wat, or a list of independent heap-kernel calls. */
-const GEMM_JOB = 0;
+/** Kinds of work the pool shares out: a job record of gemm.wat (any kind), or a list of independent heap-kernel calls. */
+const JOB_RECORD = 0;
 const HEAP_CALLS = 1;
 
 /** Heap kernels (`heap-kernels.wat`) whose calls `Gemm.heapCalls` shares out; the index is the list's code. */
@@ -370,10 +375,7 @@ export class Gemm {
     const inner = opts.rowOfB ?? 0;
     assert(inner === 0 || n % inner === 0, 'gemm elementwise: a is not whole rows of b');
     const chunk = inner ? inner * Math.max(1, Math.floor(ELEMENTWISE_CHUNK / inner)) : ELEMENTWISE_CHUNK;
-    const rec = new Int32Array(this.heap(), this.job, 22);
-    rec.fill(0);
-    rec.set([a, b, out, n, ELEMENTWISE_OPS[op], chunk, inner]);
-    rec[21] = 1;
+    this.writeJob(JOB_ELEMENTWISE, [a, b, out, n, ELEMENTWISE_OPS[op], chunk, inner]);
     this.runJob(n >= PARALLEL_ELEMENTS);
   }
 
@@ -389,10 +391,7 @@ export class Gemm {
     const blocks = Math.ceil(rows / rpc);
     const partials = this.malloc(blocks * inner * 4);
     try {
-      const rec = new Int32Array(this.heap(), this.job, 22);
-      rec.fill(0);
-      rec.set([x, rows, inner, partials, rpc]);
-      rec[21] = 2;
+      this.writeJob(JOB_ROW_SUMS, [x, rows, inner, partials, rpc]);
       this.runJob(rows * inner >= PARALLEL_ELEMENTS);
       const p = new Float32Array(this.heap(), partials, blocks * inner);
       for (let c = 0; c < blocks; c++) {
@@ -405,10 +404,18 @@ export class Gemm {
     return acc;
   }
 
+  /** The job record: `fields` from offset 0, zeros after them (counters included), the kind at offset 84. */
+  private writeJob(kind: number, fields: number[]): void {
+    const rec = new Int32Array(this.heap(), this.job, 22);
+    rec.fill(0);
+    rec.set(fields);
+    rec[21] = kind;
+  }
+
   /** Run the job record on every thread (when `parallel` and there are workers) or on this one. */
   private runJob(parallel: boolean): void {
     const pool = parallel && this.threads > 1 ? (this.pool ??= this.startPool()) : undefined;
-    if (pool) pool.run(GEMM_JOB, this.job, () => this.exports.gemmJob(this.job, 0));
+    if (pool) pool.run(JOB_RECORD, this.job, () => this.exports.gemmJob(this.job, 0));
     else this.exports.gemmJob(this.job, 0);
   }
 
@@ -474,8 +481,7 @@ export class Gemm {
       nc = Math.min(nc, Math.ceil(n / Math.ceil(n / nc) / 8) * 8);
       // Packing B pays where many row tiles reuse each panel; for a few rows, B is read where it is.
       const inPlace = m < this.packFromRows;
-      const rec = new Int32Array(this.heap(), this.job, 22);
-      rec.set([
+      this.writeJob(JOB_GEMM, [
         ind,
         taps,
         ch,
@@ -497,7 +503,6 @@ export class Gemm {
         packed + panels * k * 32,
         aBytes,
         aBytes - 128,
-        0, // kind: a GEMM
       ]);
       this.runJob(parallel);
     } finally {
@@ -531,9 +536,8 @@ export function gemmFor(backend: BackendWasm, simd: GemmSimd = gemmSimd(), threa
     const module = compiled(simd, shared);
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
     const em = backend.wasm as unknown as Emscripten;
-    const heapModule = heapKernelsModule(shared);
-    const heap = new WebAssembly.Instance(heapModule, { env: { memory } }).exports as unknown as HeapKernels;
-    g = new Gemm(memory, em, exports, simd, n, () => (n > 1 ? new WorkerPool(module, heapModule, memory, n - 1) : undefined), heap);
+    const heap = heapKernels(backend)!.kernels;
+    g = new Gemm(memory, em, exports, simd, n, () => (n > 1 ? new WorkerPool(module, heapKernelsModule(shared), memory, n - 1) : undefined), heap);
     byVariant.set(key, g);
   }
   return g;

@@ -79,8 +79,8 @@ export function gatherWindow(s: WasmScope, x: TensorInfo, w: SpatialWindow): Ten
         // One contiguous run of the input row, zeros either side of it (padding).
         const [jLo, jHi] = insideRun(w.offW, w.outW, wd);
         yv.fill(0, at, at + jLo * c);
-        if (jHi > jLo) copyRow(yv, at + jLo * c, xv, (rowBase + w.offW + jLo) * c, (jHi - jLo) * c);
-        yv.fill(0, at + Math.max(jHi, jLo) * c, at + w.outW * c);
+        copyRow(yv, at + jLo * c, xv, (rowBase + w.offW + jLo) * c, (jHi - jLo) * c);
+        yv.fill(0, at + jHi * c, at + w.outW * c);
         at += w.outW * c;
         continue;
       }
@@ -113,7 +113,7 @@ export function scatterWindow(s: WasmScope, out: TensorInfo, src: TensorInfo, w:
       const srcRow = (b * sh + i) * sw;
       if (w.strideW === 1) {
         const [jLo, jHi] = insideRun(w.offW, sw, wd);
-        if (jHi > jLo) copyRow(ov, (rowBase + w.offW + jLo) * c, sv, (srcRow + jLo) * c, (jHi - jLo) * c);
+        copyRow(ov, (rowBase + w.offW + jLo) * c, sv, (srcRow + jLo) * c, (jHi - jLo) * c);
         continue;
       }
       for (let j = 0; j < sw; j++) {
